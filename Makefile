@@ -1,0 +1,56 @@
+# Reel Studio — the two set-up commands are `make run` and `make test`.
+# Each creates .venv when missing, installs the project, and (as root) the system libraries Qt needs.
+
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+PIP    := $(VENV)/bin/pip
+STAMP  := $(VENV)/.installed
+# Qt's xcb/offscreen platforms, Qt Multimedia (PulseAudio), fonts, and Xvfb for real windows / screenshots.
+APT_PACKAGES := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 \
+	libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 \
+	libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libpulse0 fonts-dejavu-core xvfb xauth
+
+.PHONY: setup system-deps run test bench package package-test screenshots clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(MAKE) --no-print-directory system-deps
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+	$(PIP) install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+system-deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then echo "Install Qt's system libraries with your package manager: $$missing"; exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+		echo "Installing system libraries: $$missing"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing) >/dev/null; \
+	else \
+		echo "Qt needs these system libraries; run:"; \
+		echo "  sudo apt-get install -y $$missing"; \
+	fi
+
+run: setup
+	$(VENV)/bin/studio
+
+test: setup
+	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+bench: setup
+	QT_QPA_PLATFORM=offscreen $(PY) bench/run.py $(BENCH_ARGS)
+
+package: setup
+	$(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN --distpath dist --workpath build packaging/studio.spec
+
+package-test: package
+	STUDIO_PACKAGED=dist/studio/studio QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -m packaged tests/test_packaged.py
+
+screenshots: setup
+	$(PY) tools/screenshots.py docs/screenshots
+
+clean:
+	rm -rf build dist .pytest_cache

@@ -1,0 +1,122 @@
+"""The `studio` command: the GUI by default, sub-commands for everything headless.
+
+Each sub-command lives in its own module under studio/cli/ with a ``register(subparsers)`` that
+adds its parser and sets ``handler(ctx) -> int``. Registration imports nothing heavy, so
+`studio --version` and the GUI start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import pkgutil
+import sys
+from typing import Any
+
+from studio import APP_NAME, __version__
+
+
+def command_modules() -> list[str]:
+    """Every module in this package is a sub-command (packaging lists them as hidden imports)."""
+    return [f"{__name__}.{m.name}" for m in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name)]
+
+
+class UserError(Exception):
+    """An error with a message for the user; the CLI prints it and exits with ``code``."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+class Context:
+    """What a sub-command handler gets: parsed args, the services (built on first use), output helpers."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.args = args
+        self._studio = None
+
+    @property
+    def studio(self):
+        if self._studio is None:
+            from studio.app import build
+
+            self._studio = build(self.args.data_dir, reset_database=self.args.reset_database)
+        return self._studio
+
+    @property
+    def json(self) -> bool:
+        return bool(getattr(self.args, "json", False))
+
+    def emit(self, data: Any, human: str | None = None) -> None:
+        """Print ``data`` as JSON with --json, else the human text (or a readable dump)."""
+        if self.json:
+            print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+        else:
+            print(human if human is not None else json.dumps(data, indent=2, default=str, ensure_ascii=False))
+
+    def close(self) -> None:
+        if self._studio is not None:
+            self._studio.close()
+
+
+def add_json_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help="machine-readable JSON output")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="studio", description=f"{APP_NAME}: record, edit and upload short vertical videos. "
+                                   "With no command, opens the app.")
+    p.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    p.add_argument("--data-dir", metavar="DIR", default=None,
+                   help="keep all data, cache and settings under DIR (also $STUDIO_DATA_DIR)")
+    p.add_argument("--verbose", "-v", action="store_true", help="log debug messages to stderr")
+    p.add_argument("--reset-database", action="store_true",
+                   help="if the database file is damaged, move it aside and start a fresh one")
+    p.add_argument("--quit-after", type=float, metavar="SECONDS", default=None,
+                   help="GUI: close the window and exit 0 after SECONDS (smoke tests)")
+    p.add_argument("--page", choices=["record", "drafts", "editor", "uploads"], default=None,
+                   help="GUI: the page to open first")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for name in command_modules():
+        importlib.import_module(name).register(sub)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from studio.ui.launch import run_gui
+
+        return run_gui(args)
+    from studio import logs
+
+    ctx = Context(args)
+    try:
+        logs.setup_logging(ctx.studio.layout.logs, verbose=args.verbose)
+        logs.install_excepthooks()
+        return int(args.handler(ctx) or 0)
+    except UserError as e:
+        _fail(ctx, str(e))
+        return e.code
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        return 130
+    except Exception as e:  # noqa: BLE001 - typed service errors carry a sentence for the user
+        from studio.db import DatabaseError
+
+        if isinstance(e, (DatabaseError, OSError)) or getattr(e, "user_message", None):
+            _fail(ctx, getattr(e, "user_message", None) or str(e))
+            return 1
+        raise
+    finally:
+        ctx.close()
+
+
+def _fail(ctx: Context, message: str) -> None:
+    if ctx.json:
+        print(json.dumps({"ok": False, "error": message}, ensure_ascii=False))
+    print(f"studio: {message}", file=sys.stderr)

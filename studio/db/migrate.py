@@ -1,0 +1,163 @@
+"""Open the database and bring its schema to our head revision, safely.
+
+- A file that is not SQLite is reported and kept; a fresh database is created only when the caller
+  says the user agreed (``reset_corrupt=True``), after moving the bad file aside.
+- A database stamped with a revision this app does not know was written by a newer version: it is
+  refused and left untouched.
+- Before any migration runs, the database is copied aside with SQLite's online backup.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+
+from studio.db.engine import make_engine
+
+log = logging.getLogger(__name__)
+SQLITE_MAGIC = b"SQLite format 3\x00"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class DatabaseError(RuntimeError):
+    """The database cannot be opened; the message says what to do."""
+
+
+class NotADatabaseError(DatabaseError):
+    def __init__(self, path: Path):
+        super().__init__(
+            f"{path} is not a Reel Studio database (it is damaged or was replaced). It has been kept as it is. "
+            "Start with a fresh database to continue (the damaged file is moved aside, not deleted): "
+            "in the app, accept the prompt; on the command line, add --reset-database.")
+        self.path = path
+
+
+class DatabaseNewerError(DatabaseError):
+    def __init__(self, path: Path, revision: str):
+        super().__init__(
+            f"{path} was written by a newer version of Reel Studio (schema {revision}). "
+            "It has been left untouched. Update Reel Studio to open it.")
+        self.path = path
+        self.revision = revision
+
+
+def _alembic_config(engine: Engine | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    if engine is not None:
+        cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str:
+    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def known_revisions() -> set[str]:
+    return {s.revision for s in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def looks_like_sqlite(path: Path) -> bool:
+    if not path.exists() or path.stat().st_size == 0:
+        return True  # SQLite happily starts an empty file
+    with open(path, "rb") as f:
+        return f.read(16) == SQLITE_MAGIC
+
+
+def _backup(path: Path, backups: Path, label: str) -> Path:
+    backups.mkdir(parents=True, exist_ok=True)
+    dest = backups / f"studio-{label}-{time.strftime('%Y%m%d-%H%M%S')}.db"
+    src = sqlite3.connect(path)
+    try:
+        dst = sqlite3.connect(dest)
+        with dst:
+            src.backup(dst)
+        dst.close()
+    finally:
+        src.close()
+    return dest
+
+
+def _set_aside(path: Path) -> Path:
+    dest = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    path.rename(dest)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.rename(dest.with_name(dest.name + suffix))
+    return dest
+
+
+def open_database(path: Path, backups: Path, *, reset_corrupt: bool = False) -> Engine:
+    """Open ``path``, migrate it to head and return an engine.
+
+    Raises NotADatabaseError (file kept) or DatabaseNewerError (file untouched), and OSError when the
+    folder is not writable.
+    """
+    path = Path(path)
+    if not looks_like_sqlite(path):
+        if not reset_corrupt:
+            raise NotADatabaseError(path)
+        moved = _set_aside(path)
+        log.warning("database %s was not SQLite; moved aside to %s and starting fresh", path, moved)
+    engine = make_engine(path)
+    try:
+        current = current_revision(engine)
+    except Exception as e:  # sqlite3.DatabaseError: "file is not a database" past the header
+        engine.dispose()
+        if not reset_corrupt:
+            raise NotADatabaseError(path) from e
+        moved = _set_aside(path)
+        log.warning("database %s unreadable (%s); moved aside to %s", path, e, moved)
+        engine = make_engine(path)
+        current = None
+    head = head_revision()
+    if current is not None and current not in known_revisions():
+        engine.dispose()
+        raise DatabaseNewerError(path, current)
+    if current != head:
+        if current is not None:
+            saved = _backup(path, backups, f"before-{head}")
+            log.info("database backed up to %s before migrating %s -> %s", saved, current, head)
+        command.upgrade(_alembic_config(engine), "head")
+        log.info("database %s migrated to %s", path, head)
+    return engine
+
+
+def database_status(path: Path) -> dict:
+    """Read-only status for `studio doctor`: never creates or migrates anything."""
+    status = {"path": str(path), "exists": path.exists(), "head": head_revision()}
+    if not path.exists():
+        status.update(ok=True, state="not created yet (created on first start)", revision=None)
+        return status
+    if not looks_like_sqlite(path):
+        status.update(ok=False, state="not a SQLite database", revision=None)
+        return status
+    try:
+        engine = make_engine(path, readonly=True)
+        rev = current_revision(engine)
+        engine.dispose()
+    except Exception as e:  # noqa: BLE001 - reported, not raised
+        status.update(ok=False, state=f"unreadable: {e.__class__.__name__}", revision=None)
+        return status
+    if rev is not None and rev not in known_revisions():
+        state, ok = "written by a newer version", False
+    elif rev == status["head"]:
+        state, ok = "ok", True
+    else:
+        state, ok = "will be migrated on next start", True
+    status.update(ok=ok, state=state, revision=rev)
+    return status

@@ -1,0 +1,101 @@
+"""Logging to a rotating file, and the hooks that make sure no exception dies silently.
+
+Any unhandled exception, on the main thread, a Python thread or inside a Qt slot, is logged with
+its traceback and handed to ``on_unhandled`` listeners (the UI shows a non-blocking dialog).
+Secrets never reach the log: records pass through ``redact()`` first.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import re
+import sys
+import threading
+import traceback
+from pathlib import Path
+from types import TracebackType
+from typing import Callable
+
+log = logging.getLogger("studio")
+_listeners: list[Callable[[str, str], None]] = []
+
+# AWS-style secrets and anything that looks like "secret=..." or "password: ...".
+_SECRET_PATTERNS = [
+    re.compile(r"(?i)(secret[_-]?(?:access[_-]?)?key|password|token|signature)(['\"]?\s*[:=]\s*['\"]?)([^\s'\",&]+)"),
+    re.compile(r"(?i)(X-Amz-Signature=|X-Amz-Credential=|Signature=)([^&\s]+)"),
+]
+
+
+def redact(text: str) -> str:
+    for pat in _SECRET_PATTERNS:
+        if pat.groups == 3:
+            text = pat.sub(lambda m: m.group(1) + m.group(2) + "***", text)
+        else:
+            text = pat.sub(lambda m: m.group(1) + "***", text)
+    return text
+
+
+class _RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
+def setup_logging(logs_dir: Path, *, verbose: bool = False) -> Path:
+    """Log to ``logs_dir/studio.log`` (5 × 2 MiB) and warnings+ to stderr. Returns the log file."""
+    logs_dir.mkdir(parents=True, exist_ok=True)
+    logfile = logs_dir / "studio.log"
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if getattr(h, "_studio", False):
+            root.removeHandler(h)
+            h.close()
+    fmt = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
+    fh = logging.handlers.RotatingFileHandler(logfile, maxBytes=2 * 1024 * 1024, backupCount=5, encoding="utf-8")
+    fh.setFormatter(_RedactingFormatter(fmt))
+    fh._studio = True  # type: ignore[attr-defined]
+    sh = logging.StreamHandler(sys.stderr)
+    sh.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    sh.setFormatter(_RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
+    sh._studio = True  # type: ignore[attr-defined]
+    root.addHandler(fh)
+    root.addHandler(sh)
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "alembic", "PIL"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return logfile
+
+
+def on_unhandled(listener: Callable[[str, str], None]) -> Callable[[], None]:
+    """Call ``listener(summary, traceback_text)`` for each unhandled exception; returns an unsubscribe."""
+    _listeners.append(listener)
+    return lambda: _listeners.remove(listener) if listener in _listeners else None
+
+
+def report_exception(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None,
+                     where: str = "main thread") -> None:
+    text = redact("".join(traceback.format_exception(exc_type, exc, tb)))
+    log.error("Unhandled exception in %s:\n%s", where, text)
+    summary = redact(f"{exc_type.__name__}: {exc}")
+    for listener in list(_listeners):
+        try:
+            listener(summary, text)
+        except Exception:  # noqa: BLE001 - a broken listener must not hide the original error
+            log.exception("error listener failed")
+
+
+def install_excepthooks() -> None:
+    def _sys_hook(exc_type, exc, tb):  # noqa: ANN001
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        report_exception(exc_type, exc, tb)
+
+    def _thread_hook(args: threading.ExceptHookArgs) -> None:
+        if args.exc_type is SystemExit:
+            return
+        name = args.thread.name if args.thread else "a thread"
+        report_exception(args.exc_type, args.exc_value, args.exc_traceback, where=f"thread {name}")
+
+    sys.excepthook = _sys_hook
+    threading.excepthook = _thread_hook

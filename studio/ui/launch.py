@@ -1,0 +1,75 @@
+"""Start the GUI: services, logging, theme, main window; `--quit-after` for smoke tests."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import time
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QApplication
+
+from studio import APP_ID, APP_NAME, __version__, logs
+
+log = logging.getLogger(__name__)
+
+
+class _ErrorBridge(QObject):
+    """Carries unhandled exceptions from any thread to the UI thread (queued signal)."""
+
+    raised = Signal(str, str)
+
+
+def run_gui(args: argparse.Namespace) -> int:
+    t0 = time.perf_counter()
+    from studio.app import build
+
+    studio = build(args.data_dir, reset_database=args.reset_database)
+    logfile = logs.setup_logging(studio.layout.logs, verbose=args.verbose)
+    logs.install_excepthooks()
+    QApplication.setApplicationName(APP_NAME)
+    QApplication.setOrganizationName(APP_ID)
+    QApplication.setApplicationVersion(__version__)
+    QApplication.setDesktopFileName(APP_ID)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+
+    from studio.ui import theme
+    from studio.ui.main_window import MainWindow
+
+    theme.apply(app)
+    window = MainWindow(studio)
+    bridge = _ErrorBridge()
+    open_dialogs: list = []
+
+    def show_error(summary: str, details: str) -> None:
+        from studio.ui.dialogs import ErrorDialog
+
+        if len(open_dialogs) >= 3:  # a storm of errors: the log has them all
+            return
+        dlg = ErrorDialog(summary, details, str(logfile), window)
+        open_dialogs.append(dlg)
+        dlg.destroyed.connect(lambda *_: open_dialogs.remove(dlg) if dlg in open_dialogs else None)
+        dlg.show()
+
+    bridge.raised.connect(show_error, Qt.QueuedConnection)
+    unsubscribe = logs.on_unhandled(lambda s, d: bridge.raised.emit(s, d))
+    window.show_page(args.page or "record")
+    window.show()
+
+    def shown() -> None:
+        log.info("main window shown in %.3f s", time.perf_counter() - t0)
+        if os.environ.get("STUDIO_STARTUP_PROBE"):
+            print("studio:window-shown", flush=True)
+
+    QTimer.singleShot(0, shown)
+    if args.quit_after is not None:
+        QTimer.singleShot(int(args.quit_after * 1000), window.close)
+        QTimer.singleShot(int(args.quit_after * 1000) + 50, app.quit)
+    try:
+        code = app.exec()
+    finally:
+        unsubscribe()
+        studio.close()
+    return code

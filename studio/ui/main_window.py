@@ -1,0 +1,164 @@
+"""The main window: sidebar with four pages, status bar, menus, About and Settings."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QStackedWidget,
+                               QVBoxLayout, QWidget)
+
+from studio import APP_NAME
+from studio.ui import theme
+
+log = logging.getLogger(__name__)
+
+# (key, label, module, class) — pages are built the first time they are shown, so start-up stays cheap.
+PAGES = [
+    ("record", "Record", "studio.ui.pages.record", "RecordPage"),
+    ("drafts", "Drafts", "studio.ui.pages.drafts", "DraftsPage"),
+    ("editor", "Editor", "studio.ui.pages.editor", "EditorPage"),
+    ("uploads", "Uploads", "studio.ui.pages.uploads", "UploadsPage"),
+]
+
+
+class MainWindow(QMainWindow):
+    pageChanged = Signal(str)
+
+    def __init__(self, studio, parent: QWidget | None = None):  # noqa: ANN001 - studio.app.Studio
+        super().__init__(parent)
+        self.studio = studio
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(theme.icon("app"))
+        self.resize(1280, 820)
+        self.setMinimumSize(QSize(960, 640))
+        self._pages: dict[str, QWidget] = {}
+
+        self.sidebar = QListWidget(objectName="Sidebar")
+        self.sidebar.setFixedWidth(184)
+        self.sidebar.setIconSize(QSize(20, 20))
+        self.stack = QStackedWidget()
+        for i, (key, label, _mod, _cls) in enumerate(PAGES):
+            item = QListWidgetItem(theme.icon(key), f"  {label}")
+            item.setData(Qt.UserRole, key)
+            item.setToolTip(f"{label} (Ctrl+{i + 1})")
+            self.sidebar.addItem(item)
+            self.stack.addWidget(QWidget())  # replaced by the real page on first show
+        self.sidebar.currentRowChanged.connect(lambda row: self.show_page(PAGES[row][0]))
+
+        brand = QLabel(APP_NAME, objectName="Brand")
+        side = QWidget()
+        side.setObjectName("Sidebar")
+        side_lay = QVBoxLayout(side)
+        side_lay.setContentsMargins(0, 0, 0, 0)
+        side_lay.setSpacing(0)
+        side_lay.addWidget(brand)
+        side_lay.addWidget(self.sidebar, 1)
+
+        central = QWidget()
+        lay = QHBoxLayout(central)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(side)
+        lay.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        self.storage_label = QLabel("")
+        self.uploads_label = QLabel("No uploads")
+        self.storage_label.setObjectName("StorageStatus")
+        self.uploads_label.setObjectName("UploadStatus")
+        self.statusBar().addPermanentWidget(self.storage_label)
+        self.statusBar().addPermanentWidget(self.uploads_label)
+        self._build_menus()
+        QTimer.singleShot(0, self.refresh_storage)
+
+    # -- pages -------------------------------------------------------------------------------
+    def page(self, key: str) -> QWidget:
+        """The page widget for ``key``, built on first use."""
+        if key not in self._pages:
+            index = [p[0] for p in PAGES].index(key)
+            _key, _label, module, cls = PAGES[index]
+            page = getattr(importlib.import_module(module), cls)(self.studio)
+            page.setObjectName(f"{cls}")
+            if hasattr(page, "navigate"):
+                page.navigate.connect(self.show_page)
+            old = self.stack.widget(index)
+            self.stack.insertWidget(index, page)
+            self.stack.removeWidget(old)
+            old.deleteLater()
+            self._pages[key] = page
+        return self._pages[key]
+
+    def show_page(self, key: str, payload: object = None) -> QWidget:
+        page = self.page(key)
+        index = [p[0] for p in PAGES].index(key)
+        self.stack.setCurrentIndex(index)
+        if self.sidebar.currentRow() != index:
+            self.sidebar.blockSignals(True)
+            self.sidebar.setCurrentRow(index)
+            self.sidebar.blockSignals(False)
+        if hasattr(page, "activated"):
+            page.activated(payload)
+        self.pageChanged.emit(key)
+        return page
+
+    def current_page_key(self) -> str:
+        return PAGES[self.stack.currentIndex()][0]
+
+    # -- menus -------------------------------------------------------------------------------
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        settings = QAction("&Settings…", self, shortcut=QKeySequence.Preferences, triggered=self.open_settings)
+        if settings.shortcut().isEmpty():
+            settings.setShortcut(QKeySequence("Ctrl+,"))
+        file_menu.addAction(settings)
+        file_menu.addSeparator()
+        file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.Quit, triggered=self.close))
+
+        view = self.menuBar().addMenu("&View")
+        for i, (key, label, _m, _c) in enumerate(PAGES):
+            act = QAction(label, self, shortcut=QKeySequence(f"Ctrl+{i + 1}"))
+            act.triggered.connect(lambda _=False, k=key: self.show_page(k))
+            view.addAction(act)
+            self.addAction(act)  # the shortcut works even where the menu bar is native or hidden
+
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(QAction(f"&About {APP_NAME}", self, triggered=self.open_about))
+        help_menu.addAction(QAction("Open &log folder", self, triggered=self._open_logs))
+
+    def open_about(self) -> None:
+        from studio.ui.dialogs import AboutDialog
+
+        dlg = AboutDialog(self)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.open()
+
+    def open_settings(self) -> None:
+        from studio.ui.dialogs import SettingsDialog
+
+        dlg = SettingsDialog(self.studio.layout, self)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.open()
+
+    def _open_logs(self) -> None:
+        from PySide6.QtCore import QUrl
+        from PySide6.QtGui import QDesktopServices
+
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.studio.layout.logs)))
+
+    # -- status bar --------------------------------------------------------------------------
+    def refresh_storage(self) -> None:
+        """Free space in the data folder (drafts storage joins it once the draft store exists)."""
+        from studio.tasks import run_in_background
+
+        def measure() -> int:
+            import shutil
+
+            return shutil.disk_usage(self.studio.layout.data).free
+
+        def show(free: int) -> None:
+            self.storage_label.setText(f"{free / 2**30:.1f} GB free")
+
+        run_in_background(measure, on_done=show, on_error=lambda e: log.warning("disk usage: %s", e))

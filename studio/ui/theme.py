@@ -1,0 +1,27 @@
+"""The dark theme and icons, loaded from resources/ (the same way from source and the bundle)."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QColor, QIcon, QPalette
+from PySide6.QtWidgets import QApplication
+
+from studio.paths import resource
+
+
+def icon(name: str) -> QIcon:
+    return QIcon(str(resource("icons", f"{name}.svg")))
+
+
+def apply(app: QApplication) -> None:
+    app.setStyle("Fusion")
+    pal = QPalette()
+    for role, colour in ((QPalette.Window, "#16161c"), (QPalette.WindowText, "#e6e6ee"),
+                         (QPalette.Base, "#1f1f27"), (QPalette.AlternateBase, "#23232c"),
+                         (QPalette.Text, "#e6e6ee"), (QPalette.Button, "#2a2a35"),
+                         (QPalette.ButtonText, "#e6e6ee"), (QPalette.Highlight, "#ff5f6d"),
+                         (QPalette.HighlightedText, "#16161c"), (QPalette.ToolTipBase, "#2a2a35"),
+                         (QPalette.ToolTipText, "#e6e6ee"), (QPalette.PlaceholderText, "#6f6f80")):
+        pal.setColor(role, QColor(colour))
+    app.setPalette(pal)
+    app.setStyleSheet(resource("theme.qss").read_text(encoding="utf-8"))
+    app.setWindowIcon(icon("app"))
