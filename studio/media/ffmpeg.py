@@ -1,7 +1,7 @@
 """The one place that finds and runs the ffmpeg binary.
 
-The binary is the one shipped in the ``imageio-ffmpeg`` wheel (or bundled next to the packaged
-app), overridable with ``STUDIO_FFMPEG``. Every other module asks here instead of building its own
+The binary is the one shipped in the ``imageio-ffmpeg`` wheel (the packaged app bundles that
+package with its binary), overridable with ``STUDIO_FFMPEG``. Every other module asks here instead of building its own
 command line to locate or run ffmpeg.
 """
 
@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 ENV_FFMPEG = "STUDIO_FFMPEG"
@@ -31,11 +30,6 @@ def ffmpeg_exe() -> str:
         if Path(override).is_file():
             return override
         raise FFmpegNotFound(f"{ENV_FFMPEG} points at {override!r}, which does not exist.")
-    meipass = getattr(sys, "_MEIPASS", None)
-    if meipass:
-        bundled = Path(meipass) / "bin" / ("ffmpeg.exe" if os.name == "nt" else "ffmpeg")
-        if bundled.is_file():
-            return str(bundled)
     try:
         import imageio_ffmpeg
 

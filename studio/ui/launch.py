@@ -22,6 +22,14 @@ class _ErrorBridge(QObject):
     raised = Signal(str, str)
 
 
+def _grab(window, path: str) -> None:  # noqa: ANN001 - MainWindow
+    screen = window.screen()
+    geo = window.frameGeometry()
+    pixmap = screen.grabWindow(0, geo.x(), geo.y(), geo.width(), geo.height())
+    if pixmap.isNull() or not pixmap.save(path, "PNG"):
+        log.error("screenshot to %s failed", path)
+
+
 def run_gui(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     from studio.app import build
@@ -64,6 +72,10 @@ def run_gui(args: argparse.Namespace) -> int:
             print("studio:window-shown", flush=True)
 
     QTimer.singleShot(0, shown)
+    shot = os.environ.get("STUDIO_SCREENSHOT")
+    if shot and args.quit_after is not None:
+        # `make screenshots`: grab the real window from the (X) screen just before quitting.
+        QTimer.singleShot(max(0, int(args.quit_after * 1000) - 300), lambda: _grab(window, shot))
     if args.quit_after is not None:
         QTimer.singleShot(int(args.quit_after * 1000), window.close)
         QTimer.singleShot(int(args.quit_after * 1000) + 50, app.quit)

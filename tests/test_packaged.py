@@ -1,0 +1,56 @@
+"""Smoke test of the PyInstaller build (`make package-test`; CI runs it after `make test`).
+
+Skipped in the plain `make test` run unless STUDIO_PACKAGED names the built binary.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.packaged
+BINARY = os.environ.get("STUDIO_PACKAGED")
+
+
+@pytest.fixture(scope="module")
+def binary() -> Path:
+    if not BINARY:
+        pytest.skip("set STUDIO_PACKAGED to the built binary (make package-test)")
+    path = Path(BINARY).resolve()
+    assert path.is_file(), f"{path} was not built"
+    return path
+
+
+def _run(binary: Path, *args: str, tmp: Path, timeout: float = 120) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "STUDIO_FFMPEG", "STUDIO_WEED")}
+    env["PATH"] = "/usr/bin:/bin"  # the bundle must not lean on the venv
+    env["HOME"] = str(tmp / "home")
+    (tmp / "home").mkdir(exist_ok=True)
+    return subprocess.run([str(binary), *args], capture_output=True, text=True, timeout=timeout, env=env,
+                          stdin=subprocess.DEVNULL, cwd=tmp)
+
+
+def test_packaged_version(binary: Path, tmp_path: Path):
+    r = _run(binary, "--version", tmp=tmp_path)
+    assert r.returncode == 0 and r.stdout.startswith("Reel Studio ")
+
+
+def test_packaged_doctor_uses_bundled_ffmpeg_and_weed(binary: Path, tmp_path: Path):
+    r = _run(binary, "--data-dir", str(tmp_path / "d"), "doctor", "--json", tmp=tmp_path)
+    report = json.loads(r.stdout)
+    assert r.returncode == 0 and report["ok"] is True, r.stdout + r.stderr
+    bundle = binary.parent
+    assert Path(report["ffmpeg"]["path"]).resolve().is_relative_to(bundle)
+    assert report["ffmpeg"]["encoders"] == {"libx264": True, "aac": True}
+    assert Path(report["local_s3"]["binary"]).resolve().is_relative_to(bundle)
+    assert report["database"]["ok"] is True
+
+
+def test_packaged_window_opens_and_exits_by_itself(binary: Path, tmp_path: Path):
+    r = _run(binary, "--data-dir", str(tmp_path / "d"), "--quit-after", "3", tmp=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "main window shown" in (tmp_path / "d" / "logs" / "studio.log").read_text()
