@@ -35,7 +35,10 @@ system-deps:
 	fi
 
 run: setup
-	$(VENV)/bin/studio
+	@if [ -z "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ "$$QT_QPA_PLATFORM" != offscreen ] && command -v xvfb-run >/dev/null; then \
+		echo "No display found: starting Reel Studio on a virtual screen (xvfb-run)."; \
+		xvfb-run -a -s "-screen 0 1400x900x24" $(VENV)/bin/studio $(ARGS); \
+	else $(VENV)/bin/studio $(ARGS); fi
 
 test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)

@@ -48,6 +48,8 @@ def list_cameras() -> list[Device]:
 
 def list_microphones() -> tuple[list[Device], str | None]:
     """Audio inputs through Qt Multimedia, and a reason when Qt Multimedia cannot be used."""
+    # Qt Multimedia logs every optional library it could not load (pipewire, VA-API) at start.
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false")
     try:
         from PySide6.QtCore import QCoreApplication
         from PySide6.QtMultimedia import QMediaDevices
