@@ -1,14 +1,520 @@
-"""The Drafts page."""
+"""The Drafts page: the tray of saved drafts, newest first.
+
+A thin client of studio.drafts: every read and write runs on a worker (studio.tasks); the page only
+shows results, banners and the storage bar. Recovery runs when the store opens (off the UI thread);
+its findings (unsaved takes, missing media, recovered files) become banners here.
+"""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QWidget
+import importlib.util
+import logging
+import threading
+from pathlib import Path
 
-from studio.ui.common import NotBuiltPage
+from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QFrame, QHBoxLayout, QLabel, QLineEdit, QListView,
+                               QMenu, QMessageBox, QProgressBar, QPushButton, QStackedWidget, QVBoxLayout, QWidget)
+
+from studio.tasks import run_in_background
+from studio.ui.common import page_header
+from studio.ui.drafts_delegate import DraftDelegate
+from studio.ui.drafts_model import IdRole, DraftsModel
+
+log = logging.getLogger(__name__)
+VIDEO_FILTER = "Videos (*.mp4 *.mov *.m4v *.mkv *.webm *.avi);;All files (*)"
 
 
-class DraftsPage(NotBuiltPage):
+def _guarded(owner, fn):  # noqa: ANN001, ANN202
+    from shiboken6 import isValid
+
+    def call(*args):  # noqa: ANN002
+        if isValid(owner):
+            fn(*args)
+    return call
+
+
+def _gb(n: int) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 / 10 else f"{n / 2**20:.0f} MB"
+
+
+class _Progress(QObject):
+    """Export progress from the worker thread to the UI thread."""
+    progress = Signal(float, object)
+
+
+class Banner(QFrame):
+    """A strip with a sentence and up to two buttons (Undo, Save, Discard...)."""
+
+    def __init__(self, object_name: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        self.setFrameShape(QFrame.StyledPanel)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(12, 6, 6, 6)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        lay.addWidget(self.label, 1)
+        self.buttons: list[QPushButton] = []
+        for _ in range(2):
+            b = QPushButton()
+            b.hide()
+            lay.addWidget(b)
+            self.buttons.append(b)
+        close = QPushButton("✕")
+        close.setFlat(True)
+        close.setFixedWidth(28)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        lay.addWidget(close)
+        self._handlers: list = [None, None]
+        for i, b in enumerate(self.buttons):
+            b.clicked.connect(lambda _=False, i=i: self._clicked(i))
+        self.hide()
+
+    def show_message(self, text: str, *actions: tuple[str, object]) -> None:
+        self.label.setText(text)
+        for i, b in enumerate(self.buttons):
+            if i < len(actions):
+                b.setText(actions[i][0])
+                self._handlers[i] = actions[i][1]
+                b.show()
+            else:
+                self._handlers[i] = None
+                b.hide()
+        self.show()
+
+    def _clicked(self, i: int) -> None:
+        handler = self._handlers[i]
+        self.hide()
+        if handler:
+            handler()
+
+
+class DraftsPage(QWidget):
+    navigate = Signal(str, object)
+    store_ready = Signal()
+    _store_changed = Signal()   # emitted from any thread by the store's listener; handled on the UI thread
+
     def __init__(self, studio, parent: QWidget | None = None):  # noqa: ANN001 - studio.app.Studio
-        super().__init__("Drafts", "Everything you saved, newest first. Drafts survive closing the app, crashes and power cuts.",
-                         "The drafts tray is not built yet (issue #3): the crash-safe draft store, import and the tray arrive there.", parent)
+        super().__init__(parent)
         self.studio = studio
+        self.store = None
+        self.recovery: dict | None = None
+        self._export_cancel: threading.Event | None = None
+        self.setAcceptDrops(True)
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(32, 28, 32, 16)
+        lay.addWidget(page_header("Drafts", "Everything you saved, newest first. Drafts survive closing the app, "
+                                            "crashes and power cuts. Drop video files here to import them."))
+        self._build_toolbar(lay)
+        self._build_banners(lay)
+        self._build_tray(lay)
+        self._build_footer(lay)
+        self._build_actions()
+        self._update_actions()
+        self._show_empty("Opening your drafts…")
+        run_in_background(lambda: self.studio.drafts, on_done=self._alive(self._attach),
+                          on_error=self._alive(self._store_failed))
+
+    def _build_toolbar(self, lay: QVBoxLayout) -> None:
+        bar = QHBoxLayout()
+        self.search = QLineEdit(placeholderText="Search drafts by title")
+        self.search.setClearButtonEnabled(True)
+        self._search_timer = QTimer(self, singleShot=True, interval=200)
+        self._search_timer.timeout.connect(lambda: self.model.set_filter(search=self.search.text()))
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        bar.addWidget(self.search, 1)
+        self.trash_button = QPushButton("Trash")
+        self.trash_button.setCheckable(True)
+        self.trash_button.toggled.connect(self._show_trash)
+        bar.addWidget(self.trash_button)
+        self.empty_trash_button = QPushButton("Empty Trash")
+        self.empty_trash_button.clicked.connect(self._confirm_empty_trash)
+        self.empty_trash_button.hide()
+        bar.addWidget(self.empty_trash_button)
+        self.import_button = QPushButton("Import videos…")
+        self.import_button.setProperty("accent", True)
+        self.import_button.clicked.connect(self._choose_files)
+        bar.addWidget(self.import_button)
+        lay.addLayout(bar)
+
+    def _build_banners(self, lay: QVBoxLayout) -> None:
+        self.takes_banner = Banner("TakesBanner")
+        self.message = Banner("MessageBar")
+        self.disk_warning = Banner("DiskWarning")
+        self.export_bar = QFrame(objectName="ExportBar")
+        ex = QHBoxLayout(self.export_bar)
+        ex.setContentsMargins(12, 4, 6, 4)
+        self.export_label = QLabel()
+        self.export_progress = QProgressBar()
+        self.export_progress.setRange(0, 1000)
+        self.export_cancel_button = QPushButton("Cancel")
+        self.export_cancel_button.clicked.connect(self.cancel_export)
+        ex.addWidget(self.export_label)
+        ex.addWidget(self.export_progress, 1)
+        ex.addWidget(self.export_cancel_button)
+        self.export_bar.hide()
+        for w in (self.takes_banner, self.disk_warning, self.message, self.export_bar):
+            lay.addWidget(w)
+
+    def _build_tray(self, lay: QVBoxLayout) -> None:
+        self.model = DraftsModel(self)
+        self.model.loaded.connect(self._update_empty_state)
+        self.model.failed.connect(lambda text: self.message.show_message(text))
+        self.view = QListView()
+        self.view.setObjectName("DraftsTray")
+        self.view.setViewMode(QListView.IconMode)
+        self.view.setResizeMode(QListView.Adjust)
+        self.view.setMovement(QListView.Static)
+        self.view.setUniformItemSizes(True)
+        self.view.setLayoutMode(QListView.Batched)
+        self.view.setBatchSize(200)
+        self.view.setSpacing(4)
+        self.view.setWrapping(True)
+        self.view.setDragDropMode(QAbstractItemView.NoDragDrop)
+        self.view.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.view.setEditTriggers(QAbstractItemView.EditKeyPressed)
+        self.delegate = DraftDelegate(self.view)
+        self.view.setItemDelegate(self.delegate)
+        self.view.setModel(self.model)
+        self.view.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
+        self.view.doubleClicked.connect(lambda idx: self.open_in_editor(idx.data(IdRole)))
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_actions())
+
+        self.empty = QLabel()
+        self.empty.setObjectName("EmptyState")
+        self.empty.setAlignment(Qt.AlignCenter)
+        self.empty.setWordWrap(True)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.view)
+        self.stack.addWidget(self.empty)
+        lay.addWidget(self.stack, 1)
+
+    def _build_footer(self, lay: QVBoxLayout) -> None:
+        foot = QHBoxLayout()
+        self.storage_bar = QProgressBar(objectName="DraftsStorage")
+        self.storage_bar.setTextVisible(False)
+        self.storage_bar.setFixedHeight(6)
+        self.storage_bar.setRange(0, 1000)
+        self.storage_text = QLabel("")
+        self.storage_text.setObjectName("PageSubtitle")
+        foot.addWidget(self.storage_text)
+        foot.addWidget(self.storage_bar, 1)
+        lay.addLayout(foot)
+
+    def _build_actions(self) -> None:
+        self.actions_by_name: dict[str, QAction] = {}
+        for name, text, keys, slot in [
+            ("open", "Open in editor", [QKeySequence(Qt.Key_Return), QKeySequence(Qt.Key_Enter)],
+             lambda: self.open_in_editor(self.current_id())),
+            ("rename", "Rename", [QKeySequence(Qt.Key_F2)], self.start_rename),
+            ("duplicate", "Duplicate", [QKeySequence("Ctrl+D")], lambda: self.duplicate(self.current_id())),
+            ("delete", "Delete", [QKeySequence(QKeySequence.Delete)], lambda: self.delete(self.selected_ids())),
+            ("restore", "Restore", [], lambda: self.restore(self.selected_ids())),
+            ("export", "Export", [QKeySequence("Ctrl+E")], lambda: self.export(self.current_id())),
+            ("upload", "Upload", [QKeySequence("Ctrl+U")], lambda: self.upload(self.current_id())),
+        ]:
+            act = QAction(text, self)
+            act.setShortcuts(keys)
+            act.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+            act.triggered.connect(slot)
+            self.view.addAction(act)
+            self.actions_by_name[name] = act
+
+    # -- store --------------------------------------------------------------------------------
+    def _attach(self, store) -> None:  # noqa: ANN001
+        self.store = store
+        self.model.attach(store)
+        unsubscribe = store.subscribe(_guarded(self, lambda event, ids: self._store_changed.emit()))
+        model_detach = self.model.detach
+        self.destroyed.connect(lambda *_: (unsubscribe(), model_detach()))
+        self._store_changed.connect(self.refresh_storage)
+        self.show_recovery(store.last_recovery or {})
+        self.refresh_storage()
+        self.store_ready.emit()
+
+    def _store_failed(self, exc: BaseException) -> None:
+        text = getattr(exc, "user_message", None) or str(exc)
+        self._show_empty(f"Your drafts cannot be opened.\n\n{text}")
+        self.import_button.setEnabled(False)
+
+    def activated(self, payload: object = None) -> None:
+        if self.store is not None:
+            self.model.reload()
+            self.refresh_storage()
+
+    def show_recovery(self, report: dict) -> None:
+        self.recovery = report
+        takes = report.get("unsaved_takes") or []
+        if takes:
+            n = len(takes)
+            self.takes_banner.show_message(
+                f"Unsaved takes found: {n} recording{'s' if n > 1 else ''} from an earlier session "
+                f"{'were' if n > 1 else 'was'} never saved.",
+                ("Save as drafts", self.save_unsaved_takes), ("Discard…", self._confirm_discard_takes))
+        notes = []
+        if report.get("missing"):
+            notes.append(f"{len(report['missing'])} media file(s) are missing; their drafts are kept and marked.")
+        if report.get("recovered_draft"):
+            notes.append(f"{len(report.get('recovered_files', []))} media file(s) without a draft were put into "
+                         "a draft called “Recovered”.")
+        if notes:
+            self.message.show_message(" ".join(notes))
+
+    def save_unsaved_takes(self) -> None:
+        takes = list((self.recovery or {}).get("unsaved_takes") or [])
+        store = self.store
+
+        def save_all() -> int:
+            for t in takes:
+                store.save_new_draft([Path(t["media"])], move=True)
+            return len(takes)
+
+        run_in_background(save_all,
+                          on_done=self._alive(lambda n: self.message.show_message(f"Saved {n} take(s) as drafts.")),
+                          on_error=self._alive(self._show_error))
+
+    def _confirm_discard_takes(self) -> None:
+        box = QMessageBox(QMessageBox.Warning, "Discard unsaved takes?",
+                          "These recordings will be deleted for good.", QMessageBox.Discard | QMessageBox.Cancel, self)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.finished.connect(lambda result: self.discard_unsaved_takes() if result == QMessageBox.Discard else None)
+        box.open()
+
+    def discard_unsaved_takes(self) -> None:
+        takes = list((self.recovery or {}).get("unsaved_takes") or [])
+        store = self.store
+        run_in_background(lambda: [store.discard_take(Path(t["dir"])) for t in takes],
+                          on_done=self._alive(lambda _r: self.message.show_message(f"Discarded {len(takes)} take(s).")),
+                          on_error=self._alive(self._show_error))
+        if self.recovery is not None:
+            self.recovery["unsaved_takes"] = []
+
+    def refresh_storage(self) -> None:
+        if self.store is None:
+            return
+        run_in_background(self.store.storage, on_done=self._alive(self._show_storage),
+                          on_error=self._alive(lambda e: log.warning("drafts storage: %s", e)))
+
+    def _show_storage(self, s: dict) -> None:
+        used, free = s["media_bytes"], s["free_bytes"]
+        self.storage_text.setText(f"Drafts use {_gb(used)} · {_gb(free)} free")
+        self.storage_bar.setValue(int(1000 * used / max(1, used + free)))
+        if s["at_risk"]:
+            self.disk_warning.show_message(
+                f"Only {_gb(free)} free on this disk: new recordings and saves may not fit. "
+                "Empty the Trash or free some space to keep your drafts safe.", ("Show Trash", self._open_trash))
+        else:
+            self.disk_warning.hide()
+
+    # -- selection and actions ----------------------------------------------------------------
+    def current_id(self) -> str | None:
+        idx = self.view.currentIndex()
+        if not idx.isValid():
+            sel = self.view.selectionModel().selectedIndexes()
+            idx = sel[0] if sel else idx
+        return idx.data(IdRole) if idx.isValid() else None
+
+    def selected_ids(self) -> list[str]:
+        rows = sorted({i.row() for i in self.view.selectionModel().selectedIndexes()})
+        return [self.model.draft_at(r).id for r in rows if self.model.draft_at(r) is not None]
+
+    def select_ids(self, ids: list[str]) -> None:
+        from PySide6.QtCore import QItemSelectionModel
+
+        sm = self.view.selectionModel()
+        sm.clearSelection()
+        for i, draft_id in enumerate(ids):
+            row = self.model.row_of(draft_id)
+            if row >= 0:
+                flags = QItemSelectionModel.Select | (QItemSelectionModel.Current if i == 0 else QItemSelectionModel.NoUpdate)
+                sm.setCurrentIndex(self.model.index(row), flags) if i == 0 else sm.select(self.model.index(row), flags)
+
+    def _update_actions(self) -> None:
+        ids = self.selected_ids() if self.view.selectionModel() else []
+        one, trash = len(ids) == 1, self.model.trashed
+        for name, enabled in (("open", one and not trash), ("rename", one and not trash),
+                              ("duplicate", one and not trash), ("delete", bool(ids) and not trash),
+                              ("restore", bool(ids) and trash), ("export", one and not trash),
+                              ("upload", one and not trash)):
+            self.actions_by_name[name].setEnabled(enabled)
+
+    def _context_menu(self, pos) -> None:  # noqa: ANN001
+        idx = self.view.indexAt(pos)
+        if not idx.isValid():
+            return
+        if idx.row() not in {i.row() for i in self.view.selectionModel().selectedIndexes()}:
+            self.select_ids([idx.data(IdRole)])
+        menu = QMenu(self)
+        menu.setAttribute(Qt.WA_DeleteOnClose)
+        names = ["restore"] if self.model.trashed else ["open", "rename", "duplicate", "export", "upload", "delete"]
+        for name in names:
+            if name in ("export", "delete"):
+                menu.addSeparator()
+            menu.addAction(self.actions_by_name[name])
+        menu.popup(self.view.viewport().mapToGlobal(pos))
+
+    def open_in_editor(self, draft_id: str | None) -> None:
+        if draft_id:
+            self.navigate.emit("editor", draft_id)
+
+    def upload(self, draft_id: str | None) -> None:
+        if draft_id:
+            self.navigate.emit("uploads", {"draft_id": draft_id})
+
+    def start_rename(self) -> None:
+        idx = self.view.currentIndex()
+        if idx.isValid():
+            self.view.edit(idx)
+
+    def duplicate(self, draft_id: str | None) -> None:
+        if draft_id and self.store is not None:
+            run_in_background(self.store.duplicate, draft_id,
+                              on_done=self._alive(lambda d: self.message.show_message(f"Duplicated as “{d.title}”.")),
+                              on_error=self._alive(self._show_error))
+
+    def delete(self, ids: list[str]) -> None:
+        """Move to the Trash at once, with an Undo that restores them."""
+        if not ids or self.store is None:
+            return
+        ids = list(ids)
+        n = len(ids)
+        run_in_background(self.store.delete, ids, on_error=self._alive(self._show_error),
+                          on_done=self._alive(lambda _n: self.message.show_message(
+                              f"{n} draft{'s' if n > 1 else ''} moved to the Trash.", ("Undo", lambda: self.restore(ids)))))
+
+    def restore(self, ids: list[str]) -> None:
+        if ids and self.store is not None:
+            run_in_background(self.store.restore, list(ids), on_error=self._alive(self._show_error))
+
+    def _show_trash(self, on: bool) -> None:
+        self.empty_trash_button.setVisible(on)
+        self.model.set_filter(trashed=on)
+        self._update_actions()
+
+    def _open_trash(self) -> None:
+        self.trash_button.setChecked(True)
+
+    def _confirm_empty_trash(self) -> None:
+        box = QMessageBox(QMessageBox.Warning, "Empty the Trash?", "Drafts in the Trash will be deleted for good.",
+                          QMessageBox.Yes | QMessageBox.Cancel, self)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.finished.connect(lambda r: self.empty_trash() if r == QMessageBox.Yes else None)
+        box.open()
+
+    def empty_trash(self) -> None:
+        if self.store is not None:
+            run_in_background(self.store.purge, older_than_days=None, on_error=self._alive(self._show_error),
+                              on_done=self._alive(lambda r: self.message.show_message(
+                                  f"Deleted {r['drafts']} draft(s) for good, freeing {_gb(r['bytes'])}.")))
+
+    # -- export ------------------------------------------------------------------------------
+    @staticmethod
+    def export_available() -> bool:
+        try:
+            return importlib.util.find_spec("studio.editor.export") is not None
+        except ModuleNotFoundError:
+            return False
+
+    def export(self, draft_id: str | None) -> None:
+        if not draft_id:
+            return
+        if not self.export_available():
+            self.message.show_message("Export is not available yet in this build.")
+            return
+        if self._export_cancel is not None:
+            self.message.show_message("An export is already running; wait for it or cancel it.")
+            return
+        from studio.editor.export import export_draft
+
+        cancel = threading.Event()
+        relay = _Progress(self)
+        relay.progress.connect(self._export_progress)
+        self._export_cancel = cancel
+        self.export_label.setText("Exporting…")
+        self.export_progress.setValue(0)
+        self.export_bar.show()
+        studio = self.studio
+        run_in_background(lambda: export_draft(studio, draft_id, on_progress=relay.progress.emit, cancel=cancel),
+                          on_done=self._alive(self._export_done), on_error=self._alive(self._export_failed))
+
+    def _export_progress(self, fraction: float, eta: object) -> None:
+        self.export_progress.setValue(int(1000 * max(0.0, min(1.0, fraction))))
+        self.export_label.setText(f"Exporting… {fraction:.0%}" + (f" ({int(eta)} s left)" if eta else ""))
+
+    def cancel_export(self) -> None:
+        if self._export_cancel is not None:
+            self._export_cancel.set()
+            self.export_label.setText("Cancelling…")
+
+    def _export_done(self, path) -> None:  # noqa: ANN001
+        self._export_cancel = None
+        self.export_bar.hide()
+        self.message.show_message(f"Exported to {path}.")
+
+    def _export_failed(self, exc: BaseException) -> None:
+        self._export_cancel = None
+        self.export_bar.hide()
+        self._show_error(exc)
+
+    # -- import (button and drag-and-drop) -----------------------------------------------------
+    def _choose_files(self) -> None:
+        dlg = QFileDialog(self, "Import videos", str(Path.home()), VIDEO_FILTER)
+        dlg.setFileMode(QFileDialog.ExistingFiles)
+        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.filesSelected.connect(lambda files: self.import_files([Path(f) for f in files]))
+        dlg.open()
+
+    def import_files(self, files: list[Path]) -> None:
+        """Probe and copy off the UI thread; a refusal says which file and why, and adds nothing."""
+        if not files or self.store is None:
+            return
+        self.message.show_message(f"Importing {len(files)} file(s)…")
+        run_in_background(self.store.import_files, list(files), on_error=self._alive(self._show_error),
+                          on_done=self._alive(lambda d: self.message.show_message(f"Imported “{d.title}”.")))
+
+    def dragEnterEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
+        self.dragEnterEvent(event)
+
+    def dropEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
+        files = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        if files:
+            event.acceptProposedAction()
+            self.import_files(files)
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _alive(self, fn):  # noqa: ANN001, ANN202
+        """A callback that does nothing once this page is gone (workers can outlive it)."""
+        return _guarded(self, fn)
+
+    def _show_error(self, exc: BaseException) -> None:
+        text = getattr(exc, "user_message", None) or str(exc)
+        log.info("drafts page: %s", text)
+        self.message.show_message(text)
+
+    def _show_empty(self, text: str) -> None:
+        self.empty.setText(text)
+        self.stack.setCurrentWidget(self.empty)
+
+    def _update_empty_state(self) -> None:
+        self._update_actions()
+        if self.model.rowCount() > 0:
+            self.stack.setCurrentWidget(self.view)
+            return
+        if self.model.trashed:
+            self._show_empty("The Trash is empty.")
+        elif self.model.search.strip():
+            self._show_empty(f"No drafts match “{self.model.search.strip()}”.")
+        else:
+            self._show_empty("No drafts yet.\n\nRecord a take, or drop video files here to import them.")
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        return QSize(960, 700)

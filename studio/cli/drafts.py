@@ -1,0 +1,221 @@
+"""`studio drafts list|show|import|rename|duplicate|delete|restore|purge|recover` (all with --json).
+
+Draft ids may be shortened to a unique prefix of at least 6 characters. Other areas add their own
+`drafts` sub-commands through DRAFTS_CLI_EXTENSIONS (a module with ``register_drafts(subparsers)``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+from studio.cli import Context, UserError, add_json_flag
+
+DRAFTS_CLI_EXTENSIONS = ["studio.editor.cli_drafts"]
+
+
+def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
+    p = sub.add_parser("drafts", help="list, import, rename, delete, restore and recover drafts")
+    add_json_flag(p)
+    p.set_defaults(handler=lambda ctx: _help(p))
+    ds = p.add_subparsers(dest="drafts_command", metavar="ACTION")
+
+    c = ds.add_parser("list", help="drafts, newest first")
+    c.add_argument("--search", default="", help="only drafts whose title contains this")
+    c.add_argument("--trash", action="store_true", help="list the Trash instead")
+    c.add_argument("--limit", type=int, default=1000)
+    c.add_argument("--offset", type=int, default=0)
+    _finish(c, run_list)
+
+    c = ds.add_parser("show", help="one draft in full (edit document, media, kept revisions)")
+    c.add_argument("id")
+    _finish(c, run_show)
+
+    c = ds.add_parser("import", help="import video files into a new draft (probed first; refused files add nothing)")
+    c.add_argument("files", nargs="+", metavar="FILE")
+    c.add_argument("--title", default=None)
+    _finish(c, run_import)
+
+    c = ds.add_parser("rename", help="give a draft a new title")
+    c.add_argument("id")
+    c.add_argument("title")
+    _finish(c, run_rename)
+
+    c = ds.add_parser("duplicate", help="copy a draft (the media is shared, not copied)")
+    c.add_argument("id")
+    _finish(c, run_duplicate)
+
+    c = ds.add_parser("delete", help="move drafts to the Trash (restorable for 30 days)")
+    c.add_argument("ids", nargs="+", metavar="ID")
+    _finish(c, run_delete)
+
+    c = ds.add_parser("restore", help="bring drafts back from the Trash")
+    c.add_argument("ids", nargs="+", metavar="ID")
+    _finish(c, run_restore)
+
+    c = ds.add_parser("purge", help="delete drafts in the Trash for good (default: trashed over 30 days ago)")
+    c.add_argument("ids", nargs="*", metavar="ID", help="only these trashed drafts")
+    c.add_argument("--all", action="store_true", help="empty the whole Trash now")
+    c.add_argument("--older-than", type=float, default=30.0, metavar="DAYS")
+    _finish(c, run_purge)
+
+    c = ds.add_parser("recover", help="reconcile drafts with the media on disk; list unsaved takes")
+    _finish(c, run_recover)
+
+    for name in DRAFTS_CLI_EXTENSIONS:
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except ModuleNotFoundError:
+            found = False
+        if found:
+            importlib.import_module(name).register_drafts(ds)
+
+
+def _finish(p, handler) -> None:  # noqa: ANN001
+    add_json_flag(p)
+    p.set_defaults(handler=handler)
+
+
+def _help(p) -> int:  # noqa: ANN001
+    p.print_help()
+    return 2
+
+
+def _store(ctx: Context):
+    return ctx.studio.drafts
+
+
+def _resolve(store, prefix: str) -> str:  # noqa: ANN001
+    from studio.drafts import DraftError, DraftNotFound
+
+    try:
+        return store.resolve_id(prefix)
+    except (DraftNotFound, DraftError) as e:
+        raise UserError(str(e), 1) from e
+
+
+def _call(fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
+    """Service errors with a sentence for the user become CLI errors (exit 1)."""
+    from studio.drafts import DraftError, DraftNotFound
+    from studio.media.probe import MediaError
+
+    try:
+        return fn(*args, **kwargs)
+    except (DraftError, DraftNotFound, MediaError) as e:
+        raise UserError(str(e), 1) from e
+
+
+def _line(d) -> str:  # noqa: ANN001
+    flag = "  [media missing]" if d.media_missing else ""
+    return (f"{d.id[:8]}  {d.updated_at:%Y-%m-%d %H:%M}  {d.duration_us / 1e6:7.1f}s  {d.status:<9}  "
+            f"{d.title}{flag}")
+
+
+def run_list(ctx: Context) -> int:
+    a = ctx.args
+    store = _store(ctx)
+    drafts = store.list_drafts(search=a.search, offset=a.offset, limit=a.limit, trashed=a.trash)
+    ctx.emit([d.to_dict() for d in drafts],
+             "\n".join(_line(d) for d in drafts) if drafts else ("The Trash is empty." if a.trash else "No drafts yet."))
+    return 0
+
+
+def run_show(ctx: Context) -> int:
+    store = _store(ctx)
+    d = _call(store.get, _resolve(store, ctx.args.id))
+    data = d.to_dict(with_edit=True)
+    data["revisions"] = [{"revision": r, "saved_at": t.isoformat()} for r, t in store.revisions(d.id)]
+    data["media_paths"] = [str(store.asset_path(x)) for x in d.assets]
+    human = [_line(d), f"id        {d.id}", f"revision  {d.revision} (kept: {len(data['revisions'])})"]
+    human += [f"media     {p}{'  (missing)' if x.missing else ''}" for p, x in zip(data["media_paths"], d.assets)]
+    ctx.emit(data, "\n".join(human))
+    return 0
+
+
+def run_import(ctx: Context) -> int:
+    from pathlib import Path
+
+    store = _store(ctx)
+    d = _call(store.import_files, [Path(f) for f in ctx.args.files], title=ctx.args.title)
+    data = d.to_dict()
+    data["ok"] = True
+    ctx.emit(data, f"Imported {len(d.assets)} file(s) into draft {d.id} “{d.title}”.")
+    return 0
+
+
+def run_rename(ctx: Context) -> int:
+    store = _store(ctx)
+    draft_id = _resolve(store, ctx.args.id)
+    _call(store.rename, draft_id, ctx.args.title)
+    d = store.get(draft_id)
+    ctx.emit({"ok": True, "id": d.id, "title": d.title}, f"Renamed {d.id[:8]} to “{d.title}”.")
+    return 0
+
+
+def run_duplicate(ctx: Context) -> int:
+    store = _store(ctx)
+    d = _call(store.duplicate, _resolve(store, ctx.args.id))
+    ctx.emit({"ok": True, **d.to_dict()}, f"Duplicated as {d.id} “{d.title}”.")
+    return 0
+
+
+def run_delete(ctx: Context) -> int:
+    store = _store(ctx)
+    ids = [_resolve(store, i) for i in ctx.args.ids]
+    n = _call(store.delete, ids)
+    ctx.emit({"ok": True, "ids": ids, "moved_to_trash": n},
+             f"Moved {n} draft(s) to the Trash (restore with `studio drafts restore ID`).")
+    return 0
+
+
+def run_restore(ctx: Context) -> int:
+    store = _store(ctx)
+    ids = [_resolve(store, i) for i in ctx.args.ids]
+    n = _call(store.restore, ids)
+    ctx.emit({"ok": True, "ids": ids, "restored": n}, f"Restored {n} draft(s).")
+    return 0
+
+
+def run_purge(ctx: Context) -> int:
+    a = ctx.args
+    store = _store(ctx)
+    if a.ids:
+        report = _call(store.purge, draft_ids=[_resolve(store, i) for i in a.ids], older_than_days=None)
+    else:
+        report = _call(store.purge, older_than_days=None if a.all else a.older_than)
+    ctx.emit({"ok": True, **report},
+             f"Deleted {report['drafts']} draft(s) for good, freeing {report['bytes'] / 2**20:.1f} MiB.")
+    return 0
+
+
+def run_recover(ctx: Context) -> int:
+    store = _store(ctx)
+    report = store.recover()
+    first = store.last_recovery or {}
+    # Opening the store already recovered; merge so the caller sees what that first pass fixed.
+    for key in ("staging", "relinked", "recovered_files"):
+        report[key] = list(first.get(key, [])) + list(report.get(key, []))
+    report["recovered_draft"] = report.get("recovered_draft") or first.get("recovered_draft")
+    report["purged"] = int(report.get("purged", 0)) + int(first.get("purged", 0))
+    ctx.emit(report, _recover_text(report))
+    return 0 if report["ok"] else 1
+
+
+def _recover_text(r: dict) -> str:
+    lines = []
+    if r["staging"]:
+        lines.append(f"Settled {len(r['staging'])} interrupted save(s) or purge(s).")
+    if r["relinked"]:
+        lines.append(f"Found {len(r['relinked'])} moved media file(s) again and relinked them.")
+    for m in r["missing"]:
+        lines.append(f"Media missing: {m['path']} (the draft is kept and flagged; put the file back under media/).")
+    for m in r["damaged"]:
+        lines.append(f"Media changed or damaged: {m['path']} (its size no longer matches).")
+    if r["recovered_draft"]:
+        lines.append(f"{len(r['recovered_files'])} media file(s) without a draft were put into draft "
+                     f"{r['recovered_draft']} “Recovered”.")
+    for t in r["unsaved_takes"]:
+        lines.append(f"Unsaved take: {t['media']} ({t['size'] / 2**20:.1f} MiB) — save it from the Drafts page.")
+    if r["purged"]:
+        lines.append(f"Emptied {r['purged']} draft(s) that were in the Trash for over 30 days.")
+    return "\n".join(lines) or "Everything is in order: every draft has its media and every media file its draft."

@@ -1,0 +1,830 @@
+"""DraftStore: the only writer of drafts and of the media library (data/media).
+
+Saving follows DESIGN invariant 1. For each save a staging folder ``media/.staging/<txid>/`` gets a
+journal (fsynced) *before* any media moves; then the media is moved (a take on the same
+filesystem: one rename, whatever its size) or copied and hash-verified into the staging folder and
+fsynced; the rows are inserted in one transaction, the files renamed into place, then the
+transaction commits. Whatever a crash leaves behind, the journal tells recovery which way to go:
+rows committed -> finish (files into place, take folder removed); not committed -> undo (a moved
+take goes back to cache/takes, where it is offered again; a copy is dropped, its source still exists).
+
+Content hashes: a copied file is hashed while it is copied. A moved take is *not* read on the save
+path (hashing 1 GiB costs seconds); its ``sha256`` stays NULL and a background finisher fills it in
+(recovery re-queues any NULL hash). Until then the invariant check is on size alone.
+
+All DB writes run on one writer thread; a cross-process lock file (flock) serialises saves,
+purges and recovery between processes (GUI + CLI at once).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import queue
+import shutil
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Sequence
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from studio.drafts import fsops
+from studio.drafts.models import DraftAssetRow, DraftRevisionRow, DraftRow, MediaAssetRow
+from studio.drafts.thumbs import ThumbCache, cover_point, lqip_from_jpeg, now_us
+from studio.drafts.types import (KINDS, STATUSES, AmbiguousDraftId, Draft, DraftError, DraftNotFound,
+                                 DiskFullError, MediaAsset, ReadOnlyError, RevisionConflict, from_us,
+                                 storage_error)
+
+log = logging.getLogger(__name__)
+
+KEEP_REVISIONS = 20
+TRASH_DAYS = 30
+RISK_FREE_BYTES = 2 << 30       # below this much free space, new recordings may not fit
+MIN_PREFIX = 6
+DAY_US = 86_400 * 1_000_000
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def initial_edit(assets: Sequence[MediaAsset]) -> dict:
+    """The edit document a new draft starts with (schema owned by the editor)."""
+    clips = [{"id": new_id(), "asset_id": a.id, "source_in_us": 0, "source_out_us": int(a.duration_us)}
+             for a in assets if a.kind == "video" and a.video_codec]
+    return {"schema_version": 1,
+            "canvas": {"preset": "9:16", "width": 1080, "height": 1920, "fps": 30},
+            "clips": clips, "texts": [], "stickers": [], "music": [], "caption": "", "cover": {"time_us": 0}}
+
+
+def edit_duration_us(edit: dict) -> int:
+    total = 0
+    for clip in edit.get("clips") or []:
+        try:
+            length = int(clip.get("source_out_us", 0)) - int(clip.get("source_in_us", 0))
+            speed = float(clip.get("speed", 1) or 1)
+        except (TypeError, ValueError):
+            continue
+        total += max(0, int(length / speed))
+    return total
+
+
+@dataclass
+class _Incoming:
+    source: Path
+    mode: str                  # "move" (rename, same filesystem) or "copy" (copy + hash verify)
+    take_dir: Path | None      # removed after commit (a saved take is no longer "unsaved")
+    kind: str
+    info: object | None        # studio.media.probe.MediaInfo
+
+
+def _asset_from_row(r: MediaAssetRow) -> MediaAsset:
+    return MediaAsset(id=r.id, path=r.path, kind=r.kind, size=r.size, sha256=r.sha256, duration_us=r.duration_us,
+                      width=r.width, height=r.height, fps=r.fps, rotation=r.rotation, video_codec=r.video_codec,
+                      audio_codec=r.audio_codec, has_audio=bool(r.has_audio), missing=bool(r.missing))
+
+
+def _draft_from_row(r: DraftRow, assets: Sequence[MediaAsset]) -> Draft:
+    return Draft(id=r.id, title=r.title, status=r.status, created_at=from_us(r.created_us),
+                 updated_at=from_us(r.updated_us), edit=json.loads(r.edit_json), revision=r.revision,
+                 duration_us=r.duration_us, media_bytes=r.media_bytes, lqip=r.lqip, cover_time_us=r.cover_time_us,
+                 assets=tuple(assets), media_missing=any(a.missing for a in assets),
+                 deleted_at=from_us(r.deleted_us))
+
+
+class DraftStore:
+    """Drafts and the media library. Thread-safe; see the module docstring for the save transaction."""
+
+    def __init__(self, layout, engine, *, recover: bool = True, background: bool = True):  # noqa: ANN001
+        self.layout = layout
+        self.engine = engine
+        self.staging_root = layout.media / ".staging"
+        self.thumbs = ThumbCache(layout.thumbs)
+        self.background = background
+        self._writer_ident: int | None = None
+        self._writer = ThreadPoolExecutor(1, thread_name_prefix="drafts-writer", initializer=self._mark_writer)
+        self._listeners: list[Callable[[str, tuple[str, ...]], None]] = []
+        self._finisher: _Finisher | None = None
+        self._closed = False
+        self._lock_depth = 0  # only touched on the writer thread
+        try:
+            layout.media.mkdir(parents=True, exist_ok=True)
+            self.staging_root.mkdir(exist_ok=True)
+        except OSError as e:
+            raise storage_error(e, layout.media, "opening the drafts") from e
+        self.last_recovery: dict | None = self.recover() if recover else None
+
+    # -- plumbing ------------------------------------------------------------------------------
+    def _mark_writer(self) -> None:
+        self._writer_ident = threading.get_ident()
+
+    def _write(self, fn: Callable, *args, **kwargs):  # noqa: ANN002, ANN003
+        """Run ``fn`` on the single writer thread and return its result (errors made readable)."""
+        if self._closed:
+            raise DraftError("The draft store is closed.")
+        if threading.get_ident() == self._writer_ident:
+            return self._guard(fn, *args, **kwargs)
+        return self._writer.submit(self._guard, fn, *args, **kwargs).result()
+
+    def _guard(self, fn: Callable, *args, **kwargs):  # noqa: ANN002, ANN003
+        try:
+            return fn(*args, **kwargs)
+        except OperationalError as e:
+            text = str(e.orig if e.orig is not None else e).lower()
+            if "full" in text:
+                raise DiskFullError(f"The disk holding {self.layout.data} is full; nothing was changed. "
+                                    "Free some space and try again.") from e
+            if "readonly" in text or "read-only" in text:
+                raise ReadOnlyError(f"{self.layout.data} cannot be written to; nothing was changed. "
+                                    "Make the folder writable and try again.") from e
+            raise
+
+    @contextlib.contextmanager
+    def _media_lock(self):
+        """Serialise library changes between processes (released by the OS if we are killed)."""
+        try:
+            import fcntl
+        except ImportError:  # Windows: one process at a time is the documented limit there
+            fcntl = None
+        if self._lock_depth or fcntl is None:  # re-entered on the writer thread (recovery -> purge)
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
+        try:
+            fd = os.open(self.layout.media / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise storage_error(e, self.layout.media, "changing the drafts") from e
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            self._lock_depth = 1
+            yield
+        finally:
+            self._lock_depth = 0
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def _session(self) -> Session:
+        return Session(self.engine, expire_on_commit=False)
+
+    def subscribe(self, listener: Callable[[str, tuple[str, ...]], None]) -> Callable[[], None]:
+        """``listener(event, draft_ids)`` on any thread after a change; returns an unsubscribe function."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _emit(self, event: str, ids: Iterable[str]) -> None:
+        ids = tuple(ids)
+        for listener in list(self._listeners):
+            try:
+                listener(event, ids)
+            except Exception:  # noqa: BLE001 - a broken listener must not break a save
+                log.exception("drafts listener failed")
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        if self._finisher is not None:
+            self._finisher.stop()
+        self._closed = True
+        self._writer.shutdown(wait=True)
+
+    # -- reads ---------------------------------------------------------------------------------
+    def _assets_for(self, s: Session, draft_ids: Sequence[str]) -> dict[str, list[MediaAsset]]:
+        out: dict[str, list[MediaAsset]] = {d: [] for d in draft_ids}
+        if not draft_ids:
+            return out
+        for i in range(0, len(draft_ids), 500):
+            rows = s.execute(select(DraftAssetRow.draft_id, MediaAssetRow)
+                             .join(MediaAssetRow, MediaAssetRow.id == DraftAssetRow.asset_id)
+                             .where(DraftAssetRow.draft_id.in_(draft_ids[i:i + 500]))
+                             .order_by(DraftAssetRow.draft_id, DraftAssetRow.position)).all()
+            for draft_id, asset in rows:
+                out[draft_id].append(_asset_from_row(asset))
+        return out
+
+    def resolve_id(self, prefix: str) -> str:
+        """A full draft id from a unique prefix of at least 6 characters (trashed drafts included)."""
+        prefix = prefix.strip().lower()
+        if len(prefix) == 32:
+            return prefix
+        if len(prefix) < MIN_PREFIX or any(c not in "0123456789abcdef" for c in prefix):
+            raise DraftNotFound(prefix, f"“{prefix}” is not a draft id: give the id or at least its first "
+                                        f"{MIN_PREFIX} characters (see `studio drafts list`).")
+        with self._session() as s:
+            ids = s.scalars(select(DraftRow.id).where(DraftRow.id.like(prefix + "%")).limit(2)).all()
+        if not ids:
+            raise DraftNotFound(prefix)
+        if len(ids) > 1:
+            raise AmbiguousDraftId(f"More than one draft starts with “{prefix}”; give more characters of the id.")
+        return ids[0]
+
+    def get(self, draft_id: str) -> Draft:
+        with self._session() as s:
+            row = s.get(DraftRow, draft_id)
+            if row is None:
+                raise DraftNotFound(draft_id)
+            return _draft_from_row(row, self._assets_for(s, [row.id])[row.id])
+
+    def list_drafts(self, *, search: str = "", offset: int = 0, limit: int = 50, trashed: bool = False) -> list[Draft]:
+        """Newest first (last change). ``trashed=True`` lists the Trash instead."""
+        q = select(DraftRow).where(DraftRow.deleted_us.is_not(None) if trashed else DraftRow.deleted_us.is_(None))
+        if search.strip():
+            needle = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            q = q.where(DraftRow.title.like(f"%{needle}%", escape="\\"))
+        q = q.order_by(DraftRow.updated_us.desc(), DraftRow.id.desc()).offset(max(0, offset)).limit(max(0, limit))
+        with self._session() as s:
+            rows = s.scalars(q).all()
+            assets = self._assets_for(s, [r.id for r in rows])
+        return [_draft_from_row(r, assets[r.id]) for r in rows]
+
+    def count(self, *, search: str = "", trashed: bool = False) -> int:
+        q = select(func.count()).select_from(DraftRow).where(
+            DraftRow.deleted_us.is_not(None) if trashed else DraftRow.deleted_us.is_(None))
+        if search.strip():
+            needle = search.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            q = q.where(DraftRow.title.like(f"%{needle}%", escape="\\"))
+        with self._session() as s:
+            return int(s.scalar(q) or 0)
+
+    def asset_path(self, asset: MediaAsset) -> Path:
+        return self.layout.absolute(asset.path)
+
+    def revisions(self, draft_id: str) -> list[tuple[int, object]]:
+        """The kept revisions of a draft's edit, newest first, as (revision, saved_at)."""
+        with self._session() as s:
+            rows = s.execute(select(DraftRevisionRow.revision, DraftRevisionRow.created_us)
+                             .where(DraftRevisionRow.draft_id == draft_id)
+                             .order_by(DraftRevisionRow.revision.desc())).all()
+        return [(r, from_us(t)) for r, t in rows]
+
+    def storage(self) -> dict:
+        """Bytes used by drafts (live / in Trash), free space on the disk, and whether drafts are at risk."""
+        with self._session() as s:
+            total = int(s.scalar(select(func.coalesce(func.sum(MediaAssetRow.size), 0))) or 0)
+            live = int(s.scalar(select(func.coalesce(func.sum(MediaAssetRow.size), 0)).where(
+                MediaAssetRow.id.in_(select(DraftAssetRow.asset_id).join(DraftRow, DraftRow.id == DraftAssetRow.draft_id)
+                                     .where(DraftRow.deleted_us.is_(None))))) or 0)
+        free = shutil.disk_usage(self.layout.media).free
+        return {"media_bytes": total, "live_bytes": live, "trash_bytes": max(0, total - live),
+                "free_bytes": free, "at_risk": free < RISK_FREE_BYTES, "risk_threshold_bytes": RISK_FREE_BYTES}
+
+    # -- saving --------------------------------------------------------------------------------
+    def save_new_draft(self, sources: Sequence[Path], *, title: str | None = None, move: bool = False) -> Draft:
+        """A new draft from takes or files. ``move=True``: takes in cache/takes are moved (renamed) in and
+        their folders removed after the commit; anything else is copied and hash-verified."""
+        from studio.media.probe import MediaError, probe
+
+        if not sources:
+            raise DraftError("Nothing to save: no recording or file was given.")
+        incoming = []
+        for src in sources:
+            src = Path(src)
+            info = probe(src)
+            if info.video is None and info.audio is None:
+                raise MediaError("not_media", f"“{src.name}” has no picture or sound.")
+            incoming.append(self._plan_incoming(src, info, move=move))
+        draft = self._write(self._save_draft, incoming, title or _default_title(sources, move))
+        self._emit("saved", [draft.id])
+        self._after_save(draft, synchronous=False)
+        return draft
+
+    def import_files(self, files: Sequence[Path], *, title: str | None = None) -> Draft:
+        """Probe every file first (nothing is added if one is refused), then copy them into one draft."""
+        from studio.media.probe import require_video
+
+        if not files:
+            raise DraftError("Nothing to import: no file was given.")
+        incoming = [self._plan_incoming(Path(f), require_video(f), move=False) for f in files]
+        draft = self._write(self._save_draft, incoming, title or Path(files[0]).stem)
+        self._emit("saved", [draft.id])
+        self._after_save(draft, synchronous=True)
+        return self.get(draft.id)
+
+    def add_asset(self, draft_id: str, file: Path, *, kind: str) -> MediaAsset:
+        """Copy a music file or sticker image into the library and link it to ``draft_id``."""
+        from studio.media.probe import MediaError, probe
+
+        if kind not in KINDS:
+            raise DraftError(f"Unknown media kind “{kind}” (expected one of {', '.join(KINDS)}).")
+        self.get(draft_id)
+        file = Path(file)
+        info = probe(file)
+        if kind == "audio" and info.audio is None:
+            raise MediaError("no_audio", f"“{file.name}” has no sound to use as music.")
+        if kind in ("image", "video") and info.video is None:
+            raise MediaError("no_video", f"“{file.name}” has no picture.")
+        inc = _Incoming(source=file, mode="copy", take_dir=None, kind=kind, info=info)
+        asset = self._write(self._save_assets_to_draft, draft_id, [inc])[0]
+        self._emit("updated", [draft_id])
+        return asset
+
+    def _plan_incoming(self, src: Path, info, *, move: bool) -> _Incoming:  # noqa: ANN001
+        take_dir = None
+        takes = self.layout.takes.absolute()
+        if move and src.absolute().parent.parent == takes:
+            take_dir = src.absolute().parent
+        mode = "move" if take_dir is not None and fsops.same_filesystem(src, self.layout.media) else "copy"
+        kind = "video" if info.video is not None else "audio"
+        if info.video is not None and _is_image(info):
+            kind = "image"
+        return _Incoming(source=src.absolute(), mode=mode, take_dir=take_dir, kind=kind, info=info)
+
+    def _save_draft(self, incoming: list[_Incoming], title: str) -> Draft:
+        draft_id = new_id()
+
+        def rows(s: Session, assets: list[MediaAsset]) -> None:
+            add_draft_rows(s, draft_id, title, assets)
+
+        self._transact(incoming, rows, doing="saving the draft")
+        return self.get(draft_id)
+
+    def _save_assets_to_draft(self, draft_id: str, incoming: list[_Incoming]) -> list[MediaAsset]:
+        def rows(s: Session, assets: list[MediaAsset]) -> None:
+            row = s.get(DraftRow, draft_id)
+            if row is None:
+                raise DraftNotFound(draft_id)
+            start = s.scalar(select(func.count()).select_from(DraftAssetRow).where(DraftAssetRow.draft_id == draft_id))
+            for i, a in enumerate(assets):
+                s.add(DraftAssetRow(draft_id=draft_id, asset_id=a.id, position=int(start or 0) + i))
+            row.media_bytes += sum(a.size for a in assets)
+            row.updated_us = now_us()
+
+        return self._transact(incoming, rows, doing="adding the file")
+
+    def _transact(self, incoming: list[_Incoming], add_rows: Callable[[Session, list[MediaAsset]], None], *,
+                  doing: str) -> list[MediaAsset]:
+        """Stage, fsync, insert, rename into place, commit — or undo it all (see module docstring)."""
+        with self._media_lock():
+            txid = new_id()
+            stage = self.staging_root / txid
+            items = []
+            for inc in incoming:
+                aid = new_id()
+                ext = (inc.source.suffix.lower() or ".bin")[:10]
+                items.append({"asset_id": aid, "source": str(inc.source), "mode": inc.mode, "staged": aid + ext,
+                              "final": f"media/{aid[:2]}/{aid}{ext}",
+                              "take_dir": str(inc.take_dir) if inc.take_dir else None})
+            journal = {"op": "save", "txid": txid, "items": items}
+            try:
+                stage.mkdir(parents=True)
+                # A torn journal means no media moved yet (it is durable before the first move).
+                fsops.write_journal(stage, journal)
+                fsops.fsync_dir(self.staging_root)
+                assets = [self._stage_one(inc, item, stage) for inc, item in zip(incoming, items)]
+                with self._session() as s, s.begin():
+                    for a in assets:
+                        s.add(_asset_row(a))
+                    s.flush()
+                    add_rows(s, assets)
+                    s.flush()
+                    parents = set()
+                    for item in items:
+                        final = self.layout.absolute(item["final"])
+                        final.parent.mkdir(exist_ok=True)
+                        os.rename(stage / item["staged"], final)
+                        parents.add(final.parent)
+                    for p in parents:  # the new names are durable before the rows commit
+                        fsops.fsync_dir(p)
+            except BaseException as e:
+                try:
+                    self._reconcile_stage(stage)
+                except Exception:  # noqa: BLE001 - the original error matters more; recovery retries this
+                    log.exception("could not settle staging %s now; recovery will", stage)
+                readable = storage_error(e, self.layout.data, doing) if isinstance(e, OSError) else e
+                if readable is not e:
+                    raise readable from e
+                raise
+            self._reconcile_stage(stage)  # committed: removes the journal and the saved take folders
+            return assets
+
+    def _stage_one(self, inc: _Incoming, item: dict, stage: Path) -> MediaAsset:
+        staged = stage / item["staged"]
+        if inc.mode == "move":
+            os.rename(inc.source, staged)
+            fsops.fsync_file(staged)
+            size, sha = staged.stat().st_size, None
+        else:
+            size, sha = fsops.copy_hashed(inc.source, staged)
+        return _asset_from_info(item["asset_id"], item["final"], inc.kind, size, sha, inc.info)
+
+    def _reconcile_stage(self, stage: Path) -> dict:
+        """Finish or undo whatever the staging folder of one save or purge holds. Idempotent."""
+        journal = fsops.read_json(stage / "journal.json")
+        result = {"txid": stage.name, "action": "removed-empty"}
+        if journal is None:
+            # The journal is written before any media moves, so only stray media can be here: keep it.
+            kept = []
+            for f in stage.iterdir() if stage.is_dir() else []:
+                if f.is_file() and not f.name.startswith("journal.json"):
+                    dest = self.layout.media / "recovered" / f.name
+                    dest.parent.mkdir(exist_ok=True)
+                    os.rename(f, dest)
+                    kept.append(str(dest))
+            if kept:
+                result.update(action="kept-strays", files=kept)
+            fsops.remove_tree(stage)
+            return result
+        if journal.get("op") == "purge":
+            return self._finish_purge(stage, journal)
+        items = journal.get("items", [])
+        with self._session() as s:
+            ids = [i["asset_id"] for i in items]
+            committed = bool(ids) and s.scalar(select(func.count()).select_from(MediaAssetRow)
+                                               .where(MediaAssetRow.id.in_(ids))) == len(ids)
+        for item in items:
+            staged, final = stage / item["staged"], self.layout.absolute(item["final"])
+            here = staged if staged.exists() else final if final.exists() else None
+            if committed:
+                if here == staged:
+                    final.parent.mkdir(exist_ok=True)
+                    os.rename(staged, final)
+                    fsops.fsync_dir(final.parent)
+                take_dir = item.get("take_dir")
+                if take_dir and Path(take_dir).parent == self.layout.takes.absolute():
+                    fsops.remove_tree(Path(take_dir))
+            elif here is not None:
+                source = Path(item["source"])
+                if item["mode"] == "move" or not source.exists():
+                    source.parent.mkdir(parents=True, exist_ok=True)
+                    os.rename(here, source)
+                    fsops.fsync_dir(source.parent)
+                else:
+                    here.unlink()
+        result["action"] = "finished" if committed else "undone"
+        fsops.remove_tree(stage)  # not fsynced: if the removal is lost, recovery settles it again
+        return result
+
+    def _after_save(self, draft: Draft, *, synchronous: bool) -> None:
+        if synchronous:
+            self.refresh_cover(draft.id)
+        elif self.background:
+            self._finisher_queue().put(("cover", draft.id))
+        for a in draft.assets:
+            if a.sha256 is None and self.background:
+                self._finisher_queue().put(("hash", a.id))
+
+    # -- edits, status, titles -----------------------------------------------------------------
+    def update_edit(self, draft_id: str, edit: dict, *, base_revision: int | None = None) -> int:
+        """Replace the edit document atomically; returns the new revision (last 20 are kept)."""
+        text = json.dumps(edit)  # fails here, not in the writer, if the edit is not JSON-able
+        old_cover = {}
+
+        def write() -> int:
+            with self._session() as s, s.begin():
+                row = s.get(DraftRow, draft_id)
+                if row is None:
+                    raise DraftNotFound(draft_id)
+                if base_revision is not None and base_revision != row.revision:
+                    raise RevisionConflict(draft_id, base_revision, row.revision)
+                old_cover["t"] = row.cover_time_us
+                rev = row.revision + 1
+                t = now_us()
+                s.add(DraftRevisionRow(draft_id=draft_id, revision=rev, edit_json=text, created_us=t))
+                s.execute(delete(DraftRevisionRow).where(DraftRevisionRow.draft_id == draft_id,
+                                                         DraftRevisionRow.revision <= rev - KEEP_REVISIONS))
+                row.edit_json, row.revision, row.updated_us = text, rev, t
+                row.cover_time_us = int(((edit.get("cover") or {}).get("time_us")) or 0)
+                row.duration_us = edit_duration_us(edit)
+                return rev
+
+        rev = self._write(write)
+        self._emit("updated", [draft_id])
+        new_cover = int(((edit.get("cover") or {}).get("time_us")) or 0)
+        if new_cover != old_cover.get("t") and self.background:
+            self._finisher_queue().put(("cover", draft_id))
+        return rev
+
+    def rollback(self, draft_id: str, revision: int) -> int:
+        """Make an earlier kept revision current again (as a new revision)."""
+        with self._session() as s:
+            text = s.scalar(select(DraftRevisionRow.edit_json).where(DraftRevisionRow.draft_id == draft_id,
+                                                                     DraftRevisionRow.revision == revision))
+        if text is None:
+            raise DraftError(f"Revision {revision} of this draft is no longer kept (only the last {KEEP_REVISIONS} are).")
+        return self.update_edit(draft_id, json.loads(text))
+
+    def set_status(self, draft_id: str, status: str) -> None:
+        if status not in STATUSES:
+            raise DraftError(f"Unknown draft status “{status}” (expected one of {', '.join(STATUSES)}).")
+        self._update_row(draft_id, status=status)
+        self._emit("updated", [draft_id])
+
+    def rename(self, draft_id: str, title: str) -> None:
+        title = " ".join(title.split())
+        if not title:
+            raise DraftError("A draft needs a title; the new title was empty.")
+        self._update_row(draft_id, title=title[:200], updated_us=now_us())
+        self._emit("updated", [draft_id])
+
+    def _update_row(self, draft_id: str, **values) -> None:  # noqa: ANN003
+        def write() -> None:
+            with self._session() as s, s.begin():
+                if s.execute(update(DraftRow).where(DraftRow.id == draft_id).values(**values)).rowcount == 0:
+                    raise DraftNotFound(draft_id)
+        self._write(write)
+
+    def duplicate(self, draft_id: str) -> Draft:
+        """A copy of the draft that shares its media (no bytes are copied)."""
+        new = new_id()
+
+        def write() -> None:
+            with self._session() as s, s.begin():
+                row = s.get(DraftRow, draft_id)
+                if row is None:
+                    raise DraftNotFound(draft_id)
+                t = now_us()
+                s.add(DraftRow(id=new, title=f"{row.title} (copy)"[:200], status="draft", created_us=t, updated_us=t,
+                               edit_json=row.edit_json, revision=1, cover_time_us=row.cover_time_us, lqip=row.lqip,
+                               duration_us=row.duration_us, media_bytes=row.media_bytes))
+                s.flush()
+                s.add(DraftRevisionRow(draft_id=new, revision=1, edit_json=row.edit_json, created_us=t))
+                for link in s.scalars(select(DraftAssetRow).where(DraftAssetRow.draft_id == draft_id)).all():
+                    s.add(DraftAssetRow(draft_id=new, asset_id=link.asset_id, position=link.position))
+
+        self._write(write)
+        self._emit("saved", [new])
+        return self.get(new)
+
+    # -- trash ---------------------------------------------------------------------------------
+    def delete(self, draft_ids: Sequence[str]) -> int:
+        """Move drafts to the Trash (restorable for 30 days). Returns how many moved."""
+        n = self._set_deleted(draft_ids, now_us())
+        self._emit("deleted", draft_ids)
+        return n
+
+    def restore(self, draft_ids: Sequence[str]) -> int:
+        n = self._set_deleted(draft_ids, None)
+        self._emit("restored", draft_ids)
+        return n
+
+    def _set_deleted(self, draft_ids: Sequence[str], when: int | None) -> int:
+        ids = list(draft_ids)
+
+        def write() -> int:
+            with self._session() as s, s.begin():
+                found = set(s.scalars(select(DraftRow.id).where(DraftRow.id.in_(ids))).all())
+                missing = [i for i in ids if i not in found]
+                if missing:
+                    raise DraftNotFound(missing[0])
+                cond = DraftRow.deleted_us.is_(None) if when is not None else DraftRow.deleted_us.is_not(None)
+                return s.execute(update(DraftRow).where(DraftRow.id.in_(ids), cond).values(deleted_us=when)).rowcount
+        return self._write(write)
+
+    def purge(self, *, draft_ids: Sequence[str] | None = None, older_than_days: float | None = TRASH_DAYS) -> dict:
+        """Delete drafts in the Trash for good (those trashed longer ago than ``older_than_days``, or the
+        given ones, or all with ``older_than_days=None``). Media no remaining draft uses is deleted."""
+        report = self._write(self._purge, list(draft_ids) if draft_ids is not None else None, older_than_days)
+        if report["drafts"]:
+            self._emit("purged", report["ids"])
+        return report
+
+    def _purge(self, draft_ids: list[str] | None, older_than_days: float | None) -> dict:
+        with self._media_lock():
+            txid = new_id()
+            stage = self.staging_root / txid
+            with self._session() as s, s.begin():
+                q = select(DraftRow.id).where(DraftRow.deleted_us.is_not(None))
+                if draft_ids is not None:
+                    q = q.where(DraftRow.id.in_(draft_ids))
+                if older_than_days is not None:
+                    q = q.where(DraftRow.deleted_us <= now_us() - int(older_than_days * DAY_US))
+                ids = list(s.scalars(q).all())
+                if not ids:
+                    return {"drafts": 0, "ids": [], "files": 0, "bytes": 0}
+                candidates = set(s.scalars(select(DraftAssetRow.asset_id).where(DraftAssetRow.draft_id.in_(ids))).all())
+                s.execute(delete(DraftRow).where(DraftRow.id.in_(ids)))
+                still_used = set(s.scalars(select(DraftAssetRow.asset_id)
+                                           .where(DraftAssetRow.asset_id.in_(candidates))).all())
+                gone = s.scalars(select(MediaAssetRow).where(MediaAssetRow.id.in_(candidates - still_used))).all()
+                files = [(a.path, a.size) for a in gone]
+                s.execute(delete(MediaAssetRow).where(MediaAssetRow.id.in_([a.id for a in gone])))
+                # The journal lands before the commit: a crash after it still deletes the files.
+                stage.mkdir(parents=True)
+                fsops.write_journal(stage, {"op": "purge", "txid": txid, "paths": [p for p, _ in files]})
+                fsops.fsync_dir(self.staging_root)
+            self._finish_purge(stage, fsops.read_json(stage / "journal.json") or {})
+            return {"drafts": len(ids), "ids": ids, "files": len(files), "bytes": sum(n for _, n in files)}
+
+    def _finish_purge(self, stage: Path, journal: dict) -> dict:
+        paths = journal.get("paths", [])
+        with self._session() as s:
+            kept = set(s.scalars(select(MediaAssetRow.path).where(MediaAssetRow.path.in_(paths))).all()) if paths else set()
+        deleted = 0
+        for rel in paths:
+            if rel in kept:
+                continue  # the purge never committed: the rows are still there, so is the file
+            with contextlib.suppress(FileNotFoundError):
+                self.layout.absolute(rel).unlink()
+                deleted += 1
+        fsops.remove_tree(stage)
+        return {"txid": stage.name, "action": "purge-finished", "files": deleted}
+
+    # -- covers, thumbnails, hashes ------------------------------------------------------------
+    def cover_asset(self, draft: Draft) -> tuple[MediaAsset | None, int]:
+        asset_id, t = cover_point(draft.edit, draft.assets[0].id if draft.assets else None)
+        asset = next((a for a in draft.assets if a.id == asset_id), None)
+        if asset is None:
+            asset = next((a for a in draft.assets if a.kind in ("video", "image")), None)
+            t = 0
+        return asset, t
+
+    def thumbnail(self, draft: Draft) -> Path | None:
+        """The cover thumbnail (built now if the cache lost it); None if the media cannot give one.
+        Reads files and may run ffmpeg: call off the UI thread."""
+        asset, t = self.cover_asset(draft)
+        if asset is None or asset.kind == "audio":
+            return None
+        cached = self.thumbs.cached(asset.id, t)
+        if cached is not None:
+            return cached
+        from studio.media.probe import MediaError
+
+        try:
+            return self.thumbs.build(self.asset_path(asset), asset.id, t, asset.kind)[0]
+        except (MediaError, OSError) as e:
+            log.info("no thumbnail for draft %s: %s", draft.id, e)
+            return None
+
+    def refresh_cover(self, draft_id: str) -> str | None:
+        """Rebuild the cover thumbnail and store its BlurHash in the row. Returns the LQIP."""
+        from studio.media.probe import MediaError
+
+        try:
+            draft = self.get(draft_id)
+        except DraftNotFound:
+            return None
+        asset, t = self.cover_asset(draft)
+        if asset is None or asset.kind == "audio":
+            return None
+        try:
+            _path, jpeg = self.thumbs.build(self.asset_path(asset), asset.id, t, asset.kind)
+            lqip = lqip_from_jpeg(jpeg)
+        except (MediaError, OSError, ValueError) as e:
+            log.info("no cover for draft %s: %s", draft_id, e)
+            return None
+        self._update_row_quiet(draft_id, lqip=lqip)
+        self._emit("cover", [draft_id])
+        return lqip
+
+    def _update_row_quiet(self, draft_id: str, **values) -> None:  # noqa: ANN003
+        with contextlib.suppress(DraftNotFound):
+            self._update_row(draft_id, **values)
+
+    def hash_asset(self, asset_id: str, cancel: threading.Event | None = None) -> str | None:
+        """Compute and record a NULL sha256 (a moved take). Size is checked again before recording."""
+        with self._session() as s:
+            row = s.get(MediaAssetRow, asset_id)
+        if row is None or row.sha256 is not None:
+            return row.sha256 if row else None
+        path = self.layout.absolute(row.path)
+        try:
+            digest = fsops.sha256_file(path, cancel)
+            size = path.stat().st_size
+        except OSError:
+            return None
+        if digest is None or size != row.size:
+            return None
+
+        def write() -> None:
+            with self._session() as s, s.begin():
+                s.execute(update(MediaAssetRow).where(MediaAssetRow.id == asset_id, MediaAssetRow.sha256.is_(None),
+                                                      MediaAssetRow.path == row.path).values(sha256=digest))
+        self._write(write)
+        return digest
+
+    def _finisher_queue(self) -> "queue.Queue":
+        if self._finisher is None:
+            self._finisher = _Finisher(self)
+        return self._finisher.queue
+
+    def wait_idle(self, timeout: float = 30) -> bool:
+        """Block until the background finisher has nothing left (tests, CLI before exit)."""
+        return self._finisher.wait_idle(timeout) if self._finisher is not None else True
+
+    # -- recovery ------------------------------------------------------------------------------
+    def recover(self) -> dict:
+        """Reconcile the library with the database (see studio.drafts.recovery). Idempotent."""
+        from studio.drafts.recovery import recover
+
+        report = self._write(recover, self)
+        if self.background:
+            for asset_id in report.pop("_unhashed", []):
+                self._finisher_queue().put(("hash", asset_id))
+            for draft_id in report.pop("_no_cover", []):
+                self._finisher_queue().put(("cover", draft_id))
+        else:
+            report.pop("_unhashed", None)
+            report.pop("_no_cover", None)
+        if report.get("recovered_draft") or report.get("relinked") or report.get("missing"):
+            self._emit("recovered", [report["recovered_draft"]] if report.get("recovered_draft") else [])
+        return report
+
+    def discard_take(self, take_dir: Path) -> None:
+        """Delete an unsaved take the creator chose to throw away (only folders under cache/takes)."""
+        take_dir = Path(take_dir).absolute()
+        if take_dir.parent != self.layout.takes.absolute():
+            raise DraftError(f"{take_dir} is not an unsaved take.")
+        fsops.remove_tree(take_dir)
+
+
+class _Finisher:
+    """One daemon thread doing slow after-save work: content hashes and cover thumbnails/LQIP."""
+
+    def __init__(self, store: DraftStore):
+        self.store = store
+        self.queue: queue.Queue = queue.Queue()
+        self.cancel = threading.Event()
+        self._idle = threading.Event()
+        self._idle.set()
+        self.thread = threading.Thread(target=self._run, name="drafts-finisher", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self.cancel.is_set():
+            try:
+                job = self.queue.get(timeout=0.2)
+            except queue.Empty:
+                self._idle.set()
+                continue
+            self._idle.clear()
+            if job is None:
+                break
+            kind, ident = job
+            try:
+                if kind == "hash":
+                    self.store.hash_asset(ident, self.cancel)
+                elif kind == "cover":
+                    self.store.refresh_cover(ident)
+            except Exception:  # noqa: BLE001 - best effort; recovery re-queues it next start
+                log.exception("drafts finisher: %s %s failed", kind, ident)
+            finally:
+                if self.queue.empty():
+                    self._idle.set()
+
+    def wait_idle(self, timeout: float) -> bool:
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.queue.empty() and self._idle.wait(0.05) and self.queue.empty():
+                return True
+        return False
+
+    def stop(self) -> None:
+        self.cancel.set()
+        self.queue.put(None)
+        self.thread.join(timeout=10)
+
+
+def _is_image(info) -> bool:  # noqa: ANN001
+    from studio.media.probe import is_image
+
+    return is_image(info)
+
+
+def _default_title(sources: Sequence[Path], move: bool) -> str:
+    from datetime import datetime
+
+    if move:
+        return "Take " + datetime.now().strftime("%Y-%m-%d %H:%M")
+    return Path(sources[0]).stem
+
+
+def _asset_from_info(asset_id: str, rel: str, kind: str, size: int, sha: str | None, info) -> MediaAsset:  # noqa: ANN001
+    v = getattr(info, "video", None)
+    a = getattr(info, "audio", None)
+    w, h = v.display_size if v is not None else (0, 0)
+    return MediaAsset(id=asset_id, path=rel, kind=kind, size=size, sha256=sha,
+                      duration_us=int(getattr(info, "duration_us", None) or 0), width=int(w), height=int(h),
+                      fps=float(v.fps or 0) if v is not None else 0.0, rotation=int(v.rotation) if v is not None else 0,
+                      video_codec=v.codec if v is not None else None, audio_codec=a.codec if a is not None else None,
+                      has_audio=a is not None)
+
+
+def add_draft_rows(s: Session, draft_id: str, title: str, assets: Sequence[MediaAsset]) -> None:
+    """The rows of a new draft over already-inserted assets: the draft, revision 1 of its initial edit,
+    and its asset links, in the caller's transaction."""
+    edit = initial_edit(assets)
+    t = now_us()
+    s.add(DraftRow(id=draft_id, title=title[:200], status="draft", created_us=t, updated_us=t,
+                   edit_json=json.dumps(edit), revision=1, cover_time_us=0, lqip=None,
+                   duration_us=edit_duration_us(edit), media_bytes=sum(a.size for a in assets)))
+    s.flush()
+    s.add(DraftRevisionRow(draft_id=draft_id, revision=1, edit_json=json.dumps(edit), created_us=t))
+    for i, a in enumerate(assets):
+        s.add(DraftAssetRow(draft_id=draft_id, asset_id=a.id, position=i))
+
+
+def _asset_row(a: MediaAsset) -> MediaAssetRow:
+    return MediaAssetRow(id=a.id, path=a.path, kind=a.kind, size=a.size, sha256=a.sha256, duration_us=a.duration_us,
+                         width=a.width, height=a.height, fps=a.fps, rotation=a.rotation, video_codec=a.video_codec,
+                         audio_codec=a.audio_codec, has_audio=a.has_audio, missing=False, created_us=now_us())
