@@ -1,0 +1,107 @@
+"""The live preview of the Record page: the newest frame, a 9:16 framing guide, countdown and REC badge."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+
+def frame_to_image(frame: np.ndarray) -> QImage:
+    """A BGR frame as a QImage that owns its pixels (the array may be reused by the producer)."""
+    h, w = frame.shape[:2]
+    frame = np.ascontiguousarray(frame)
+    return QImage(frame.data, w, h, frame.strides[0], QImage.Format_BGR888).copy()
+
+
+class PreviewView(QWidget):
+    """Paints only; the page decides what to show. Never waits on the camera."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setObjectName("RecordPreview")
+        self.setMinimumSize(360, 240)
+        self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
+        self.image: QImage | None = None
+        self.message = ""
+        self.countdown: int | None = None
+        self.recording_time: str | None = None
+        self.guide = True
+
+    def set_image(self, image: QImage | None) -> None:
+        self.image = image
+        self.update()
+
+    def set_message(self, text: str) -> None:
+        self.message = text
+        self.update()
+
+    def set_countdown(self, value: int | None) -> None:
+        self.countdown = value
+        self.update()
+
+    def set_recording_time(self, text: str | None) -> None:
+        self.recording_time = text
+        self.update()
+
+    def image_rect(self) -> QRectF:
+        if self.image is None or self.image.isNull():
+            return QRectF(self.rect())
+        iw, ih = self.image.width(), self.image.height()
+        scale = min(self.width() / iw, self.height() / ih)
+        w, h = iw * scale, ih * scale
+        return QRectF((self.width() - w) / 2, (self.height() - h) / 2, w, h)
+
+    def guide_rect(self) -> QRectF:
+        """The 9:16 area a vertical reel keeps, centred in the picture."""
+        r = self.image_rect()
+        w = min(r.width(), r.height() * 9 / 16)
+        h = w * 16 / 9
+        return QRectF(r.center().x() - w / 2, r.center().y() - h / 2, w, h)
+
+    def paintEvent(self, _event) -> None:  # noqa: N802, ANN001 - Qt override
+        p = QPainter(self)
+        p.setRenderHint(QPainter.SmoothPixmapTransform)
+        p.fillRect(self.rect(), QColor("#0b0b10"))
+        if self.image is not None and not self.image.isNull():
+            target = self.image_rect()
+            p.drawImage(target, self.image)
+            if self.guide:
+                self._paint_guide(p, target)
+        if self.message and (self.image is None or self.countdown is None):
+            p.setPen(QColor("#e6e6ee"))
+            p.drawText(self.rect().adjusted(24, 24, -24, -24), Qt.AlignCenter | Qt.TextWordWrap, self.message)
+        if self.countdown is not None:
+            font = QFont(self.font())
+            font.setPixelSize(max(48, self.height() // 4))
+            font.setBold(True)
+            p.setFont(font)
+            p.setPen(QColor(255, 255, 255, 230))
+            p.drawText(self.rect(), Qt.AlignCenter, str(self.countdown))
+        if self.recording_time is not None:
+            self._paint_rec_badge(p)
+        p.end()
+
+    def _paint_guide(self, p: QPainter, picture: QRectF) -> None:
+        guide = self.guide_rect()
+        shade = QColor(0, 0, 0, 110)
+        p.fillRect(QRectF(picture.left(), picture.top(), guide.left() - picture.left(), picture.height()), shade)
+        p.fillRect(QRectF(guide.right(), picture.top(), picture.right() - guide.right(), picture.height()), shade)
+        pen = QPen(QColor(255, 255, 255, 200), 1.5, Qt.DashLine)
+        p.setPen(pen)
+        p.drawRect(guide)
+
+    def _paint_rec_badge(self, p: QPainter) -> None:
+        font = QFont(self.font())
+        font.setPixelSize(16)
+        font.setBold(True)
+        p.setFont(font)
+        badge = QRectF(16, 16, 130, 30)
+        p.setPen(Qt.NoPen)
+        p.setBrush(QColor(0, 0, 0, 160))
+        p.drawRoundedRect(badge, 8, 8)
+        p.setBrush(QColor("#ff3b4a"))
+        p.drawEllipse(QRectF(badge.left() + 10, badge.top() + 9, 12, 12))
+        p.setPen(QColor("white"))
+        p.drawText(badge.adjusted(30, 0, -6, 0), Qt.AlignVCenter | Qt.AlignLeft, self.recording_time or "")
