@@ -1,0 +1,248 @@
+"""Export a draft to an MP4 ready to upload: the render graph run through ffmpeg, in a worker.
+
+``export_draft`` is the contract the uploader and the CLI use; ``ExportJob`` wraps it for the UI
+(signals, a QThread). Progress comes from ffmpeg's ``-progress`` stream, with an ETA. Cancelling
+kills ffmpeg and removes the partial file. The output appears atomically: ffmpeg writes a hidden
+temporary name in the same folder, which is renamed into place only once it is complete.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import threading
+import time
+import uuid
+from collections import deque
+from pathlib import Path
+from typing import Callable
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from studio.editor.document import Edit, EditError
+from studio.editor.render_graph import RenderAsset, RenderError, asset_from_media, build_render, total_frames
+
+log = logging.getLogger(__name__)
+
+ProgressFn = Callable[[float, "float | None"], None]
+
+
+class ExportError(RuntimeError):
+    """The export could not be made; ``str(e)`` says why and what to do."""
+
+    @property
+    def user_message(self) -> str:
+        return str(self)
+
+
+class ExportCancelled(ExportError):
+    def __init__(self, message: str = "The export was cancelled."):
+        super().__init__(message)
+
+
+def draft_assets(studio, draft) -> dict[str, RenderAsset]:  # noqa: ANN001 - Studio, Draft
+    """asset_id -> RenderAsset with absolute paths, for every asset of the draft present on disk."""
+    out = {}
+    for a in draft.assets:
+        if a.missing:
+            continue
+        out[a.id] = asset_from_media(a, studio.drafts.asset_path(a))
+    return out
+
+
+def load_edit(draft) -> Edit:  # noqa: ANN001 - Draft
+    try:
+        return Edit.from_dict(draft.edit)
+    except EditError as e:
+        raise ExportError(f"This draft's edit cannot be exported: {e}") from e
+
+
+def default_output(studio, draft) -> Path:  # noqa: ANN001
+    return studio.layout.staging / f"{draft.id}-r{draft.revision}.mp4"
+
+
+def export_draft(studio, draft_id: str, out: Path | None = None, *,  # noqa: ANN001 - studio.app.Studio
+                 on_progress: ProgressFn | None = None, cancel: threading.Event | None = None) -> Path:
+    """Render the draft's current edit to ``out`` (default: cache/staging/<id>-r<revision>.mp4).
+
+    ``on_progress(fraction, eta_seconds_or_None)`` is called from this thread. Sets the draft's
+    status to "exporting" while it runs and restores it afterwards. Raises ExportCancelled when
+    ``cancel`` is set, ExportError (missing media, disk full, ffmpeg failure) with a sentence for
+    the user, and the draft store's DraftNotFound.
+    """
+    draft = studio.drafts.get(draft_id)
+    edit = load_edit(draft)
+    assets = draft_assets(studio, draft)
+    missing = {c.asset_id for c in edit.clips} - set(assets)
+    if missing:
+        raise ExportError("Some of this draft's media is missing from the library; "
+                          "run `studio drafts recover` or re-import the file, then export again.")
+    out = Path(out) if out is not None else default_output(studio, draft)
+    previous = draft.status
+    studio.drafts.set_status(draft.id, "exporting")
+    try:
+        return render_to_file(edit, assets, out, overlay_dir=studio.layout.cache / "overlays",
+                              on_progress=on_progress, cancel=cancel)
+    finally:
+        try:
+            studio.drafts.set_status(draft.id, previous if previous != "exporting" else "draft")
+        except Exception:  # noqa: BLE001 - the export result matters more than the status flag
+            log.exception("could not restore the status of draft %s", draft.id)
+
+
+def render_to_file(edit: Edit, assets: dict, out: Path, *, overlay_dir: Path | None = None,
+                   on_progress: ProgressFn | None = None, cancel: threading.Event | None = None) -> Path:
+    """Render ``edit`` to ``out`` atomically. The draft-free core of ``export_draft`` (same errors)."""
+    from studio.editor.overlays import OverlayError, ensure_gui
+    from studio.media import ffmpeg
+
+    out = Path(out).absolute()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise ExportError(f"Cannot create the folder {out.parent}: {e.strerror}.") from e
+    tmp = out.with_name(f".{out.stem}.{uuid.uuid4().hex[:8]}.partial.mp4")
+    try:
+        if edit.texts or edit.stickers:
+            ensure_gui()
+        argv = build_render(edit, assets, out=tmp, overlay_dir=overlay_dir)
+    except (RenderError, OverlayError) as e:
+        raise ExportError(str(e)) from e
+    frames = total_frames(edit)
+    fps = edit.canvas.fps
+    cmd = [ffmpeg.ffmpeg_exe(), "-hide_banner", "-nostdin", "-progress", "pipe:1", "-nostats", *argv]
+    log.info("export: %s frames to %s", frames, out)
+    try:
+        _run_with_progress(cmd, frames / fps, on_progress, cancel)
+        _fsync(tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    if on_progress:
+        on_progress(1.0, 0.0)
+    return out
+
+
+def _run_with_progress(cmd: list[str], total_s: float, on_progress: ProgressFn | None,
+                       cancel: threading.Event | None) -> None:
+    try:
+        # Own session: a terminal's Ctrl+C reaches only us, and we cancel (kill + clean up) ourselves;
+        # ffmpeg would otherwise finish the file gracefully and exit as if it had succeeded.
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                start_new_session=os.name == "posix")
+    except OSError as e:
+        raise ExportError(f"ffmpeg could not be started: {e.strerror}.") from e
+    errors: deque[str] = deque(maxlen=30)
+    err_thread = threading.Thread(target=lambda: errors.extend(
+        line.decode("utf-8", "replace").rstrip() for line in proc.stderr), daemon=True)
+    err_thread.start()
+    stop_watch = threading.Event()
+    if cancel is not None:
+        def watch() -> None:
+            while not stop_watch.is_set():
+                if cancel.wait(0.1):
+                    proc.kill()
+                    return
+        threading.Thread(target=watch, daemon=True).start()
+    started = time.monotonic()
+    try:
+        for raw in proc.stdout:
+            key, _, value = raw.decode("ascii", "replace").strip().partition("=")
+            if key == "out_time_us" and on_progress and total_s > 0 and value.lstrip("-").isdigit():
+                fraction = min(max(int(value) / 1e6 / total_s, 0.0), 0.999)
+                elapsed = time.monotonic() - started
+                eta = elapsed * (1 - fraction) / fraction if fraction > 0.01 else None
+                on_progress(fraction, eta)
+        proc.wait()
+    finally:
+        stop_watch.set()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        err_thread.join(timeout=5)
+    if cancel is not None and cancel.is_set():
+        raise ExportCancelled()
+    if proc.returncode != 0:
+        raise _ffmpeg_failure(list(errors))
+
+
+def _ffmpeg_failure(lines: list[str]) -> ExportError:
+    text = "\n".join(lines)
+    log.error("ffmpeg export failed:\n%s", text)
+    if "No space left" in text:
+        return ExportError("The disk is full; free some space and export again.")
+    if "Permission denied" in text:
+        return ExportError("The export folder is not writable; choose another folder.")
+    last = next((ln for ln in reversed(lines) if ln.strip()), "no details")
+    return ExportError(f"The export failed while encoding ({last[:200]}). The draft is unchanged; see the log.")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _Runner(QThread):
+    def __init__(self, fn: Callable[[], None]):
+        super().__init__()
+        self._fn = fn
+
+    def run(self) -> None:
+        self._fn()
+
+
+class ExportJob(QObject):
+    """Runs ``export_draft`` on a QThread and reports back with signals (on the UI thread).
+
+        job = ExportJob(studio, draft_id, out)
+        job.progress.connect(lambda f, eta: ...)   # eta < 0 when not known yet
+        job.finished.connect(lambda path: ...)
+        job.failed.connect(lambda message: ...)   # cancelled jobs emit ``cancelled`` instead
+        job.start(); ... job.cancel()
+    """
+
+    progress = Signal(float, float)
+    finished = Signal(str)
+    failed = Signal(str)
+    cancelled = Signal()
+
+    def __init__(self, studio, draft_id: str, out: Path | None = None, parent: QObject | None = None):  # noqa: ANN001
+        super().__init__(parent)
+        self.studio, self.draft_id, self.out = studio, draft_id, out
+        self._cancel = threading.Event()
+        self._thread: QThread | None = None
+        self.result: Path | None = None
+
+    def start(self) -> None:
+        self._thread = _Runner(self._run)
+        self._thread.setObjectName(f"export-{self.draft_id[:8]}")
+        self._thread.start()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.isRunning()
+
+    def wait(self, ms: int = 30_000) -> bool:
+        return self._thread.wait(ms) if self._thread is not None else True
+
+    def _run(self) -> None:
+        try:
+            self.result = export_draft(self.studio, self.draft_id, self.out, cancel=self._cancel,
+                                       on_progress=lambda f, eta: self.progress.emit(f, -1.0 if eta is None else eta))
+        except ExportCancelled:
+            self.cancelled.emit()
+        except Exception as e:  # noqa: BLE001 - every failure reaches the UI as a message
+            message = getattr(e, "user_message", None) or str(e)
+            if not isinstance(e, (ExportError, KeyError)):
+                log.exception("export of %s failed", self.draft_id)
+                message = f"The export failed unexpectedly: {e}"
+            self.failed.emit(message)
+        else:
+            self.finished.emit(str(self.result))

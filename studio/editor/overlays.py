@@ -1,0 +1,271 @@
+"""Rasterize text and sticker overlays once, to RGBA PNGs, for both preview and export.
+
+Drawing text with Qt (bundled Inter font) rather than ffmpeg's drawtext means the preview and the
+export composite the very same pixels: each overlay becomes one PNG at the output scale plus the
+pixel position of its top-left corner, and the render graph overlays that image between its start
+and end times. Files are named by a hash of everything that affects their pixels, so an unchanged
+overlay is never drawn twice.
+
+QtGui painting needs a QGuiApplication; ``ensure_gui()`` makes an offscreen one for headless use
+(CLI, tests). QPainter on a QImage is safe in worker threads once the application exists.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from studio.editor.document import Edit, Sticker, TextOverlay
+from studio.paths import resource
+
+FONT_DIR = ("fonts", "inter")
+FONT_FAMILY = "Inter"
+_RASTER_VERSION = 2   # bump when drawing changes so cached PNGs are redrawn
+# Sizes and positions are multiples of ALIGN canvas pixels, so a half- or quarter-size preview
+# scales each overlay by a whole factor and places it exactly where the export has it.
+ALIGN = 4
+_lock = threading.Lock()
+_fonts_loaded = False
+_app = None
+
+
+class OverlayError(RuntimeError):
+    """An overlay cannot be drawn (e.g. its sticker image is missing); ``str(e)`` is for the creator."""
+
+
+@dataclass(frozen=True)
+class RasterOverlay:
+    """One overlay ready to composite: PNG file, top-left corner in output pixels, visible time."""
+    id: str
+    path: Path
+    x: int
+    y: int
+    width: int
+    height: int
+    start_us: int
+    end_us: int
+
+
+def ensure_gui() -> None:
+    """Make sure a QGuiApplication exists (fonts and painting need one)."""
+    global _app
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtGui import QGuiApplication
+
+    with _lock:
+        inst = QCoreApplication.instance()
+        if inst is not None:
+            if not isinstance(inst, QGuiApplication):
+                raise OverlayError("Text overlays need the graphics system, which this process did not start.")
+            return
+        if threading.current_thread() is not threading.main_thread():
+            raise OverlayError("Text overlays can only be drawn once the app has started.")
+        # Headless: we only paint into images, so no display is needed.
+        _app = QGuiApplication(["studio", "-platform", os.environ.get("QT_QPA_PLATFORM", "offscreen")])
+
+
+def _load_fonts() -> None:
+    global _fonts_loaded
+    with _lock:
+        if _fonts_loaded:
+            return
+        from PySide6.QtGui import QFontDatabase
+
+        for f in sorted(resource(*FONT_DIR).glob("*.otf")):
+            QFontDatabase.addApplicationFont(str(f))
+        _fonts_loaded = True
+
+
+def builtin_stickers() -> dict[str, Path]:
+    """Bundled sticker name -> PNG path (resources/stickers)."""
+    return {p.stem: p for p in sorted(resource("stickers").glob("*.png"))}
+
+
+def sticker_file(source: str, asset_path: Callable[[str], Path] | None = None) -> Path:
+    """The image file of a sticker source ("builtin:NAME" or "asset:ID"). Raises OverlayError."""
+    if source.startswith("builtin:"):
+        path = builtin_stickers().get(source[8:])
+        if path is None:
+            raise OverlayError(f"The bundled sticker “{source[8:]}” does not exist.")
+        return path
+    if source.startswith("asset:") and asset_path is not None:
+        path = Path(asset_path(source[6:]))
+        if not path.is_file():
+            raise OverlayError(f"The sticker image “{path.name}” is missing from the media library.")
+        return path
+    raise OverlayError("A sticker's image could not be found.")
+
+
+def _digest(payload: dict) -> str:
+    return hashlib.sha1(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()[:20]
+
+
+def _qcolor(text: str):
+    from PySide6.QtGui import QColor
+
+    # Documents store #RRGGBBAA (CSS order); Qt parses 8 digits as #AARRGGBB.
+    if len(text) == 9:
+        c = QColor(text[:7])
+        c.setAlpha(int(text[7:], 16))
+        return c
+    return QColor(text)
+
+
+def _rotated(img, degrees: float):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QTransform
+
+    if not degrees % 360:
+        return img
+    return img.transformed(QTransform().rotate(degrees), Qt.TransformationMode.SmoothTransformation)
+
+
+def draw_text(t: TextOverlay, out_w: int, out_h: int):
+    """A QImage (ARGB32 premultiplied) of a text overlay at output scale, rotated."""
+    from PySide6.QtCore import QRectF, Qt
+    from PySide6.QtGui import QFont, QFontMetricsF, QImage, QPainter
+
+    ensure_gui()
+    _load_fonts()
+    font = QFont(FONT_FAMILY)
+    font.setPixelSize(max(4, round(t.size * out_h)))
+    font.setBold(t.bold)
+    align = {"left": Qt.AlignmentFlag.AlignLeft, "center": Qt.AlignmentFlag.AlignHCenter,
+             "right": Qt.AlignmentFlag.AlignRight}[t.align]
+    flags = int(align) | int(Qt.TextFlag.TextWordWrap)
+    metrics = QFontMetricsF(font)
+    box = metrics.boundingRect(QRectF(0, 0, out_w * 0.9, out_h * 4), flags, t.text or " ")
+    pad = round(font.pixelSize() * 0.3) if t.background else round(font.pixelSize() * 0.1)
+    w, h = int(box.width()) + 2 * pad + 2, int(box.height()) + 2 * pad + 2
+    img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+    img.fill(0)
+    p = QPainter(img)
+    p.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+    if t.background:
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(_qcolor(t.background))
+        p.drawRoundedRect(QRectF(0, 0, w, h), pad * 0.8, pad * 0.8)
+    p.setFont(font)
+    p.setPen(_qcolor(t.color))
+    p.drawText(QRectF(pad, pad, w - 2 * pad, h - 2 * pad), flags, t.text)
+    p.end()
+    return _rotated(img, t.rotation)
+
+
+def draw_sticker(s: Sticker, file: Path, out_w: int):
+    """A QImage of a sticker scaled to its width on the output, rotated, with its opacity."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QImage, QPainter
+
+    ensure_gui()
+    src = QImage(str(file))
+    if src.isNull():
+        raise OverlayError(f"The sticker image “{file.name}” cannot be read.")
+    width = max(2, round(s.scale * out_w))
+    height = max(2, round(src.height() * width / max(src.width(), 1)))
+    scaled = src.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied).scaled(
+        width, height, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation)
+    if s.opacity < 1:
+        faded = QImage(scaled.size(), QImage.Format.Format_ARGB32_Premultiplied)
+        faded.fill(0)
+        p = QPainter(faded)
+        p.setOpacity(s.opacity)
+        p.drawImage(0, 0, scaled)
+        p.end()
+        scaled = faded
+    return _rotated(scaled, s.rotation)
+
+
+def _aligned(img):
+    from PySide6.QtGui import QImage, QPainter
+
+    w, h = -(-img.width() // ALIGN) * ALIGN, -(-img.height() // ALIGN) * ALIGN
+    if (w, h) == (img.width(), img.height()):
+        return img
+    padded = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+    padded.fill(0)
+    p = QPainter(padded)
+    p.drawImage((w - img.width()) // 2, (h - img.height()) // 2, img)
+    p.end()
+    return padded
+
+
+def _save(img, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp.png")
+    if not img.save(str(tmp), "PNG"):
+        raise OverlayError("An overlay image could not be written; is the disk full?")
+    os.replace(tmp, path)
+
+
+def _place(item, out_w: int, out_h: int, path: Path, size: tuple[int, int]) -> RasterOverlay:
+    w, h = size
+    x = round((item.x * out_w - w / 2) / ALIGN) * ALIGN
+    y = round((item.y * out_h - h / 2) / ALIGN) * ALIGN
+    return RasterOverlay(id=item.id, path=path, x=x, y=y,
+                         width=w, height=h, start_us=item.start_us, end_us=item.end_us)
+
+
+def rasterize(edit: Edit, out_w: int, out_h: int, cache_dir: Path,
+              asset_path: Callable[[str], Path] | None = None) -> list[RasterOverlay]:
+    """Every sticker then every text (texts stay on top), ready to composite on an ``out_w`` x
+    ``out_h`` output.
+
+    Each overlay is drawn once at canvas size; a smaller output (preview) gets that image scaled
+    down (cached too), so preview and export composite the same pixels. ``asset_path(asset_id)``
+    resolves stickers the user imported. Raises OverlayError.
+    """
+    cw, ch = edit.canvas.width, edit.canvas.height
+    full = _rasterize_canvas(edit, cw, ch, cache_dir, asset_path)
+    if (out_w, out_h) == (cw, ch):
+        return full
+    return [_scaled(item, out_w / cw) for item in full]
+
+
+def _rasterize_canvas(edit: Edit, out_w: int, out_h: int, cache_dir: Path,
+                      asset_path: Callable[[str], Path] | None) -> list[RasterOverlay]:
+    out: list[RasterOverlay] = []
+    for s in edit.stickers:
+        file = sticker_file(s.source, asset_path)
+        st = file.stat()
+        key = _digest({"v": _RASTER_VERSION, "kind": "sticker", "src": str(file), "size": st.st_size,
+                       "mtime": st.st_mtime_ns, "scale": s.scale, "rot": s.rotation, "op": s.opacity, "w": out_w})
+        out.append(_cached(cache_dir / f"s-{key}.png", lambda s=s, f=file: draw_sticker(s, f, out_w), s, out_w, out_h))
+    for t in edit.texts:
+        key = _digest({"v": _RASTER_VERSION, "kind": "text", "t": [t.text, t.font, t.size, t.color, t.background,
+                                                                    t.align, t.bold, t.rotation], "wh": [out_w, out_h]})
+        out.append(_cached(cache_dir / f"t-{key}.png", lambda t=t: draw_text(t, out_w, out_h), t, out_w, out_h))
+    return out
+
+
+def _scaled(item: RasterOverlay, k: float) -> RasterOverlay:
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QImage
+
+    w, h = max(1, round(item.width * k)), max(1, round(item.height * k))
+    path = item.path.with_name(f"{item.path.stem}-{w}x{h}.png")
+    if not path.is_file():
+        img = QImage(str(item.path))
+        if img.isNull():
+            raise OverlayError("An overlay image in the cache could not be read; try again.")
+        _save(img.scaled(w, h, Qt.AspectRatioMode.IgnoreAspectRatio, Qt.TransformationMode.SmoothTransformation),
+              path)
+    return RasterOverlay(id=item.id, path=path, x=round(item.x * k), y=round(item.y * k), width=w, height=h,
+                         start_us=item.start_us, end_us=item.end_us)
+
+
+def _cached(path: Path, draw, item, out_w: int, out_h: int) -> RasterOverlay:
+    from PySide6.QtGui import QImageReader
+
+    if path.is_file():
+        size = QImageReader(str(path)).size()
+        if size.isValid():
+            return _place(item, out_w, out_h, path, (size.width(), size.height()))
+    img = _aligned(draw())
+    _save(img, path)
+    return _place(item, out_w, out_h, path, (img.width(), img.height()))
