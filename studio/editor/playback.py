@@ -1,0 +1,364 @@
+"""Playback and scrubbing off the UI thread.
+
+``PlaybackWorker`` is a QThread that owns the ``PreviewCompositor``. The UI posts requests
+(seek, play, pause, new edit); only the newest pending request matters, so a fast scrub never
+builds a queue. Frames come back as ``frameReady(QImage, t_us, exact)`` on the UI thread.
+
+* seek: the fast frame at once, then — if the playhead rests for ``SETTLE_S`` — the exact frame
+  from the export's render graph, so a paused preview is exactly what exports.
+* play at 1×: one long-lived ffmpeg pipe running the render graph from t, paced by the wall
+  clock, late frames dropped. Other rates (J/L pressed twice, reverse) use the fast path.
+* sound: ``AudioFeed`` plays the export's audio mix through QAudioSink when the system has an
+  output device; without one, playback runs silently and ``audioStatus`` says so.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QIODevice, QObject, QThread, Signal
+from PySide6.QtGui import QImage
+
+from studio.editor.preview import PreviewCompositor, last_frame_us, snap_to_frame
+
+log = logging.getLogger(__name__)
+US = 1_000_000
+SETTLE_S = 0.15
+
+
+def to_qimage(rgb: np.ndarray) -> QImage:
+    """A QImage that owns a copy of the pixels (safe to hand to another thread)."""
+    h, w = rgb.shape[:2]
+    return QImage(np.ascontiguousarray(rgb).data, w, h, w * 3, QImage.Format.Format_RGB888).copy()
+
+
+def audio_output_available() -> bool:
+    """True when the system has a sound output device Qt Multimedia can play to."""
+    try:
+        from PySide6.QtMultimedia import QMediaDevices
+
+        return not QMediaDevices.defaultAudioOutput().isNull()
+    except Exception:  # noqa: BLE001 - no multimedia backend at all means no sound
+        return False
+
+
+@dataclass
+class _Request:
+    kind: str           # "seek" | "play" | "pause" | "edit" | "stop"
+    t_us: int = 0
+    rate: float = 1.0
+    exact: bool = True
+    edit: object = None
+    assets: object = None
+
+
+class PlaybackWorker(QThread):
+    frameReady = Signal(QImage, int, bool)    # image, timeline µs, exact (render graph) or fast
+    positionChanged = Signal(int)
+    playingChanged = Signal(bool)
+    failed = Signal(str)
+    audioStatus = Signal(str)
+    overlaysReady = Signal(list)              # [RasterOverlay] at preview size, after each edit
+
+    def __init__(self, compositor: PreviewCompositor, parent=None):  # noqa: ANN001
+        super().__init__(parent)
+        self.compositor = compositor
+        self._cond = threading.Condition()
+        self._pending: _Request | None = None
+        self._stopping = False
+        self.position_us = 0
+        self.playing = False
+        self.frames_shown = 0
+        self.has_audio_device = audio_output_available()
+
+    # -- requests from the UI thread ----------------------------------------------------------------
+    def _post(self, req: _Request) -> None:
+        with self._cond:
+            if self._stopping:
+                return
+            old = self._pending
+            if req.kind == "edit" and old is not None and old.kind != "edit":
+                # keep the position/playing intent and carry the new edit with it
+                old.edit, old.assets = req.edit, req.assets
+            else:
+                if old is not None and old.edit is not None and req.edit is None:
+                    req.edit, req.assets = old.edit, old.assets  # a newer position must not lose an edit
+                self._pending = req
+            self._cond.notify()
+
+    def seek(self, t_us: int, *, exact: bool = True) -> None:
+        self._post(_Request("seek", int(t_us), exact=exact))
+
+    def play(self, t_us: int | None = None, rate: float = 1.0) -> None:
+        self._post(_Request("play", self.position_us if t_us is None else int(t_us), rate=rate))
+
+    def pause(self) -> None:
+        self._post(_Request("pause", self.position_us))
+
+    def set_edit(self, edit, assets=None) -> None:  # noqa: ANN001 - Edit, dict of PreviewAsset
+        self._post(_Request("edit", self.position_us, edit=edit, assets=assets))
+
+    def stop(self, timeout_ms: int = 5000) -> None:
+        """Ask the worker to finish and wait for it (call before the owner is destroyed)."""
+        with self._cond:
+            self._stopping = True
+            self._pending = _Request("stop")
+            self._cond.notify()
+        self.wait(timeout_ms)
+
+    # -- the worker thread ------------------------------------------------------------------------
+    def _take(self, timeout: float | None) -> _Request | None:
+        with self._cond:
+            if self._pending is None:
+                self._cond.wait(timeout)
+            req, self._pending = self._pending, None
+            return req
+
+    def _has_pending(self) -> bool:
+        with self._cond:
+            return self._pending is not None
+
+    def run(self) -> None:
+        if not self.has_audio_device:
+            self.audioStatus.emit("No sound output device: playback is silent.")
+        try:
+            self.overlaysReady.emit(list(self.compositor.overlays()))
+        except Exception as e:  # noqa: BLE001 - e.g. a sticker file is missing; the page says so
+            self.failed.emit(str(e))
+        settle_at: float | None = None
+        while True:
+            timeout = None if settle_at is None else max(0.0, settle_at - time.monotonic())
+            req = self._take(timeout)
+            if req is None:
+                if settle_at is not None and time.monotonic() >= settle_at:
+                    settle_at = None
+                    self._show(self.position_us, exact=True)
+                continue
+            if req.kind == "stop":
+                break
+            try:
+                settle_at = self._handle(req)
+            except Exception as e:  # noqa: BLE001 - reported to the page, the worker keeps serving
+                log.exception("preview failed")
+                self.failed.emit(str(e) or e.__class__.__name__)
+                settle_at = None
+        self.compositor.close()
+
+    def _handle(self, req: _Request) -> float | None:
+        if req.edit is not None:
+            self.compositor.set_edit(req.edit, req.assets)
+            self.overlaysReady.emit(list(self.compositor.overlays()))
+        if req.kind == "edit":
+            req = _Request("seek", self.position_us)
+        if req.kind == "pause":
+            self._set_playing(False)
+            return time.monotonic()  # show the exact frame where playback stopped
+        if req.kind == "seek":
+            self._set_playing(False)
+            self._show(req.t_us, exact=False)
+            return time.monotonic() + SETTLE_S if req.exact else None
+        if req.kind == "play":
+            self._play(req.t_us, req.rate)
+            return time.monotonic() if not self.playing else None
+        return None
+
+    def _set_playing(self, playing: bool) -> None:
+        if playing != self.playing:
+            self.playing = playing
+            self.playingChanged.emit(playing)
+
+    def _clamp(self, t_us: int) -> int:
+        return max(0, min(int(t_us), last_frame_us(self.compositor.edit)))
+
+    def _show(self, t_us: int, *, exact: bool) -> None:
+        t_us = snap_to_frame(self.compositor.edit, self._clamp(t_us))
+        self.position_us = t_us
+        if not self.compositor.edit.clips:
+            return
+        if exact:
+            # Abandoned as soon as the creator asks for something else (scrubbing resumed).
+            rgb = self.compositor.exact_frame(t_us, cancel=self._has_pending)
+            if rgb is None:
+                return
+        else:
+            rgb = self.compositor.fast_frame(t_us)
+        self.frameReady.emit(to_qimage(rgb), t_us, exact)
+        self.positionChanged.emit(t_us)
+
+    def _play(self, t_us: int, rate: float) -> None:
+        edit = self.compositor.edit
+        start = self._clamp(t_us)
+        if rate > 0 and start >= last_frame_us(edit):
+            start = 0  # play from the top when the playhead sits at the end
+        self._set_playing(True)
+        if rate == 1.0:
+            finished = self._play_pipe(start)
+        else:
+            finished = self._play_fast(start, rate)
+        if finished:
+            self._set_playing(False)
+
+    def _play_pipe(self, start: int) -> bool:
+        """Render-graph playback; returns True when the reel ended (False if a request interrupted)."""
+        edit = self.compositor.edit
+        frame_us = US / edit.canvas.fps
+        pipe = self.compositor.stream(start)
+        t0 = time.monotonic()
+        n = 0
+        with pipe:
+            for rgb in pipe:
+                if self._has_pending():
+                    return False
+                t_us = start + round(n * frame_us)
+                due = t0 + n * frame_us / US
+                n += 1
+                now = time.monotonic()
+                if now > due + frame_us / US:
+                    continue  # late: drop it, keep the clock
+                if due > now:
+                    time.sleep(due - now)
+                self.position_us = t_us
+                self.frames_shown += 1
+                self.frameReady.emit(to_qimage(rgb), t_us, True)
+                self.positionChanged.emit(t_us)
+        return True
+
+    def _play_fast(self, start: int, rate: float) -> bool:
+        edit = self.compositor.edit
+        end = edit.duration_us
+        frame_us = US / edit.canvas.fps
+        t0 = time.monotonic()
+        last_shown = None
+        while not self._has_pending():
+            t_us = snap_to_frame(edit, start + round((time.monotonic() - t0) * US * rate))
+            if t_us >= end or t_us < 0:
+                self._show(max(0, min(t_us, end - 1)), exact=False)
+                return True
+            if t_us != last_shown:
+                self.position_us = t_us
+                self.frames_shown += 1
+                self.frameReady.emit(to_qimage(self.compositor.fast_frame(t_us)), t_us, False)
+                self.positionChanged.emit(t_us)
+                last_shown = t_us
+            else:
+                time.sleep(frame_us / US / 4)
+        return False
+
+
+class _PcmSource(QIODevice):
+    """Pull-mode source for QAudioSink: PCM bytes pushed by a reader thread, silence on underrun
+    (so the sound device's clock keeps running with the picture instead of stalling)."""
+
+    def __init__(self, parent=None):  # noqa: ANN001
+        super().__init__(parent)
+        self._buf = bytearray()
+        self._lock = threading.Lock()
+        self.finished = False
+        self.open(QIODevice.OpenModeFlag.ReadOnly)
+
+    def push(self, data: bytes) -> None:
+        with self._lock:
+            self._buf += data
+
+    def buffered(self) -> int:
+        with self._lock:
+            return len(self._buf)
+
+    def readData(self, maxlen: int) -> bytes:  # noqa: N802 - Qt's name
+        with self._lock:
+            n = min(len(self._buf), maxlen)
+            n -= n % 4  # whole stereo 16-bit frames only; a partial one waits for its rest
+            if n == 0 and self.finished:
+                return b""
+            data = bytes(self._buf[:n])
+            del self._buf[:n]
+        return data if data else b"\0" * min(maxlen - maxlen % 4, 4 * 480)
+
+    def writeData(self, _data: bytes) -> int:  # noqa: N802 - Qt's name
+        return -1
+
+    def isSequential(self) -> bool:  # noqa: N802 - Qt's name
+        return True
+
+    def bytesAvailable(self) -> int:  # noqa: N802 - Qt's name
+        return self.buffered() + super().bytesAvailable()
+
+
+class AudioFeed(QObject):
+    """Plays the reel's mixed sound (``preview.audio_argv``) through the default output device.
+
+    Lives on the UI thread (QAudioSink needs an event loop); an ffmpeg process writes PCM that a
+    reader thread hands to the sink. Without an output device ``start`` does nothing and returns
+    False — the page tells the creator playback is silent.
+    """
+
+    RATE = 48_000
+    MAX_BUFFER = 48_000 * 4 * 2  # about 2 s ahead is plenty and bounds memory
+
+    def __init__(self, parent=None):  # noqa: ANN001
+        super().__init__(parent)
+        self.available = audio_output_available()
+        self._sink = None
+        self._source = None
+        self._proc = None
+        self._reader = None
+        self._stop = threading.Event()
+
+    def start(self, argv: list[str]) -> bool:
+        self.stop()
+        if not self.available:
+            return False
+        import subprocess
+
+        from PySide6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices
+
+        from studio.media.ffmpeg import ffmpeg_exe
+
+        fmt = QAudioFormat()
+        fmt.setSampleRate(self.RATE)
+        fmt.setChannelCount(2)
+        fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
+        self._stop.clear()
+        self._proc = subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-nostdin", *argv], stdin=subprocess.DEVNULL,
+                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self._source = _PcmSource(self)
+        self._reader = threading.Thread(target=self._read, args=(self._proc, self._source), daemon=True)
+        self._reader.start()
+        self._sink = QAudioSink(QMediaDevices.defaultAudioOutput(), fmt, self)
+        self._sink.start(self._source)
+        return True
+
+    def _read(self, proc, source: _PcmSource) -> None:  # noqa: ANN001 - runs on the reader thread
+        while not self._stop.is_set():
+            if source.buffered() > self.MAX_BUFFER:
+                time.sleep(0.02)
+                continue
+            chunk = proc.stdout.read(4 * 2400)
+            if not chunk:
+                break
+            source.push(chunk)
+        source.finished = True
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._sink is not None:
+            self._sink.stop()
+            self._sink.deleteLater()
+            self._sink = None
+        if self._proc is not None:
+            if self._proc.poll() is None:
+                self._proc.kill()
+            self._proc.wait(timeout=5)
+            self._proc.stdout.close()
+            self._proc = None
+        if self._reader is not None:
+            self._reader.join(timeout=2)
+            self._reader = None
+        if self._source is not None:
+            self._source.close()
+            self._source.deleteLater()
+            self._source = None
