@@ -1,0 +1,108 @@
+"""`studio targets add|list|remove|test`."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from studio.cli import Context, UserError, add_json_flag
+
+
+def _size(text: str) -> int:
+    units = {"k": 1024, "m": 1024**2, "g": 1024**3}
+    t = text.strip().lower().removesuffix("ib").removesuffix("b")
+    if t and t[-1] in units:
+        return int(float(t[:-1]) * units[t[-1]])
+    return int(t)
+
+
+def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
+    p = sub.add_parser("targets", help="where uploads go (S3 buckets; 'local' is this computer)")
+    cmds = p.add_subparsers(dest="targets_command", metavar="ACTION", required=True)
+    a = cmds.add_parser("add", help="add an S3 target",
+                        description="Secrets are never taken on the command line: with --credentials keyring "
+                                    "the secret key comes from $STUDIO_SECRET_ACCESS_KEY or the first line of "
+                                    "stdin (--secret-stdin); the webhook secret from $STUDIO_WEBHOOK_SECRET.")
+    a.add_argument("name")
+    a.add_argument("--bucket", required=True)
+    a.add_argument("--endpoint", default="", help="endpoint URL; empty for AWS S3")
+    a.add_argument("--region", default="us-east-1")
+    a.add_argument("--key-template", default="reels/{date}/{draft_id}/{name}")
+    a.add_argument("--addressing-style", choices=["auto", "path", "virtual"], default="auto")
+    a.add_argument("--part-size", type=_size, default=8 * 1024**2, help="e.g. 8MiB (min 5MiB)")
+    a.add_argument("--concurrency", type=int, default=4)
+    a.add_argument("--checksum", choices=["SHA256", "CRC32", "CRC32C", "NONE"], default="SHA256")
+    a.add_argument("--checksums-when-required", action="store_true",
+                   help="send checksums only when the API requires them (for services that reject them)")
+    a.add_argument("--bandwidth-limit", type=_size, default=0, help="bytes per second, e.g. 2MiB; 0 = none")
+    a.add_argument("--credentials", choices=["aws", "keyring"], default="aws",
+                   help="aws: the AWS credential chain (profile, environment); keyring: keys stored in the OS keyring")
+    a.add_argument("--profile", default=None, help="AWS profile name (with --credentials aws)")
+    a.add_argument("--access-key", default=None, help="access key id (with --credentials keyring)")
+    a.add_argument("--secret-stdin", action="store_true", help="read the secret key from stdin")
+    a.add_argument("--webhook", default=None, help="URL to POST to when an upload completes")
+    a.add_argument("--unmetered-only", action="store_true", help="upload only on unmetered networks")
+    a.add_argument("--replace", action="store_true", help="replace a target with the same name")
+    add_json_flag(a)
+    ls = cmds.add_parser("list", help="the targets")
+    add_json_flag(ls)
+    r = cmds.add_parser("remove", help="remove a target (and its keyring entries)")
+    r.add_argument("name")
+    add_json_flag(r)
+    t = cmds.add_parser("test", help="write, read and delete a small object; prints a verdict")
+    t.add_argument("name")
+    add_json_flag(t)
+    p.set_defaults(handler=run)
+
+
+def run(ctx: Context) -> int:
+    from studio.uploader.errors import UploadError
+
+    try:
+        return {"add": _add, "list": _list, "remove": _remove, "test": _test}[ctx.args.targets_command](ctx)
+    except UploadError as e:
+        raise UserError(str(e), 1) from None
+
+
+def _add(ctx: Context) -> int:
+    from studio.uploader.targets import Target
+
+    a = ctx.args
+    secret = None
+    if a.credentials == "keyring":
+        secret = os.environ.get("STUDIO_SECRET_ACCESS_KEY")
+        if a.secret_stdin:
+            secret = sys.stdin.readline().strip()
+        if not a.access_key or not secret:
+            raise UserError("--credentials keyring needs --access-key and the secret key in "
+                            "$STUDIO_SECRET_ACCESS_KEY or on stdin (--secret-stdin).", 2)
+    target = Target(name=a.name, bucket=a.bucket, endpoint_url=a.endpoint, region=a.region,
+                    key_template=a.key_template, addressing_style=a.addressing_style, part_size=a.part_size,
+                    concurrency=a.concurrency, checksum_algorithm=a.checksum,
+                    checksum_when_required=a.checksums_when_required, bandwidth_limit=a.bandwidth_limit,
+                    credential_source=a.credentials, aws_profile=a.profile, webhook_url=a.webhook,
+                    unmetered_only=a.unmetered_only)
+    ctx.studio.targets.add(target, access_key=a.access_key, secret_key=secret,
+                           webhook_secret=os.environ.get("STUDIO_WEBHOOK_SECRET"), replace_existing=a.replace)
+    ctx.emit({"ok": True, "target": target.to_dict()}, f"Added target {target.name}.")
+    return 0
+
+
+def _list(ctx: Context) -> int:
+    targets = ctx.studio.targets.list()
+    lines = [f"{t.name:<16} {t.endpoint_url or ('this computer' if t.is_local else 'AWS S3')}  "
+             f"bucket={t.bucket}  credentials={t.credential_source}" for t in targets]
+    ctx.emit([t.to_dict() for t in targets], "\n".join(lines))
+    return 0
+
+
+def _remove(ctx: Context) -> int:
+    ctx.studio.targets.remove(ctx.args.name)
+    ctx.emit({"ok": True}, f"Removed target {ctx.args.name}.")
+    return 0
+
+
+def _test(ctx: Context) -> int:
+    result = ctx.studio.targets.test(ctx.args.name)
+    ctx.emit(result, ("ok: " if result["ok"] else "FAILED: ") + result["verdict"])
+    return 0 if result["ok"] else 1

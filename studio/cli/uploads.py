@@ -1,0 +1,124 @@
+"""`studio uploads enqueue|list|run|pause|resume|cancel|retry`."""
+
+from __future__ import annotations
+
+import sys
+
+from studio.cli import Context, UserError, add_json_flag
+
+
+def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
+    p = sub.add_parser("uploads", help="the background upload queue (resumes where it stopped)")
+    cmds = p.add_subparsers(dest="uploads_command", metavar="ACTION", required=True)
+    e = cmds.add_parser("enqueue", help="queue a file or a draft (exported first) for upload; prints the job id")
+    e.add_argument("item", metavar="PATH_OR_DRAFT_ID")
+    e.add_argument("--target", default="local", help="target name (default: local, this computer)")
+    e.add_argument("--title", default="")
+    add_json_flag(e)
+    ls = cmds.add_parser("list", help="the jobs with their state and progress")
+    add_json_flag(ls)
+    r = cmds.add_parser("run", help="upload now, in this terminal (progress on stderr)")
+    r.add_argument("--until-idle", action="store_true", help="exit when nothing is left to upload")
+    add_json_flag(r)
+    for name, text in (("pause", "pause a job"), ("resume", "resume a paused job"),
+                       ("cancel", "cancel a job (aborts the multipart upload on the server)"),
+                       ("retry", "retry a failed or cancelled job")):
+        c = cmds.add_parser(name, help=text)
+        c.add_argument("job_id", metavar="ID", help="job id (a unique prefix is enough), or 'all' for pause/resume")
+        add_json_flag(c)
+    p.set_defaults(handler=run)
+
+
+def _job_dict(j) -> dict:  # noqa: ANN001 - store.UploadJob
+    return {"id": j.id, "state": j.state, "target": j.target_name, "bucket": j.bucket, "key": j.key,
+            "bytes_total": j.size, "bytes_done": j.bytes_done, "error": j.error, "notice": j.notice,
+            "paused_reason": j.paused_reason, "draft_id": j.draft_id, "title": j.title, "sha256": j.sha256,
+            "upload_id": j.upload_id, "part_size": j.part_size, "webhook": j.webhook_status}
+
+
+def run(ctx: Context) -> int:
+    from studio.uploader.errors import UploadError
+
+    action = ctx.args.uploads_command
+    try:
+        return {"enqueue": _enqueue, "list": _list, "run": _run}.get(action, _control)(ctx)
+    except (UploadError, KeyError) as e:   # KeyError: the draft store's DraftNotFound (it carries a sentence)
+        raise UserError(str(e), 1) from None
+
+
+def _enqueue(ctx: Context) -> int:
+    from pathlib import Path
+
+    item, queue = ctx.args.item, ctx.studio.uploads
+    if Path(item).exists():
+        job = queue.enqueue_file(Path(item), ctx.args.target, title=ctx.args.title)
+    elif len(item) == 32 and all(c in "0123456789abcdef" for c in item):
+        try:
+            job = queue.enqueue_draft(item, ctx.args.target, on_progress=_export_progress)
+        finally:
+            print(file=sys.stderr)   # end the "exporting" progress line
+    else:
+        raise UserError(f"{item} is neither a file nor a draft id.", 2)
+    ctx.emit({"ok": True, "id": job.id, "job": _job_dict(job)}, job.id)
+    return 0
+
+
+def _export_progress(fraction: float, eta: float | None) -> None:
+    print(f"\rexporting {fraction * 100:5.1f}%", end="", file=sys.stderr, flush=True)
+
+
+def _list(ctx: Context) -> int:
+    from studio.uploader.progress import human_bytes
+
+    jobs = ctx.studio.uploads.list()
+    lines = [f"{j.id[:8]}  {j.state:<11} {human_bytes(j.bytes_done):>9} / {human_bytes(j.size):<9} "
+             f"{j.target_name}:{j.key}" + (f"  — {j.error}" if j.error else "") for j in jobs]
+    ctx.emit([_job_dict(j) for j in jobs], "\n".join(lines) or "No uploads.")
+    return 0
+
+
+def _control(ctx: Context) -> int:
+    queue, action, jid = ctx.studio.uploads, ctx.args.uploads_command, ctx.args.job_id
+    if jid == "all" and action in ("pause", "resume"):
+        n = queue.pause_all() if action == "pause" else queue.resume_all()
+        ctx.emit({"ok": True, "count": n}, f"{action}d {n} job(s)")
+        return 0
+    job = getattr(queue, action)(jid)
+    ctx.emit({"ok": True, "job": _job_dict(job)}, f"{job.id[:8]} {job.state}")
+    return 0
+
+
+def _run(ctx: Context) -> int:
+    import signal
+    import threading
+
+    from studio.uploader.progress import ProgressMeter, human_bytes, human_eta
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    meters: dict[str, ProgressMeter] = {}
+
+    def on_event(kind: str, job_id: str, payload: object) -> None:
+        if kind == "progress":
+            done, total = payload
+            p = meters.setdefault(job_id, ProgressMeter(max_per_second=2)).update(done, total)
+            if p:
+                print(f"{job_id[:8]} {p.fraction * 100:5.1f}% {human_bytes(p.done)}/{human_bytes(p.total)} "
+                      f"{human_bytes(p.rate)}/s ETA {human_eta(p.eta)}", file=sys.stderr, flush=True)
+        elif kind == "state":
+            job = ctx.studio.uploads.get(job_id)
+            extra = f": {job.error}" if job.error and payload in ("FAILED", "PAUSED") else ""
+            print(f"{job_id[:8]} {payload}{extra}", file=sys.stderr, flush=True)
+        else:
+            print(f"{job_id[:8]} {payload}", file=sys.stderr, flush=True)
+
+    try:
+        summary = ctx.studio.uploads.run(until_idle=ctx.args.until_idle, stop=stop, on_event=on_event)
+    except KeyboardInterrupt:
+        stop.set()
+        raise
+    jobs = ctx.studio.uploads.list()
+    failed = [j for j in jobs if j.state == "FAILED"]
+    ctx.emit({"ok": not failed, **summary, "jobs": [_job_dict(j) for j in jobs]},
+             f"completed {summary['completed']}, failed {summary['failed']}, paused {summary['paused']}")
+    return 1 if summary["failed"] else 0

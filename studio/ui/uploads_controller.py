@@ -1,0 +1,127 @@
+"""One upload worker per window's Studio, shared by the Uploads page and the status-bar indicator.
+
+The worker thread opens the database itself, so nothing here makes the UI thread wait on disk or
+network. A tray notification is shown when an upload completes or fails, where a system tray exists.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
+from studio.uploader.progress import Progress, human_bytes
+from studio.uploader.worker import UploadWorker
+
+log = logging.getLogger(__name__)
+_controllers: dict[int, "UploadsController"] = {}
+
+
+class UploadsController(QObject):
+    overallChanged = Signal(str)   # text for the status bar
+
+    def __init__(self, studio, parent: QObject | None = None):  # noqa: ANN001 - studio.app.Studio
+        super().__init__(parent)
+        self.studio = studio
+        self.worker = UploadWorker(studio)
+        self.progress: dict[str, Progress] = {}
+        self.active: set[str] = set()
+        self.busy_elsewhere = False
+        self._tray: QSystemTrayIcon | None = None
+        self._shut = False
+        self._checking = False
+        self.worker.progressChanged.connect(self._on_progress)
+        self.worker.stateChanged.connect(self._on_state)
+        self.worker.runnerBusy.connect(self._on_busy)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+
+    def start(self) -> None:
+        if not self.worker.is_running() and not self._shut:
+            self.worker.start()
+
+    def start_when_pending(self, every_ms: int = 5000) -> None:
+        """Start the worker once the queue has unfinished jobs (checked in the background, now and then)."""
+        from PySide6.QtCore import QTimer
+
+        from studio.tasks import run_in_background
+
+        def check() -> None:
+            if self.worker.is_running() or self._shut or self._checking:
+                return
+            self._checking = True
+            run_in_background(lambda: self.studio.uploads.has_pending(), on_done=self._pending_checked,
+                              on_error=lambda e: self._pending_checked(False))
+
+        self._poll = QTimer(self, interval=every_ms, timeout=check)
+        self._poll.start()
+        check()
+
+    def _pending_checked(self, pending: bool) -> None:
+        self._checking = False
+        if pending:
+            self.start()
+
+    def shutdown(self) -> None:
+        self._shut = True
+        if self.worker.is_running():
+            self.worker.stop()
+        _controllers.pop(id(self.studio), None)
+
+    def _on_busy(self, busy: bool) -> None:
+        self.busy_elsewhere = busy
+        self._emit_overall()
+
+    def _on_progress(self, job_id: str, p: Progress) -> None:
+        self.progress[job_id] = p
+        if p.done < p.total:
+            self.active.add(job_id)
+        self._emit_overall()
+
+    def _on_state(self, job_id: str, state: str) -> None:
+        if state in ("COMPLETED", "FAILED", "CANCELLED", "PAUSED"):
+            self.active.discard(job_id)
+            if state != "PAUSED":   # a paused job keeps its last progress for when it resumes
+                self.progress.pop(job_id, None)
+        else:
+            self.active.add(job_id)
+        if state in ("COMPLETED", "FAILED"):
+            self._notify(job_id, state)
+        self._emit_overall()
+
+    def _emit_overall(self) -> None:
+        live = [self.progress[j] for j in self.active if j in self.progress]
+        if self.busy_elsewhere and not live:
+            self.overallChanged.emit("Uploads running in another Reel Studio process")
+        elif not live:
+            self.overallChanged.emit("No uploads running")
+        else:
+            done, total = sum(p.done for p in live), sum(p.total for p in live)
+            rate = sum(p.rate for p in live)
+            self.overallChanged.emit(f"Uploading {len(live)}: {done * 100 // max(total, 1)}% · {human_bytes(rate)}/s")
+
+    def _notify(self, job_id: str, state: str) -> None:
+        if not QSystemTrayIcon.isSystemTrayAvailable():
+            return
+        if self._tray is None:
+            from studio.ui import theme
+
+            self._tray = QSystemTrayIcon(theme.icon("app"), self)
+            self._tray.show()
+        if state == "COMPLETED":
+            self._tray.showMessage("Upload complete", f"Job {job_id[:8]} is uploaded.", QSystemTrayIcon.Information)
+        else:
+            self._tray.showMessage("Upload failed", f"Job {job_id[:8]} failed; open Uploads to see why.",
+                                   QSystemTrayIcon.Warning)
+
+
+def controller_for(studio, *, start: bool = True) -> UploadsController:  # noqa: ANN001
+    """The shared controller for ``studio`` (created, and its worker started, on first use)."""
+    ctl = _controllers.get(id(studio))
+    if ctl is None:
+        ctl = _controllers[id(studio)] = UploadsController(studio)
+    if start:
+        ctl.start()
+    return ctl

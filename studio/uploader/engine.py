@@ -1,0 +1,647 @@
+"""The multipart engine: plain Python, no Qt. Drives one job's multipart upload to the end.
+
+create_multipart_upload / upload_part / list_parts / complete / abort are called directly (never
+boto3's upload_file, which aborts the upload on failure). Parts are read by file offset, so memory
+stays near concurrency x part size. Each acknowledged part is committed before it counts.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import random
+import re
+import threading
+import time
+import zlib
+from dataclasses import dataclass
+from typing import Callable
+
+from studio.uploader.errors import (PERMANENT_CODES, NoSuchUploadError, OfflineError, PermanentUploadError,
+                                    SourceChangedError, TransientUploadError, UploadError)
+from studio.uploader.store import (CANCELLED, COMPLETED, IN_PROGRESS, PAUSED, PENDING, RETRYING, JobStore,
+                                   Part, UploadJob)
+
+log = logging.getLogger(__name__)
+MD5_HEX = re.compile(r'^"?([0-9a-f]{32})"?$')
+MULTI_ETAG = re.compile(r'^"?([0-9a-f]{32})-(\d+)"?$')
+
+
+@dataclass
+class RetryPolicy:
+    attempts: int = 8          # per part, before the job fails (or pauses when the endpoint is gone)
+    base: float = 0.5          # first backoff, seconds
+    cap: float = 30.0          # longest backoff
+
+    def delay(self, attempt: int) -> float:
+        # "full jitter": spread retries so parallel parts do not hammer the server in step
+        return random.uniform(0, min(self.cap, self.base * 2 ** attempt))
+
+
+class SlowDown:
+    """Shared by every job of a queue: a 503 SlowDown anywhere makes every part wait."""
+
+    def __init__(self):
+        self._until = 0.0
+        self._penalty = 0.0
+        self._lock = threading.Lock()
+
+    def hit(self) -> None:
+        with self._lock:
+            self._penalty = min(30.0, max(0.5, self._penalty * 2))
+            self._until = max(self._until, time.monotonic() + random.uniform(0.5, 1.0) * self._penalty)
+
+    def ok(self) -> None:
+        with self._lock:
+            self._penalty *= 0.5
+
+    def wait(self, stop: threading.Event | None = None) -> None:
+        while True:
+            left = self._until - time.monotonic()
+            if left <= 0:
+                return
+            if stop is not None and stop.wait(min(left, 0.2)):
+                return
+            if stop is None:
+                time.sleep(min(left, 0.2))
+
+
+class Bandwidth:
+    """Average bytes per second for one target: a part is sent once its bytes fit in the budget."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+
+    def acquire(self, nbytes: int, stop: threading.Event | None = None) -> None:
+        if self.limit <= 0:
+            return
+        with self._lock:
+            now = time.monotonic()
+            start = max(now, self._next)
+            self._next = start + nbytes / self.limit
+        delay = start - now
+        if delay > 0:
+            (stop.wait(delay) if stop is not None else time.sleep(delay))
+
+
+def b64(digest: bytes) -> str:
+    return base64.b64encode(digest).decode()
+
+
+READ_CHUNK = 1024 * 1024
+
+
+class _Sha256:
+    def __init__(self):
+        self.h = hashlib.sha256()
+
+    def update(self, data: bytes) -> None:
+        self.h.update(data)
+
+    def digest(self) -> bytes:
+        return self.h.digest()
+
+    def b64(self) -> str:
+        return b64(self.digest())
+
+
+class _Crc:
+    def __init__(self, fn):  # noqa: ANN001 - (data, previous) -> int
+        self.fn, self.value = fn, 0
+
+    def update(self, data: bytes) -> None:
+        self.value = self.fn(data, self.value)
+
+    def digest(self) -> bytes:
+        return self.value.to_bytes(4, "big")
+
+    def b64(self) -> str:
+        return b64(self.digest())
+
+
+def _hasher(algorithm: str):  # noqa: ANN202 - _Sha256 | _Crc | None
+    if algorithm == "SHA256":
+        return _Sha256()
+    if algorithm == "CRC32":
+        return _Crc(zlib.crc32)
+    if algorithm == "CRC32C":
+        from awscrt import checksums  # target validation made sure it is installed
+
+        return _Crc(checksums.crc32c)
+    return None
+
+
+def part_checksum(data: bytes, algorithm: str) -> str | None:
+    h = _hasher(algorithm)
+    if h is None:
+        return None
+    h.update(data)
+    return h.b64()
+
+
+def composite_checksum(part_checksums: list[str], algorithm: str) -> str | None:
+    """S3's COMPOSITE checksum of a multipart object: the checksum of the parts' checksums, "-N"."""
+    h = _hasher(algorithm)
+    if h is None:
+        return None
+    h.update(b"".join(base64.b64decode(c) for c in part_checksums))
+    return f"{h.b64()}-{len(part_checksums)}"
+
+
+class PartReader:
+    """A read-only window [offset, offset+length) of a file, read by offset: the body of one part.
+
+    botocore streams it, so a part is never held in memory whole; a retry starts a new reader.
+    """
+
+    def __init__(self, fd: int, offset: int, length: int):
+        self.fd, self.offset, self.length, self.pos = fd, offset, length, 0
+
+    def __len__(self) -> int:
+        return self.length
+
+    def read(self, size: int = -1) -> bytes:
+        left = self.length - self.pos
+        size = left if size is None or size < 0 else min(size, left)
+        if size <= 0:
+            return b""
+        data = os.pread(self.fd, size, self.offset + self.pos)
+        self.pos += len(data)
+        return data
+
+    def seek(self, pos: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self.pos, 2: self.length}[whence]
+        self.pos = max(0, min(self.length, base + pos))
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+
+def classify(exc: BaseException, *, bucket: str = "") -> UploadError:
+    """Turn a botocore/socket error into a typed error with a sentence for the user."""
+    from botocore.exceptions import (BotoCoreError, ClientError, ConnectionClosedError, ConnectTimeoutError,
+                                     EndpointConnectionError, NoCredentialsError, ReadTimeoutError)
+
+    if isinstance(exc, UploadError):
+        return exc
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        code = str(err.get("Code", ""))
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        detail = str(err.get("Message", code))[:200]
+        if code == "NoSuchUpload":
+            return NoSuchUploadError("The storage no longer knows this multipart upload.")
+        if code in ("BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"):
+            return TransientUploadError("A part arrived damaged (its checksum differs); resending it.")
+        if code in ("SlowDown", "503") or status == 503:
+            return TransientUploadError("The storage asked to slow down (503).", slow_down=True)
+        if code in PERMANENT_CODES:
+            return PermanentUploadError(PERMANENT_CODES[code].format(bucket=bucket, detail=detail))
+        if code in ("404", "NotFound") and status == 404:
+            return PermanentUploadError(PERMANENT_CODES["NoSuchBucket"].format(bucket=bucket))
+        if code == "403" or status == 403:
+            return PermanentUploadError(PERMANENT_CODES["AccessDenied"].format(bucket=bucket))
+        if status >= 500 or code in ("InternalError", "RequestTimeout", "ServiceUnavailable"):
+            return TransientUploadError(f"The storage had a temporary problem ({code or status}).")
+        return PermanentUploadError(f"The storage refused the request: {code} ({detail}).")
+    if isinstance(exc, NoCredentialsError):
+        return PermanentUploadError("No credentials were found for this target: set AWS_PROFILE or "
+                                    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or store keys in the keyring.")
+    if isinstance(exc, EndpointConnectionError) and not isinstance(exc, ConnectTimeoutError):
+        return OfflineError("The storage cannot be reached (no network, or the server is down).")
+    if isinstance(exc, (ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)):
+        return TransientUploadError("The connection to the storage timed out or was reset.")
+    if isinstance(exc, (BotoCoreError, ConnectionError, TimeoutError, OSError)):
+        return TransientUploadError(f"The connection to the storage failed ({type(exc).__name__}).")
+    return PermanentUploadError(f"Unexpected error while uploading ({type(exc).__name__}); see the log.")
+
+
+@dataclass
+class RunContext:
+    """What the queue hands the engine for one job."""
+
+    store: JobStore
+    client: object                          # boto3 S3 client
+    stop: threading.Event                   # app shutting down: leave the job resumable
+    slowdown: SlowDown
+    bandwidth: Bandwidth
+    concurrency: int = 4
+    retry: RetryPolicy = None               # type: ignore[assignment]
+    on_progress: Callable[[str, int, int], None] | None = None   # (job id, bytes acknowledged, total)
+    on_state: Callable[[str, str], None] | None = None           # (job id, state)
+    is_reachable: Callable[[], bool] | None = None
+    control_poll: float = 0.3               # seconds between checks of pause/cancel from elsewhere
+    trailer_checksums: bool = True          # False: the target wants checksums only when required
+    bytes_sent: int = 0                     # body bytes handed to the network by this process
+
+    def __post_init__(self):
+        if self.retry is None:
+            self.retry = RetryPolicy()
+        self._sent_lock = threading.Lock()
+
+    def count_sent(self, n: int) -> None:
+        with self._sent_lock:
+            self.bytes_sent += n
+
+
+class Interrupted(Exception):
+    """The job was paused/cancelled (by the user, from any process) or the app is stopping."""
+
+
+class JobEngine:
+    """Uploads one job. ``run()`` returns normally when COMPLETED, raises UploadError or Interrupted."""
+
+    def __init__(self, job: UploadJob, ctx: RunContext):
+        self.job = job
+        self.ctx = ctx
+        self.s3 = ctx.client
+        self._last_poll = 0.0
+        self._last_state = None
+        self._fd_value: int | None = None
+        self._fd_lock = threading.Lock()
+        self._progress_lock = threading.Lock()
+        self._acked = 0
+        self._abandon = threading.Event()   # set on the first error or a stop: no part starts after it
+
+    # -- control
+    def _check(self) -> None:
+        if self.ctx.stop.is_set():
+            raise Interrupted("stopping")
+        now = time.monotonic()
+        if now - self._last_poll >= self.ctx.control_poll:
+            self._last_poll = now
+            state = self.ctx.store.state(self.job.id)
+            if state in (PAUSED, CANCELLED) or state is None:
+                raise Interrupted(state or "deleted")
+
+    def _set_state(self, state: str) -> None:
+        if state != self._last_state and self.ctx.store.update(self.job.id, state=state,
+                                                               only_if=(PENDING, IN_PROGRESS, RETRYING)):
+            self._last_state = state
+            if self.ctx.on_state:
+                self.ctx.on_state(self.job.id, state)
+
+    def _progress(self, done: int) -> None:
+        if self.ctx.on_progress:
+            self.ctx.on_progress(self.job.id, min(done, self.job.size), self.job.size)
+
+    # -- the whole job
+    def run(self) -> UploadJob:
+        self._set_state(IN_PROGRESS)
+        self._check_snapshot()
+        self._check_bucket()
+        if not self.job.upload_id:
+            self._create()
+            done = {}
+        else:
+            try:
+                done = self._reconcile()
+            except NoSuchUploadError:
+                if self._object_matches():
+                    return self._finish()
+                self._restart("The storage had forgotten the unfinished upload (aborted or expired); "
+                              "it was started again.")
+                done = {}
+        self._progress(sum(p.size for p in done.values()))
+        self._send_missing(done)
+        self._complete()
+        return self._finish()
+
+    def _check_snapshot(self) -> None:
+        path = self.job.staging_path
+        try:
+            st = os.stat(path)
+        except OSError:
+            raise PermanentUploadError("The frozen copy of the file to upload is gone from the staging folder; "
+                                       "enqueue the file again.") from None
+        if st.st_size != self.job.size or st.st_mtime_ns != self.job.mtime_ns:
+            from studio.uploader.snapshot import sha256_file
+
+            log.warning("job %s: staged file changed (size/mtime); restarting the upload cleanly", self.job.id)
+            self.ctx.store.update(self.job.id, size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=sha256_file(path))
+            self.job = self.ctx.store.get(self.job.id)
+            if self.job.upload_id:
+                self._abort_quietly(self.job.upload_id)
+            self._restart("The file changed after it was queued; the upload started again from its new content.")
+            self.job = self.ctx.store.get(self.job.id)
+
+    def _check_bucket(self) -> None:
+        # Some S3-compatible servers create missing buckets on the fly; ask first so a typo fails clearly.
+        self._call(lambda: self.s3.head_bucket(Bucket=self.job.bucket))
+
+    def _create(self) -> None:
+        args = {"Bucket": self.job.bucket, "Key": self.job.key, "Metadata": {"sha256": self.job.sha256},
+                "ContentType": _content_type(self.job.key)}
+        if self.job.checksum_algorithm != "NONE":
+            args["ChecksumAlgorithm"] = self.job.checksum_algorithm
+        resp = self._call(lambda: self.s3.create_multipart_upload(**args))
+        # Committed before the first part is sent: a crash from here on resumes this upload.
+        self.ctx.store.update(self.job.id, upload_id=resp["UploadId"])
+        self.job = self.ctx.store.get(self.job.id)
+        log.info("job %s: multipart upload created", self.job.id)
+
+    def _restart(self, notice: str) -> None:
+        log.warning("job %s: %s", self.job.id, notice)
+        self.ctx.store.drop_parts(self.job.id)
+        self.ctx.store.update(self.job.id, upload_id=None, notice=notice)
+        self.job = self.ctx.store.get(self.job.id)
+        self._create()
+
+    def _list_server_parts(self) -> dict[int, dict]:
+        parts, marker = {}, 0
+        while True:
+            resp = self._call(lambda: self.s3.list_parts(Bucket=self.job.bucket, Key=self.job.key,
+                                                         UploadId=self.job.upload_id, PartNumberMarker=marker))
+            for p in resp.get("Parts", []):
+                parts[int(p["PartNumber"])] = p
+            if not resp.get("IsTruncated"):
+                return parts
+            marker = int(resp["NextPartNumberMarker"])
+
+    def _reconcile(self) -> dict[int, Part]:
+        """ListParts is the truth: keep local parts the server has, adopt server parts we can verify."""
+        server = self._list_server_parts()
+        local = self.ctx.store.parts(self.job.id)
+        gone = [n for n, p in local.items()
+                if n not in server or _etag(server[n]["ETag"]) != _etag(p.etag) or server[n]["Size"] != p.size]
+        if gone:
+            log.warning("job %s: %d acknowledged parts are not on the server; resending them", self.job.id, len(gone))
+            self.ctx.store.drop_parts(self.job.id, gone)
+        for n, sp in server.items():
+            if n in local and n not in gone or n > self.job.part_count:
+                continue
+            offset, length = self.job.part_range(n)
+            if sp["Size"] != length:
+                continue
+            # Acknowledged by the server but the crash came before our commit: adopt it if it is ours.
+            data = os.pread(self._fd(), length, offset)
+            md5 = hashlib.md5(data).hexdigest()
+            if _etag(sp["ETag"]) == md5:
+                self.ctx.store.add_part(self.job.id, Part(n, length, sp["ETag"],
+                                                          part_checksum(data, self.job.checksum_algorithm), md5))
+        return self.ctx.store.parts(self.job.id)
+
+    def _fd(self) -> int:
+        with self._fd_lock:   # part threads share one descriptor (pread needs no file position)
+            if self._fd_value is None:
+                self._fd_value = os.open(self.job.staging_path, os.O_RDONLY)
+            return self._fd_value
+
+    def close(self) -> None:
+        if self._fd_value is not None:
+            os.close(self._fd_value)
+            self._fd_value = None
+
+    # -- parts
+    def _send_missing(self, done: dict[int, Part]) -> None:
+        """``concurrency`` part threads each take the next missing part as soon as theirs is done (no
+        hand-off through this thread); this thread watches for pause/cancel and the first error."""
+        missing = iter([n for n in range(1, self.job.part_count + 1) if n not in done])
+        self._acked = sum(p.size for p in done.values())
+        take_lock = threading.Lock()
+        errors: list[BaseException] = []
+        finished = threading.Semaphore(0)
+
+        def part_thread() -> None:
+            try:
+                while not self._abandon.is_set():
+                    with take_lock:
+                        n = next(missing, None)
+                    if n is None:
+                        return
+                    self._send_and_commit(n)
+            except BaseException as e:  # noqa: BLE001 - the first error wins; the others drain
+                errors.append(e)
+                self._abandon.set()
+            finally:
+                finished.release()
+
+        threads = [threading.Thread(target=part_thread, name=f"part-{i}", daemon=True)
+                   for i in range(self.ctx.concurrency)]
+        for t in threads:
+            t.start()
+        running = len(threads)
+        try:
+            while running:
+                if finished.acquire(timeout=self.ctx.control_poll):
+                    running -= 1
+                self._check()
+        except BaseException:
+            self._abandon.set()   # parts already on the wire finish, and are kept if acknowledged
+            raise
+        finally:
+            for t in threads:
+                t.join()
+        if errors:
+            raise errors[0]
+
+    def _send_and_commit(self, n: int) -> Part:
+        """One part, committed the moment the server acknowledges it (in this part's thread, so the
+        next part never waits for the database)."""
+        part = self._send_part(n)
+        self.ctx.store.add_part(self.job.id, part)
+        with self._progress_lock:   # callbacks see one ordered, growing sequence
+            self._acked += part.size
+            self._progress(self._acked)
+            self._set_state(IN_PROGRESS)
+        return part
+
+    def _send_part(self, n: int) -> Part:
+        offset, length = self.job.part_range(n)
+        algo = self.job.checksum_algorithm
+        trailer = self.ctx.trailer_checksums and algo != "NONE"
+        # Trailer mode: botocore computes the checksum while streaming the part (one read, like
+        # TransferManager) and the server checks it. Header mode, for servers that refuse trailers
+        # ("checksums only when required"): computed first, sent as a header.
+        checksum, md5 = (None, None) if trailer else self._digest_part(offset, length, with_md5=algo == "NONE")
+        attempt = 0
+        while True:
+            if self._abandon.is_set() or self.ctx.stop.is_set():
+                raise Interrupted("abandoned")
+            self.ctx.slowdown.wait(self.ctx.stop)
+            self.ctx.bandwidth.acquire(length, self.ctx.stop)
+            args = {"Bucket": self.job.bucket, "Key": self.job.key, "UploadId": self.job.upload_id,
+                    "PartNumber": n, "Body": PartReader(self._fd(), offset, length), "ContentLength": length}
+            if trailer:
+                args["ChecksumAlgorithm"] = algo
+            elif checksum:
+                args["Checksum" + algo] = checksum
+            try:
+                self.ctx.count_sent(length)
+                resp = self.s3.upload_part(**args)
+                etag = resp["ETag"]
+                if trailer:
+                    checksum = resp.get("Checksum" + algo) or self._digest_part(offset, length, with_md5=False)[0]
+                if md5 and MD5_HEX.match(etag) and _etag(etag) != md5:
+                    raise TransientUploadError("A part arrived damaged (its MD5 differs); resending it.")
+                self.ctx.slowdown.ok()
+                return Part(n, length, etag, checksum, md5)
+            except Exception as e:  # noqa: BLE001 - classified below
+                err = classify(e, bucket=self.job.bucket)
+                if not isinstance(err, TransientUploadError):
+                    raise err from None
+                attempt += 1
+                if err.slow_down:
+                    self.ctx.slowdown.hit()
+                if attempt >= self.ctx.retry.attempts:
+                    raise self._exhausted(err) from None
+                log.info("job %s part %d: %s (attempt %d); retrying", self.job.id, n, err, attempt)
+                self._set_state(RETRYING)
+                if self.ctx.stop.wait(self.ctx.retry.delay(attempt)):
+                    raise Interrupted("stopping") from None
+
+    def _digest_part(self, offset: int, length: int, *, with_md5: bool) -> tuple[str | None, str | None]:
+        """The part's checksum (and MD5 when no checksum is sent), read in small chunks: memory stays flat."""
+        h = _hasher(self.job.checksum_algorithm)
+        m = hashlib.md5() if with_md5 else None
+        fd, pos, end = self._fd(), offset, offset + length
+        while pos < end:
+            chunk = os.pread(fd, min(READ_CHUNK, end - pos), pos)
+            if not chunk:
+                raise SourceChangedError("The staged file became shorter while uploading.")
+            if h is not None:
+                h.update(chunk)
+            if m is not None:
+                m.update(chunk)
+            pos += len(chunk)
+        return (h.b64() if h is not None else None), (m.hexdigest() if m is not None else None)
+
+    def _exhausted(self, err: TransientUploadError) -> UploadError:
+        if isinstance(err, OfflineError) or (self.ctx.is_reachable and not self.ctx.is_reachable()):
+            return OfflineError("The storage cannot be reached; the upload resumes by itself when it is back.")
+        return TransientUploadError(f"{err} It kept failing after {self.ctx.retry.attempts} attempts; "
+                                    "retry the upload later.")
+
+    def _call(self, fn: Callable[[], dict]) -> dict:
+        """A control request (create/list/complete) with the same retry policy as parts."""
+        attempt = 0
+        while True:
+            self._check()
+            self.ctx.slowdown.wait(self.ctx.stop)
+            try:
+                return fn()
+            except Exception as e:  # noqa: BLE001 - classified below
+                err = classify(e, bucket=self.job.bucket)
+                if not isinstance(err, TransientUploadError):
+                    raise err from None
+                if err.slow_down:
+                    self.ctx.slowdown.hit()
+                attempt += 1
+                if attempt >= self.ctx.retry.attempts:
+                    raise self._exhausted(err) from None
+                self._set_state(RETRYING)
+                if self.ctx.stop.wait(self.ctx.retry.delay(attempt)):
+                    raise Interrupted("stopping") from None
+
+    # -- completion
+    def _complete(self) -> None:
+        parts = self.ctx.store.parts(self.job.id)
+        if len(parts) != self.job.part_count:
+            raise TransientUploadError("Some parts are still missing; the upload will continue.")
+        body = []
+        for n in sorted(parts):
+            entry = {"PartNumber": n, "ETag": parts[n].etag}
+            if parts[n].checksum and self.job.checksum_algorithm != "NONE":
+                entry["Checksum" + self.job.checksum_algorithm] = parts[n].checksum
+            body.append(entry)
+        attempt = 0
+        while True:
+            self._check()
+            try:
+                self.s3.complete_multipart_upload(Bucket=self.job.bucket, Key=self.job.key,
+                                                  UploadId=self.job.upload_id, MultipartUpload={"Parts": body})
+                return
+            except Exception as e:  # noqa: BLE001 - a lost response may hide a success
+                err = classify(e, bucket=self.job.bucket)
+                if isinstance(err, (NoSuchUploadError, TransientUploadError)) and self._object_matches():
+                    log.info("job %s: completion response lost, but the object is there and matches", self.job.id)
+                    return
+                if isinstance(err, NoSuchUploadError):
+                    raise err from None
+                if not isinstance(err, TransientUploadError):
+                    raise err from None
+                attempt += 1
+                if attempt >= self.ctx.retry.attempts:
+                    raise self._exhausted(err) from None
+                if self.ctx.stop.wait(self.ctx.retry.delay(attempt)):
+                    raise Interrupted("stopping") from None
+
+    def _head(self, *, checksums: bool = False) -> dict | None:
+        from botocore.exceptions import ClientError
+
+        extra = {"ChecksumMode": "ENABLED"} if checksums else {}
+        try:
+            return self.s3.head_object(Bucket=self.job.bucket, Key=self.job.key, **extra)
+        except ClientError as e:
+            if e.response.get("ResponseMetadata", {}).get("HTTPStatusCode") == 404:
+                return None
+            raise
+
+    def _object_matches(self) -> bool:
+        try:
+            head = self._head()
+        except Exception:  # noqa: BLE001 - unknown counts as "not there"
+            return False
+        return bool(head) and head["ContentLength"] == self.job.size and \
+            head.get("Metadata", {}).get("sha256") == self.job.sha256
+
+    def _verify(self) -> None:
+        """Size, the sha256 stored at creation, and the composite checksum (or multipart ETag) of our parts."""
+        head = self._call(lambda: self._head(checksums=True) or {})
+        if not head:
+            raise PermanentUploadError("The storage reports the finished object missing; retry the upload.")
+        if head["ContentLength"] != self.job.size or head.get("Metadata", {}).get("sha256") != self.job.sha256:
+            raise PermanentUploadError("The object in the storage does not match the local file (size or "
+                                       "checksum differ); retry the upload.")
+        parts = [p for _n, p in sorted(self.ctx.store.parts(self.job.id).items())]
+        algo = self.job.checksum_algorithm
+        remote = head.get("Checksum" + algo) if algo != "NONE" else None
+        if remote and "-" in remote and all(p.checksum for p in parts):
+            if remote != composite_checksum([p.checksum for p in parts], algo):
+                raise PermanentUploadError("The object in the storage does not match the local file (its "
+                                           "content checksum differs); retry the upload.")
+            return
+        m = MULTI_ETAG.match(head.get("ETag", ""))
+        if m and parts and all(p.md5 for p in parts):
+            want = hashlib.md5(b"".join(bytes.fromhex(p.md5) for p in parts)).hexdigest()
+            if m.group(1) != want or int(m.group(2)) != len(parts):
+                raise PermanentUploadError("The object in the storage does not match the local file (its "
+                                           "content checksum differs); retry the upload.")
+
+    def _finish(self) -> UploadJob:
+        self._verify()
+        from studio.uploader.models import now_us
+
+        self.ctx.store.update(self.job.id, state=COMPLETED, error=None, paused_reason=None, completed_us=now_us())
+        self._progress(self.job.size)
+        if self.ctx.on_state:
+            self.ctx.on_state(self.job.id, COMPLETED)
+        self.job = self.ctx.store.get(self.job.id)
+        return self.job
+
+    def _abort_quietly(self, upload_id: str) -> None:
+        try:
+            self.s3.abort_multipart_upload(Bucket=self.job.bucket, Key=self.job.key, UploadId=upload_id)
+        except Exception as e:  # noqa: BLE001 - the sweeper catches what this misses
+            log.info("abort of an old upload failed (%s); the sweeper will retry", type(e).__name__)
+
+
+def _etag(value: str) -> str:
+    return value.strip('"').lower()
+
+
+def _content_type(key: str) -> str:
+    import mimetypes
+
+    return mimetypes.guess_type(key)[0] or "application/octet-stream"

@@ -1,0 +1,82 @@
+"""Tables of the upload queue (created by migration 0003; keep the two in step).
+
+No secret ever lives here: a target records only where its credentials come from.
+"""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, false, true
+from sqlalchemy.orm import Mapped, mapped_column
+
+from studio.db.engine import Base
+
+
+def now_us() -> int:
+    return time.time_ns() // 1000
+
+
+class TargetRow(Base):
+    __tablename__ = "upload_targets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    endpoint_url: Mapped[str] = mapped_column(Text, server_default="")
+    region: Mapped[str] = mapped_column(String(64), server_default="us-east-1")
+    bucket: Mapped[str] = mapped_column(String(255))
+    key_template: Mapped[str] = mapped_column(Text)
+    addressing_style: Mapped[str] = mapped_column(String(16), server_default="auto")
+    part_size: Mapped[int] = mapped_column(Integer)
+    concurrency: Mapped[int] = mapped_column(Integer, server_default="4")
+    checksum_algorithm: Mapped[str] = mapped_column(String(16), server_default="SHA256")
+    checksum_when_required: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    bandwidth_limit: Mapped[int] = mapped_column(Integer, server_default="0")
+    credential_source: Mapped[str] = mapped_column(String(16))
+    aws_profile: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    webhook_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    unmetered_only: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    created_us: Mapped[int] = mapped_column(BigInteger)
+
+
+class JobRow(Base):
+    __tablename__ = "upload_jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    target_name: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    paused_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    source_path: Mapped[str] = mapped_column(Text)
+    staging_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    owns_staging: Mapped[bool] = mapped_column(Boolean, server_default=true())
+    draft_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    title: Mapped[str] = mapped_column(Text, server_default="")
+    caption: Mapped[str] = mapped_column(Text, server_default="")
+    duration_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    bucket: Mapped[str] = mapped_column(String(255))
+    key: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger, server_default="0")
+    mtime_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    part_size: Mapped[int] = mapped_column(Integer)
+    checksum_algorithm: Mapped[str] = mapped_column(String(16))
+    upload_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    notice: Mapped[str | None] = mapped_column(Text, nullable=True)
+    webhook_status: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_us: Mapped[int] = mapped_column(BigInteger)
+    updated_us: Mapped[int] = mapped_column(BigInteger)
+    completed_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class PartRow(Base):
+    __tablename__ = "upload_parts"
+
+    job_id: Mapped[str] = mapped_column(String(32), ForeignKey("upload_jobs.id", ondelete="CASCADE"),
+                                        primary_key=True)
+    part_number: Mapped[int] = mapped_column(Integer, primary_key=True)
+    size: Mapped[int] = mapped_column(Integer)
+    etag: Mapped[str] = mapped_column(Text)
+    checksum: Mapped[str | None] = mapped_column(Text, nullable=True)
+    md5: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    acked_us: Mapped[int] = mapped_column(BigInteger)

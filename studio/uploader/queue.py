@@ -1,0 +1,426 @@
+"""The persistent upload queue: enqueue, control, and the runner that drives the engine.
+
+Jobs on one target run in order (one lane per target); different targets run in parallel. The
+runner holds ``data/uploads.lock`` so only one process (the app or `studio uploads run`) uploads;
+any process may pause, resume, cancel or retry: the runner sees the change in the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Callable
+
+from studio.uploader import engine as eng
+from studio.uploader.errors import NoSuchUploadError, OfflineError, TargetNotFound, UploadError
+from studio.uploader.store import (CANCELLED, FAILED, PAUSED, PENDING, RUNNABLE, UNFINISHED, JobStore,
+                                   UploadJob)
+from studio.uploader.targets import plan_part_size, reachable
+
+log = logging.getLogger(__name__)
+EventFn = Callable[[str, str, object], None]   # (kind: "state"|"progress"|"notice", job id, payload)
+
+
+class QueueBusy(UploadError):
+    def __init__(self):
+        super().__init__("Another Reel Studio process is already running the uploads (the app or "
+                         "`studio uploads run`); it will finish them.")
+
+
+class ExportUnavailable(UploadError):
+    def __init__(self):
+        super().__init__("Exporting drafts is not available in this build yet; export the video to a file "
+                         "and enqueue that file.")
+
+
+class UploadQueue:
+    """The ``studio.uploads`` service."""
+
+    def __init__(self, studio):  # noqa: ANN001 - studio.app.Studio
+        self.studio = studio
+        self.store = JobStore(studio.engine)
+        self.slowdown = eng.SlowDown()
+        self.retry_policy = eng.RetryPolicy()
+        self.read_timeout = float(os.environ.get("STUDIO_S3_READ_TIMEOUT", "60"))
+        self.bytes_sent = 0
+        self._lock_file = None
+        self._running = threading.Event()
+        self._sent_lock = threading.Lock()
+
+    # -- enqueue
+    def enqueue_file(self, path: str | os.PathLike, target_name: str, *, draft_id: str | None = None,
+                     title: str = "", caption: str = "", duration_us: int | None = None) -> UploadJob:
+        """Freeze ``path`` into staging and queue it. Raises UploadError (missing file, unknown target...)."""
+        from studio.uploader.snapshot import freeze
+
+        target = self.studio.targets.get(target_name)
+        job_id = uuid.uuid4().hex
+        snap = freeze(Path(path), self.studio.layout.staging, job_id)
+        try:
+            job = self._create_job(target, path, job_id, snap, draft_id=draft_id, title=title, caption=caption,
+                                   duration_us=duration_us)
+        except BaseException:
+            if snap.owned and snap.path != Path(path):
+                snap.path.unlink(missing_ok=True)   # no job, no snapshot
+            raise
+        log.info("queued job %s (%d bytes) for target %s", job.id, job.size, target.name)
+        return job
+
+    def _create_job(self, target, path, job_id: str, snap, **meta) -> UploadJob:  # noqa: ANN001
+        draft_id, title = meta.pop("draft_id"), meta.pop("title")
+        key = target.render_key(name=Path(path).name, draft_id=draft_id, job_id=job_id)
+        return self.store.create(
+            id=job_id, target_name=target.name, state=PENDING, source_path=str(Path(path).absolute()),
+            staging_path=str(snap.path), owns_staging=snap.owned, draft_id=draft_id, title=title or Path(path).stem,
+            bucket=target.bucket, key=key, size=snap.size, mtime_ns=snap.mtime_ns, sha256=snap.sha256,
+            part_size=plan_part_size(snap.size, target.part_size), checksum_algorithm=target.checksum_algorithm,
+            **meta)
+
+    def enqueue_draft(self, draft_id: str, target_name: str, *, on_progress=None, cancel=None) -> UploadJob:
+        """Export the draft (into staging) and queue the result. Raises ExportUnavailable, ExportError..."""
+        self.studio.targets.get(target_name)  # fail on a typo before a long export
+        try:
+            from studio.editor.export import export_draft
+        except ImportError:
+            raise ExportUnavailable() from None
+        draft = self.studio.drafts.get(draft_id)
+        out = export_draft(self.studio, draft_id, on_progress=on_progress, cancel=cancel)
+        caption = (draft.edit or {}).get("caption", "") if isinstance(draft.edit, dict) else ""
+        job = self.enqueue_file(out, target_name, draft_id=draft_id, title=draft.title, caption=caption,
+                                duration_us=draft.duration_us)
+        self._draft_status(draft_id, "queued")
+        return job
+
+    def _draft_status(self, draft_id: str | None, status: str) -> None:
+        if not draft_id:
+            return
+        try:
+            self.studio.drafts.set_status(draft_id, status)
+        except Exception as e:  # noqa: BLE001 - the draft's badge must not break an upload
+            log.info("could not mark draft %s %s: %s", draft_id, status, e)
+
+    # -- queries
+    def list(self) -> list[UploadJob]:
+        return self.store.list()
+
+    def get(self, job_id: str) -> UploadJob:
+        return self.store.get(self._resolve_id(job_id))
+
+    def link(self, job_id: str) -> str:
+        """Where the uploaded object can be fetched (path-style URL; private buckets need credentials)."""
+        job = self.get(job_id)
+        target = self.studio.targets.get(job.target_name)
+        endpoint = (self.studio.local_s3.endpoint() or "") if target.is_local else target.endpoint_url
+        if endpoint:
+            return f"{endpoint.rstrip('/')}/{job.bucket}/{job.key}"
+        return f"https://{job.bucket}.s3.{target.region or 'us-east-1'}.amazonaws.com/{job.key}"
+
+    def has_pending(self) -> bool:
+        return bool(self.store.list(states=UNFINISHED))
+
+    def _resolve_id(self, job_id: str) -> str:
+        """Full ids, or a unique prefix (the CLI shows short ids)."""
+        if len(job_id) == 32:
+            return job_id
+        matches = [j.id for j in self.store.list() if j.id.startswith(job_id)]
+        if len(matches) == 1:
+            return matches[0]
+        from studio.uploader.errors import JobNotFound
+
+        raise JobNotFound(job_id)
+
+    # -- control (any process; the runner notices within a fraction of a second)
+    def pause(self, job_id: str) -> UploadJob:
+        jid = self._resolve_id(job_id)
+        if not self.store.update(jid, state=PAUSED, paused_reason="user", only_if=RUNNABLE + (PAUSED,)):
+            raise UploadError(f"Job {job_id} is {self.store.get(jid).state} and cannot be paused.")
+        return self.store.get(jid)
+
+    def resume(self, job_id: str) -> UploadJob:
+        jid = self._resolve_id(job_id)
+        if not self.store.update(jid, state=PENDING, paused_reason=None, only_if=(PAUSED, PENDING)):
+            raise UploadError(f"Job {job_id} is {self.store.get(jid).state}; only a paused job can be resumed.")
+        return self.store.get(jid)
+
+    def retry(self, job_id: str) -> UploadJob:
+        """A FAILED or CANCELLED job back to PENDING (a cancelled one starts a new multipart upload)."""
+        from studio.uploader.snapshot import freeze
+
+        jid = self._resolve_id(job_id)
+        job = self.store.get(jid)
+        if job.state not in (FAILED, CANCELLED, PAUSED):
+            raise UploadError(f"Job {job_id} is {job.state}; only a failed, cancelled or paused job can be retried.")
+        values: dict = {"state": PENDING, "error": None, "paused_reason": None}
+        if job.state == CANCELLED:
+            self.store.drop_parts(jid)
+            values["upload_id"] = None
+        if not job.staging_path or not Path(job.staging_path).exists():
+            snap = freeze(Path(job.source_path), self.studio.layout.staging, jid)
+            self.store.drop_parts(jid)
+            values.update(staging_path=str(snap.path), size=snap.size, mtime_ns=snap.mtime_ns, sha256=snap.sha256,
+                          upload_id=None)
+        self.store.update(jid, **values)
+        return self.store.get(jid)
+
+    def cancel(self, job_id: str) -> UploadJob:
+        """Cancel and abort the multipart upload on the server (talks to the network: call off the UI thread)."""
+        jid = self._resolve_id(job_id)
+        if not self.store.update(jid, state=CANCELLED, paused_reason=None, only_if=UNFINISHED + (FAILED,)):
+            raise UploadError(f"Job {job_id} is {self.store.get(jid).state} and cannot be cancelled.")
+        self._abort_server_upload(self.store.get(jid))
+        self._drop_staging(self.store.get(jid))
+        return self.store.get(jid)
+
+    def pause_all(self) -> int:
+        return sum(self.store.update(j.id, state=PAUSED, paused_reason="user", only_if=RUNNABLE)
+                   for j in self.store.list(states=RUNNABLE))
+
+    def resume_all(self) -> int:
+        return sum(self.store.update(j.id, state=PENDING, paused_reason=None, only_if=(PAUSED,))
+                   for j in self.store.list(states=(PAUSED,)))
+
+    def _abort_server_upload(self, job: UploadJob) -> None:
+        if not job.upload_id:
+            return
+        try:
+            client = self.studio.targets.client(self.studio.targets.get(job.target_name), read_timeout=15)
+            client.abort_multipart_upload(Bucket=job.bucket, Key=job.key, UploadId=job.upload_id)
+        except Exception as e:  # noqa: BLE001 - the sweeper aborts what is left
+            log.info("abort of job %s failed (%s); the sweeper will clean it up", job.id, type(e).__name__)
+
+    def _drop_staging(self, job: UploadJob) -> None:
+        if job.owns_staging and job.staging_path:
+            Path(job.staging_path).unlink(missing_ok=True)
+
+    # -- sweeper
+    def sweep(self, target_name: str, *, stale_after: float = 24 * 3600) -> int:
+        """Abort multipart uploads under the target's prefix that no unfinished job owns. Returns how many.
+
+        An unowned upload of one of our own keys is a leftover (a crash between creating it and
+        committing its id, or a failed abort): aborted at once. Any other unowned upload under the
+        prefix may belong to another computer sharing the bucket: aborted only once ``stale_after``
+        seconds old.
+        """
+        from datetime import datetime, timezone
+
+        target = self.studio.targets.get(target_name)
+        prefix = target.prefix()
+        if not prefix:
+            return 0  # without a prefix of our own we cannot tell our uploads from someone else's
+        client = self.studio.targets.client(target, read_timeout=self.read_timeout)   # the runner's, cached
+        owned = self.store.owned_upload_ids()
+        our_keys = {j.key for j in self.store.list() if j.bucket == target.bucket}
+        now = datetime.now(timezone.utc)
+        aborted = 0
+        kwargs = {"Bucket": target.bucket, "Prefix": prefix}
+        while True:
+            resp = client.list_multipart_uploads(**kwargs)
+            for u in resp.get("Uploads", []):
+                if u["UploadId"] in owned:
+                    continue
+                age = (now - u["Initiated"]).total_seconds() if u.get("Initiated") else 0
+                if u["Key"] in our_keys or age >= stale_after:
+                    client.abort_multipart_upload(Bucket=target.bucket, Key=u["Key"], UploadId=u["UploadId"])
+                    aborted += 1
+            if not resp.get("IsTruncated"):
+                break
+            kwargs.update(KeyMarker=resp.get("NextKeyMarker"), UploadIdMarker=resp.get("NextUploadIdMarker"))
+        if aborted:
+            log.info("sweeper aborted %d orphaned multipart uploads in %s/%s", aborted, target.bucket, prefix)
+        return aborted
+
+    # -- the runner
+    def acquire_runner(self) -> bool:
+        """Become the one process that uploads. False when another process already is."""
+        if self._lock_file is not None:
+            return True
+        from studio.uploader.locks import lock
+
+        f = open(self.studio.layout.data / "uploads.lock", "w")
+        if not lock(f, blocking=False):
+            f.close()
+            return False
+        self._lock_file = f
+        return True
+
+    def release_runner(self) -> None:
+        if self._lock_file is not None:
+            self._lock_file.close()
+            self._lock_file = None
+
+    def run(self, *, until_idle: bool = False, stop: threading.Event | None = None,
+            on_event: EventFn | None = None, poll: float = 0.5, offline_probe: float = 3.0) -> dict:
+        """Upload until ``stop`` is set (or, with ``until_idle``, until nothing is runnable).
+
+        Raises QueueBusy when another process holds the queue. Returns a summary.
+        """
+        stop = stop or threading.Event()
+        if not self.acquire_runner():
+            raise QueueBusy()
+        emit = on_event or (lambda *_: None)
+        lanes: dict[str, threading.Thread] = {}
+        results = {"completed": 0, "failed": 0, "paused": 0}
+        self._running.set()
+        try:
+            self._sweep_all()
+            last_probe = 0.0
+            while not stop.is_set():
+                if time.monotonic() - last_probe >= offline_probe:
+                    last_probe = time.monotonic()
+                    self._wake_paused(emit)
+                lanes = {t: th for t, th in lanes.items() if th.is_alive()}
+                runnable = self.store.list(states=RUNNABLE)
+                for name in dict.fromkeys(j.target_name for j in runnable):
+                    if name not in lanes:
+                        th = threading.Thread(target=self._lane, args=(name, stop, emit, results),
+                                              name=f"upload-lane-{name}", daemon=True)
+                        lanes[name] = th
+                        th.start()
+                if until_idle and not runnable and not lanes:
+                    break
+                stop.wait(poll)
+        finally:
+            for th in lanes.values():
+                th.join()
+            self._running.clear()
+            self.release_runner()
+        results["bytes_sent"] = self.bytes_sent
+        return results
+
+    def _sweep_all(self) -> None:
+        names = {j.target_name for j in self.store.list(states=UNFINISHED)}
+        for name in names:
+            try:
+                self.sweep(name)
+            except Exception as e:  # noqa: BLE001 - an offline target is swept next time
+                log.info("sweep of %s skipped: %s", name, type(e).__name__)
+
+    def _wake_paused(self, emit: EventFn) -> None:
+        """Offline/metered pauses end by themselves when the reason is gone."""
+        from studio.uploader.network import is_metered
+
+        for job in self.store.list(states=(PAUSED,)):
+            if job.paused_reason not in ("offline", "metered"):
+                continue
+            try:
+                target = self.studio.targets.get(job.target_name)
+            except TargetNotFound:
+                continue
+            if job.paused_reason == "metered" and is_metered() is not True or \
+                    job.paused_reason == "offline" and (target.is_local or reachable(target)):
+                if self.store.update(job.id, state=PENDING, paused_reason=None, error=None, only_if=(PAUSED,)):
+                    log.info("job %s: %s no more; resuming", job.id, job.paused_reason)
+                    emit("state", job.id, PENDING)
+
+    def _lane(self, target_name: str, stop: threading.Event, emit: EventFn, results: dict) -> None:
+        restarts = 0
+        while not stop.is_set():
+            jobs = self.store.list(states=RUNNABLE, target=target_name)
+            if not jobs:
+                return
+            outcome = self._run_job(jobs[0], stop, emit)
+            if outcome == "restart":
+                restarts += 1
+                if restarts > 3:
+                    self._fail(jobs[0].id, "The storage keeps forgetting the upload; retry later.", emit)
+                continue
+            restarts = 0
+            if outcome in results:
+                results[outcome] += 1
+
+    def _run_job(self, job: UploadJob, stop: threading.Event, emit: EventFn) -> str:
+        from studio.uploader.network import is_metered
+
+        try:
+            target = self.studio.targets.get(job.target_name)
+            if target.unmetered_only and is_metered() is True:
+                self.store.update(job.id, state=PAUSED, paused_reason="metered", only_if=RUNNABLE,
+                                  error="Waiting for an unmetered network (this target uploads only on those).")
+                emit("state", job.id, PAUSED)
+                return "paused"
+            client = self.studio.targets.client(target, read_timeout=self.read_timeout)
+        except UploadError as e:
+            return self._fail(job.id, str(e), emit)
+        except Exception as e:  # noqa: BLE001 - e.g. the local S3 would not start
+            log.exception("job %s: could not prepare the upload", job.id)
+            return self._fail(job.id, getattr(e, "user_message", None) or
+                              f"Could not prepare the upload ({type(e).__name__}); see the log.", emit)
+        ctx = eng.RunContext(store=self.store, client=client, stop=stop, slowdown=self.slowdown,
+                             bandwidth=self._bandwidth(target), concurrency=target.concurrency,
+                             trailer_checksums=not target.checksum_when_required,
+                             retry=self.retry_policy, is_reachable=lambda: target.is_local or reachable(target),
+                             on_progress=lambda jid, done, total: emit("progress", jid, (done, total)),
+                             on_state=lambda jid, state: emit("state", jid, state))
+        engine = eng.JobEngine(job, ctx)
+        try:
+            engine.run()
+        except eng.Interrupted:
+            state = self.store.state(job.id)
+            if state == CANCELLED:
+                self._abort_server_upload(self.store.get(job.id))
+                self._drop_staging(self.store.get(job.id))
+            emit("state", job.id, state)
+            return "interrupted"
+        except Exception as e:  # noqa: BLE001 - sorted out in _after_error
+            return self._after_error(job, e, emit)
+        finally:
+            engine.close()
+            with self._sent_lock:
+                self.bytes_sent += ctx.bytes_sent
+        self._after_complete(self.store.get(job.id), target, emit)
+        return "completed"
+
+    def _after_error(self, job: UploadJob, error: Exception, emit: EventFn) -> str:
+        state = self.store.state(job.id)
+        if state in (CANCELLED, PAUSED):
+            # Cancelled or paused from elsewhere while a request was out (a cancel aborts the upload,
+            # so the engine saw NoSuchUpload): the user's decision stands, not the error.
+            emit("state", job.id, state)
+            return "interrupted"
+        if isinstance(error, NoSuchUploadError):
+            self.store.drop_parts(job.id)
+            self.store.update(job.id, upload_id=None,
+                              notice="The storage had forgotten the unfinished upload; it was started again.")
+            return "restart"
+        if isinstance(error, OfflineError):
+            self.store.update(job.id, state=PAUSED, paused_reason="offline", error=str(error), only_if=RUNNABLE)
+            emit("state", job.id, PAUSED)
+            return "paused"
+        if isinstance(error, UploadError):
+            return self._fail(job.id, str(error), emit)
+        # never leave a job spinning on a bug
+        log.error("job %s: unexpected error", job.id, exc_info=error)
+        return self._fail(job.id, f"Unexpected error ({type(error).__name__}); see the log and retry.", emit)
+
+    def _fail(self, job_id: str, message: str, emit: EventFn) -> str:
+        self.store.update(job_id, state=FAILED, error=message, only_if=RUNNABLE)
+        log.warning("job %s failed: %s", job_id, message)
+        emit("state", job_id, FAILED)
+        return "failed"
+
+    _bandwidths: dict
+
+    def _bandwidth(self, target) -> eng.Bandwidth:  # noqa: ANN001 - targets.Target
+        if not hasattr(self, "_bandwidths"):
+            self._bandwidths = {}
+        bw = self._bandwidths.get(target.name)
+        if bw is None or bw.limit != target.bandwidth_limit:
+            bw = self._bandwidths[target.name] = eng.Bandwidth(target.bandwidth_limit)
+        return bw
+
+    def _after_complete(self, job: UploadJob, target, emit: EventFn) -> None:  # noqa: ANN001
+        self._drop_staging(job)
+        self._draft_status(job.draft_id, "published")
+        if target.webhook_url:
+            from studio.uploader import webhook
+
+            status = webhook.deliver(target.webhook_url, webhook.payload(job),
+                                     self.studio.targets.webhook_secret(target.name))
+            self.store.update(job.id, webhook_status=status)
+            if status.startswith("failed"):
+                emit("notice", job.id, f"Uploaded, but the webhook {status}.")
+        log.info("job %s completed: s3://%s/%s", job.id, job.bucket, job.key)

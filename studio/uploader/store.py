@@ -1,0 +1,165 @@
+"""The persistent queue's records: jobs and their acknowledged parts, in the app's SQLite database.
+
+Every write is its own short transaction, so what is committed is exactly what was acknowledged
+(invariant 4): the upload id before the first part is sent, each part as soon as the server
+acknowledged it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from studio.uploader.errors import JobNotFound
+from studio.uploader.models import JobRow, PartRow, now_us
+
+PENDING, IN_PROGRESS, PAUSED, RETRYING = "PENDING", "IN_PROGRESS", "PAUSED", "RETRYING"
+COMPLETED, FAILED, CANCELLED = "COMPLETED", "FAILED", "CANCELLED"
+STATES = (PENDING, IN_PROGRESS, PAUSED, RETRYING, COMPLETED, FAILED, CANCELLED)
+RUNNABLE = (PENDING, IN_PROGRESS, RETRYING)
+UNFINISHED = RUNNABLE + (PAUSED,)
+TERMINAL = (COMPLETED, FAILED, CANCELLED)
+
+
+@dataclass(frozen=True)
+class UploadJob:
+    id: str
+    seq: int
+    target_name: str
+    state: str
+    paused_reason: str | None
+    source_path: str
+    staging_path: str | None
+    owns_staging: bool
+    draft_id: str | None
+    title: str
+    caption: str
+    duration_us: int | None
+    bucket: str
+    key: str
+    size: int
+    mtime_ns: int | None
+    sha256: str | None
+    part_size: int
+    checksum_algorithm: str
+    upload_id: str | None
+    error: str | None
+    notice: str | None
+    webhook_status: str | None
+    created_us: int
+    updated_us: int
+    completed_us: int | None
+    bytes_done: int = 0
+
+    @property
+    def part_count(self) -> int:
+        return max(1, -(-self.size // self.part_size))
+
+    def part_range(self, number: int) -> tuple[int, int]:
+        """(offset, length) of part ``number`` (1-based)."""
+        offset = (number - 1) * self.part_size
+        return offset, min(self.part_size, self.size - offset)
+
+    def to_dict(self) -> dict:
+        d = {f.name: getattr(self, f.name) for f in fields(self)}
+        d["bytes_total"] = self.size
+        return d
+
+
+@dataclass(frozen=True)
+class Part:
+    number: int
+    size: int
+    etag: str
+    checksum: str | None
+    md5: str | None
+
+
+_JOB_COLUMNS = [f.name for f in fields(UploadJob) if f.name != "bytes_done"]
+
+
+def _to_job(row: JobRow, done: int) -> UploadJob:
+    return UploadJob(**{c: getattr(row, c) for c in _JOB_COLUMNS}, bytes_done=done)
+
+
+class JobStore:
+    def __init__(self, engine):  # noqa: ANN001 - sqlalchemy Engine
+        self.engine = engine
+
+    def create(self, **values) -> UploadJob:
+        # One statement: the queue position is taken inside the INSERT, so concurrent writers never
+        # meet a read-then-write upgrade (which SQLite in WAL mode refuses at once with "locked").
+        now = now_us()
+        next_seq = select(func.coalesce(func.max(JobRow.seq), 0) + 1).scalar_subquery()
+        with Session(self.engine) as s, s.begin():
+            s.execute(insert(JobRow).values(seq=next_seq, created_us=now, updated_us=now, **values))
+        return self.get(values["id"])
+
+    def get(self, job_id: str) -> UploadJob:
+        with Session(self.engine) as s:
+            row = s.get(JobRow, job_id)
+            if row is None:
+                raise JobNotFound(job_id)
+            return _to_job(row, self._done(s, job_id))
+
+    def state(self, job_id: str) -> str | None:
+        with Session(self.engine) as s:
+            return s.scalar(select(JobRow.state).where(JobRow.id == job_id))
+
+    def list(self, *, states: tuple[str, ...] | None = None, target: str | None = None) -> list[UploadJob]:
+        with Session(self.engine) as s:
+            q = select(JobRow).order_by(JobRow.seq)
+            if states:
+                q = q.where(JobRow.state.in_(states))
+            if target:
+                q = q.where(JobRow.target_name == target)
+            rows = s.scalars(q).all()
+            done = dict(s.execute(select(PartRow.job_id, func.sum(PartRow.size)).group_by(PartRow.job_id)).all())
+            return [_to_job(r, int(done.get(r.id) or 0)) for r in rows]
+
+    @staticmethod
+    def _done(s: Session, job_id: str) -> int:
+        return int(s.scalar(select(func.coalesce(func.sum(PartRow.size), 0)).where(PartRow.job_id == job_id)))
+
+    def update(self, job_id: str, *, only_if: tuple[str, ...] | None = None, **values) -> bool:
+        """Set columns; with ``only_if`` only when the job is in one of those states. Returns whether it did."""
+        with Session(self.engine) as s, s.begin():
+            q = update(JobRow).where(JobRow.id == job_id)
+            if only_if:
+                q = q.where(JobRow.state.in_(only_if))
+            return s.execute(q.values(updated_us=now_us(), **values)).rowcount > 0
+
+    def parts(self, job_id: str) -> dict[int, Part]:
+        with Session(self.engine) as s:
+            rows = s.scalars(select(PartRow).where(PartRow.job_id == job_id)).all()
+            return {r.part_number: Part(r.part_number, r.size, r.etag, r.checksum, r.md5) for r in rows}
+
+    def add_part(self, job_id: str, part: Part) -> None:
+        """Record an acknowledged part (called from several part threads at once: a single upsert)."""
+        row = {"job_id": job_id, "part_number": part.number, "size": part.size, "etag": part.etag,
+               "checksum": part.checksum, "md5": part.md5, "acked_us": now_us()}
+        stmt = sqlite_insert(PartRow).values(**row)
+        stmt = stmt.on_conflict_do_update(index_elements=["job_id", "part_number"],
+                                          set_={k: stmt.excluded[k] for k in row if k not in ("job_id", "part_number")})
+        with Session(self.engine) as s, s.begin():
+            s.execute(stmt)
+
+    def drop_parts(self, job_id: str, numbers: list[int] | None = None) -> None:
+        with Session(self.engine) as s, s.begin():
+            q = delete(PartRow).where(PartRow.job_id == job_id)
+            if numbers is not None:
+                q = q.where(PartRow.part_number.in_(numbers))
+            s.execute(q)
+
+    def owned_upload_ids(self) -> set[str]:
+        with Session(self.engine) as s:
+            return {u for u in s.scalars(select(JobRow.upload_id).where(
+                JobRow.upload_id.is_not(None), JobRow.state.in_(UNFINISHED + (FAILED,)))).all()}
+
+    def delete(self, job_id: str) -> None:
+        with Session(self.engine) as s, s.begin():
+            s.execute(delete(PartRow).where(PartRow.job_id == job_id))
+            s.execute(delete(JobRow).where(JobRow.id == job_id))

@@ -1,0 +1,331 @@
+"""Named upload targets, their credentials, and S3 clients for them.
+
+A target row holds where to upload and how (bucket, key template, part size...). Credentials come
+from the AWS credential chain (profile / environment), the OS keyring, or — for the built-in
+target ``local`` ("This computer") — the embedded SeaweedFS launcher. Secrets never reach the
+database, the settings, the logs or an exception's text.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+import uuid
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timezone
+from pathlib import PurePosixPath
+from urllib.parse import urlparse
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from studio.uploader.errors import PermanentUploadError, TargetNotFound, UploadError
+from studio.uploader.models import TargetRow, now_us
+
+LOCAL = "local"
+MiB = 1024 * 1024
+MIN_PART = 5 * MiB
+MAX_PARTS = 10_000
+DEFAULT_TEMPLATE = "reels/{date}/{draft_id}/{name}"
+CHECKSUMS = ("SHA256", "CRC32", "CRC32C", "NONE")
+ADDRESSING = ("auto", "path", "virtual")
+CRED_SOURCES = ("aws", "keyring", "local")
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    bucket: str
+    endpoint_url: str = ""
+    region: str = "us-east-1"
+    key_template: str = DEFAULT_TEMPLATE
+    addressing_style: str = "auto"
+    part_size: int = 8 * MiB
+    concurrency: int = 4
+    checksum_algorithm: str = "SHA256"
+    checksum_when_required: bool = False
+    bandwidth_limit: int = 0  # bytes per second, 0 = unlimited
+    credential_source: str = "aws"
+    aws_profile: str | None = None
+    webhook_url: str | None = None
+    unmetered_only: bool = False
+
+    @property
+    def is_local(self) -> bool:
+        return self.credential_source == LOCAL
+
+    @property
+    def label(self) -> str:
+        return "This computer" if self.name == LOCAL else self.name
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["label"] = self.label
+        return d
+
+    def prefix(self) -> str:
+        """The fixed start of every key this target writes (what the sweeper may clean up)."""
+        head = self.key_template.split("{", 1)[0]
+        return head[: head.rfind("/") + 1]
+
+    def render_key(self, *, name: str, draft_id: str | None, job_id: str, when: datetime | None = None) -> str:
+        when = when or datetime.now(timezone.utc)
+        safe_name = re.sub(r"[^A-Za-z0-9._-]+", "-", PurePosixPath(name).name).strip("-") or "upload.bin"
+        values = {"date": when.strftime("%Y-%m-%d"), "draft_id": draft_id or "files", "name": safe_name,
+                  "job_id": job_id, "year": when.strftime("%Y"), "month": when.strftime("%m")}
+        try:
+            key = self.key_template.format(**values)
+        except (KeyError, IndexError, ValueError) as e:
+            raise PermanentUploadError(
+                f"The key template {self.key_template!r} of target {self.name!r} uses an unknown field ({e}); "
+                "use {date}, {draft_id}, {name}, {job_id}.") from None
+        return key.lstrip("/")
+
+
+def local_target() -> Target:
+    return Target(name=LOCAL, bucket="reels", credential_source=LOCAL, region="us-east-1",
+                  addressing_style="path", part_size=8 * MiB, concurrency=4)
+
+
+def plan_part_size(size: int, wanted: int) -> int:
+    """The part size frozen for a file: at least 5 MiB, and large enough to stay within 10,000 parts."""
+    ps = max(MIN_PART, wanted)
+    while size > ps * MAX_PARTS:
+        ps *= 2
+    return ps
+
+
+def _row_to_target(r: TargetRow) -> Target:
+    return Target(name=r.name, bucket=r.bucket, endpoint_url=r.endpoint_url or "", region=r.region,
+                  key_template=r.key_template, addressing_style=r.addressing_style, part_size=r.part_size,
+                  concurrency=r.concurrency, checksum_algorithm=r.checksum_algorithm,
+                  checksum_when_required=bool(r.checksum_when_required), bandwidth_limit=r.bandwidth_limit,
+                  credential_source=r.credential_source, aws_profile=r.aws_profile, webhook_url=r.webhook_url,
+                  unmetered_only=bool(r.unmetered_only))
+
+
+def _secret_name(target: str) -> str:
+    return f"target:{target}"
+
+
+def _webhook_secret_name(target: str) -> str:
+    return f"webhook:{target}"
+
+
+class TargetStore:
+    """Add, list, remove and test targets; build S3 clients for them."""
+
+    def __init__(self, studio):  # noqa: ANN001 - studio.app.Studio
+        self.studio = studio
+        self._clients: dict = {}
+        self._clients_lock = threading.Lock()
+
+    # -- records
+    def list(self) -> list[Target]:
+        with Session(self.studio.engine) as s:
+            rows = s.scalars(select(TargetRow).order_by(TargetRow.created_us)).all()
+            stored = [_row_to_target(r) for r in rows]
+        if not any(t.name == LOCAL for t in stored):
+            stored.insert(0, local_target())
+        return stored
+
+    def get(self, name: str) -> Target:
+        with Session(self.studio.engine) as s:
+            row = s.get(TargetRow, name)
+            if row is not None:
+                return _row_to_target(row)
+        if name == LOCAL:
+            return local_target()
+        raise TargetNotFound(name)
+
+    def add(self, target: Target, *, access_key: str | None = None, secret_key: str | None = None,
+            webhook_secret: str | None = None, replace_existing: bool = False) -> Target:
+        """Save a target. Secrets go to the keyring (NoKeyringError where there is none)."""
+        from studio.uploader import credentials
+
+        self._validate(target)
+        if target.credential_source == "keyring":
+            if not (access_key and secret_key):
+                raise UploadError("Credentials stored in the keyring need both an access key and a secret key.")
+            credentials.put_secret(_secret_name(target.name), {"access_key": access_key, "secret_key": secret_key})
+        if webhook_secret:
+            credentials.put_secret(_webhook_secret_name(target.name), {"secret": webhook_secret})
+        with Session(self.studio.engine) as s, s.begin():
+            existing = s.get(TargetRow, target.name)
+            if existing is not None and not replace_existing:
+                raise UploadError(f"A target named {target.name!r} already exists; remove it first or use --replace.")
+            if existing is not None:
+                s.delete(existing)
+                s.flush()
+            s.add(TargetRow(**{k: v for k, v in asdict(target).items()}, created_us=now_us()))
+        return target
+
+    def remove(self, name: str) -> None:
+        from studio.uploader import credentials
+
+        with Session(self.studio.engine) as s, s.begin():
+            row = s.get(TargetRow, name)
+            if row is None:
+                raise TargetNotFound(name)
+            s.delete(row)
+        credentials.delete_secret(_secret_name(name))
+        credentials.delete_secret(_webhook_secret_name(name))
+
+    @staticmethod
+    def _validate(t: Target) -> None:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}", t.name):
+            raise UploadError("A target name uses letters, digits, '.', '_' or '-' (up to 64).")
+        if t.name == LOCAL and t.credential_source != LOCAL:
+            raise UploadError("'local' is the built-in target for this computer; choose another name.")
+        if t.endpoint_url and urlparse(t.endpoint_url).scheme not in ("http", "https"):
+            raise UploadError("The endpoint must be an http:// or https:// URL (or empty for AWS).")
+        if t.checksum_algorithm not in CHECKSUMS:
+            raise UploadError(f"The checksum algorithm is one of {', '.join(CHECKSUMS)}.")
+        if t.checksum_algorithm == "CRC32C" and not _has_awscrt():
+            raise UploadError("CRC32C checksums need the awscrt package (pip install awscrt); "
+                              "choose SHA256 or CRC32 instead.")
+        if t.addressing_style not in ADDRESSING:
+            raise UploadError(f"The addressing style is one of {', '.join(ADDRESSING)}.")
+        if t.credential_source not in CRED_SOURCES:
+            raise UploadError(f"Credentials come from one of {', '.join(CRED_SOURCES)}.")
+        if t.part_size < MIN_PART or t.part_size > 5 * 1024 * MiB:
+            raise UploadError("The part size is between 5 MiB and 5 GiB.")
+        if not 1 <= t.concurrency <= 64:
+            raise UploadError("The concurrency is between 1 and 64.")
+        if not t.bucket:
+            raise UploadError("A target needs a bucket.")
+        t.render_key(name="x.mp4", draft_id="d", job_id="j")
+
+    def webhook_secret(self, name: str) -> str | None:
+        from studio.uploader import credentials
+
+        found = credentials.get_secret(_webhook_secret_name(name))
+        return found.get("secret") if found else None
+
+    # -- clients
+    def resolve(self, target: Target) -> Target:
+        """The target with a concrete endpoint (starts the local S3 for ``local``)."""
+        if target.is_local:
+            return replace(target, endpoint_url=self.studio.local_s3.ensure_running())
+        return target
+
+    def client(self, target: Target, *, read_timeout: float = 60, connect_timeout: float = 10):
+        """A boto3 S3 client for ``target`` with botocore's own retries off (the engine retries).
+
+        Clients are cached per target settings (building one costs a few hundred ms); they are thread-safe.
+        """
+        import hashlib
+        import json
+
+        target = self.resolve(target)
+        creds = self._credentials(target)
+        # Keyed by a digest of the credentials too, so re-entered keys (from any process) take effect.
+        fingerprint = hashlib.sha256(json.dumps(creds, sort_keys=True).encode()).digest()
+        key = (target, read_timeout, connect_timeout, fingerprint)
+        with self._clients_lock:
+            client = self._clients.get(key)
+            if client is None:
+                if len(self._clients) > 16:
+                    self._clients.clear()
+                client = self._clients[key] = self._new_client(target, creds, read_timeout, connect_timeout)
+            return client
+
+    def _new_client(self, target: Target, creds: dict, read_timeout: float, connect_timeout: float):
+        import boto3
+        from botocore.config import Config
+
+        when = "when_required" if target.checksum_when_required else "when_supported"
+        cfg = Config(retries={"max_attempts": 1, "mode": "standard"}, read_timeout=read_timeout,
+                     connect_timeout=connect_timeout, max_pool_connections=max(10, target.concurrency * 2),
+                     # With a per-part checksum the server verifies every byte, so the separate
+                     # SigV4 payload hash (a second full read of each part) is skipped.
+                     s3={"addressing_style": target.addressing_style,
+                         "payload_signing_enabled": target.checksum_algorithm == "NONE"},
+                     request_checksum_calculation=when,
+                     response_checksum_validation=when, signature_version="s3v4")
+        kwargs = {"region_name": target.region or "us-east-1", "config": cfg}
+        if target.endpoint_url:
+            kwargs["endpoint_url"] = target.endpoint_url
+        session = boto3.session.Session(**creds)
+        return session.client("s3", **kwargs)
+
+    def _credentials(self, target: Target) -> dict:
+        from studio.uploader import credentials
+
+        if target.credential_source == LOCAL:
+            c = self.studio.local_s3.credentials()
+            return {"aws_access_key_id": c["access_key"], "aws_secret_access_key": c["secret_key"]}
+        if target.credential_source == "keyring":
+            if not credentials.keyring_available():
+                from studio.uploader.errors import NoKeyringError
+
+                raise NoKeyringError()
+            c = credentials.get_secret(_secret_name(target.name))
+            if not c:
+                raise PermanentUploadError(f"The credentials of target {target.name!r} are not in the keyring any "
+                                           "more: add the target again with its access key.")
+            return {"aws_access_key_id": c["access_key"], "aws_secret_access_key": c["secret_key"]}
+        return {"profile_name": target.aws_profile} if target.aws_profile else {}
+
+    # -- test
+    def test(self, name: str) -> dict:
+        """Write, read back and delete a small object. Returns {"ok", "verdict", "code", "seconds"}."""
+        from studio.uploader.engine import classify
+
+        target = self.get(name)
+        t0 = time.monotonic()
+        key = f"{target.prefix()}.studio-test-{uuid.uuid4().hex}"
+        body = uuid.uuid4().bytes * 64
+        try:
+            unreachable = self._unreachable(self.resolve(target))
+            if unreachable:
+                return {"ok": False, "code": "unreachable", "verdict": unreachable, "seconds": time.monotonic() - t0}
+            client = self.client(target, read_timeout=20, connect_timeout=5)
+            client.head_bucket(Bucket=target.bucket)   # some servers create a missing bucket on write
+            client.put_object(Bucket=target.bucket, Key=key, Body=body)
+            got = client.get_object(Bucket=target.bucket, Key=key)["Body"].read()
+            client.delete_object(Bucket=target.bucket, Key=key)
+        except Exception as e:  # noqa: BLE001 - every failure becomes a verdict
+            err = classify(e, bucket=target.bucket)
+            code = getattr(e, "response", {}).get("Error", {}).get("Code") if hasattr(e, "response") else None
+            return {"ok": False, "code": code or type(err).__name__, "verdict": str(err),
+                    "seconds": time.monotonic() - t0}
+        if got != body:
+            return {"ok": False, "code": "mismatch", "seconds": time.monotonic() - t0,
+                    "verdict": "The object read back differs from what was written: the storage is not reliable."}
+        return {"ok": True, "code": "ok", "seconds": time.monotonic() - t0,
+                "verdict": f"Target {target.label!r} works: wrote, read back and deleted a test object in "
+                           f"{target.bucket}."}
+
+    @staticmethod
+    def _unreachable(target: Target) -> str | None:
+        host, port = endpoint_host_port(target)
+        try:
+            socket.create_connection((host, port), timeout=5).close()
+        except OSError as e:
+            return (f"Cannot reach {host}:{port} ({e.strerror or e}): check the endpoint URL and the network "
+                    "connection.")
+        return None
+
+
+def _has_awscrt() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("awscrt") is not None
+
+
+def endpoint_host_port(target: Target) -> tuple[str, int]:
+    if target.endpoint_url:
+        u = urlparse(target.endpoint_url)
+        return u.hostname or "localhost", u.port or (443 if u.scheme == "https" else 80)
+    return f"s3.{target.region or 'us-east-1'}.amazonaws.com", 443
+
+
+def reachable(target: Target, timeout: float = 3) -> bool:
+    try:
+        socket.create_connection(endpoint_host_port(target), timeout=timeout).close()
+        return True
+    except OSError:
+        return False

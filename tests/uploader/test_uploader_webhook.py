@@ -1,0 +1,66 @@
+"""The completion webhook: signed, retried, and never failing the upload."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+from uploader_helpers import MiB, add_target, make_file
+
+
+def _server(statuses: list[int]):
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 - http.server's name
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((dict(self.headers), body))
+            self.send_response(statuses.pop(0) if statuses else 200)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    srv = HTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    return srv, received
+
+
+def test_webhook_is_signed_and_retried(studio, s3_server, tmp_path):
+    srv, received = _server([500, 200])
+    try:
+        t = add_target(studio, s3_server, webhook_url=f"http://127.0.0.1:{srv.server_port}/hook")
+        studio.targets.add(t, access_key=s3_server["access_key"], secret_key=s3_server["secret_key"],
+                           webhook_secret="hook-secret", replace_existing=True)
+        job = studio.uploads.enqueue_file(make_file(tmp_path / "w.mp4", 1 * MiB), "seaweed")
+        studio.uploads.run(until_idle=True, poll=0.05)
+    finally:
+        srv.shutdown()
+    job = studio.uploads.get(job.id)
+    assert job.state == "COMPLETED" and job.webhook_status == "delivered (200)"
+    assert len(received) == 2   # the 500 was retried
+    headers, body = received[-1]
+    expected = "sha256=" + hmac.new(b"hook-secret", body, hashlib.sha256).hexdigest()
+    assert headers["X-Studio-Signature"] == expected
+    data = json.loads(body)
+    assert {k: data[k] for k in ("bucket", "key", "size", "sha256")} == \
+        {"bucket": job.bucket, "key": job.key, "size": job.size, "sha256": job.sha256}
+    assert {"draft_id", "title", "caption", "duration_us"} <= set(data)
+
+
+def test_failing_webhook_does_not_fail_the_upload(studio, s3_server, tmp_path):
+    srv, received = _server([404])
+    try:
+        add_target(studio, s3_server, webhook_url=f"http://127.0.0.1:{srv.server_port}/gone")
+        job = studio.uploads.enqueue_file(make_file(tmp_path / "w.mp4", 1 * MiB), "seaweed")
+        events = []
+        studio.uploads.run(until_idle=True, poll=0.05, on_event=lambda k, j, p: events.append((k, p)))
+    finally:
+        srv.shutdown()
+    job = studio.uploads.get(job.id)
+    assert job.state == "COMPLETED"
+    assert job.webhook_status.startswith("failed") and "404" in job.webhook_status
+    assert any(k == "notice" and "webhook" in p for k, p in events)
