@@ -24,6 +24,7 @@ class Studio:
         self.reset_database = reset_database
         self._lock = threading.RLock()
         self._engine = None
+        self._drafts = None
 
     @property
     def engine(self):
@@ -36,8 +37,68 @@ class Studio:
                                              reset_corrupt=self.reset_database)
             return self._engine
 
+    # Upload services (studio.uploader): created on first use; none of them starts a thread by itself.
+    @property
+    def uploads(self):
+        """The persistent upload queue (studio.uploader.queue.UploadQueue)."""
+        with self._lock:
+            if getattr(self, "_uploads", None) is None:
+                from studio.uploader.queue import UploadQueue
+
+                self._uploads = UploadQueue(self)
+            return self._uploads
+
+    @property
+    def targets(self):
+        """Upload targets and their S3 clients (studio.uploader.targets.TargetStore)."""
+        with self._lock:
+            if getattr(self, "_targets", None) is None:
+                from studio.uploader.targets import TargetStore
+
+                self._targets = TargetStore(self)
+            return self._targets
+
+    @property
+    def local_s3(self):
+        """The embedded SeaweedFS launcher ("This computer"); starts the server only when asked."""
+        with self._lock:
+            if getattr(self, "_local_s3", None) is None:
+                from studio.uploader.local_s3 import LocalS3
+
+                self._local_s3 = LocalS3(self.layout.local_s3)
+            return self._local_s3
+
+    def _close_uploads(self) -> None:
+        """Stop the local S3 we started, unless uploads are still pending (it serves them next time)."""
+        s3 = getattr(self, "_local_s3", None)
+        if s3 is not None and s3.started_here and not s3.keep_running:
+            try:
+                pending = self.uploads.has_pending()
+            except Exception:  # noqa: BLE001 - an unreadable queue must not keep a server alive forever
+                pending = False
+            if not pending:
+                s3.stop()
+        queue = getattr(self, "_uploads", None)
+        if queue is not None:
+            queue.release_runner()
+
+    @property
+    def drafts(self):
+        """The DraftStore (studio.drafts). Opening it runs start-up recovery; its report is
+        ``studio.drafts.last_recovery``. Raises ReadOnlyError / DatabaseError with a message for the user."""
+        with self._lock:
+            if self._drafts is None:
+                from studio.drafts import open_store
+
+                self._drafts = open_store(self.layout, lambda: self.engine)
+            return self._drafts
+
     def close(self) -> None:
         with self._lock:
+            self._close_uploads()
+            if self._drafts is not None:
+                self._drafts.close()
+                self._drafts = None
             if self._engine is not None:
                 self._engine.dispose()
                 self._engine = None
@@ -46,6 +107,22 @@ class Studio:
 def build(data_dir: str | Path | None = None, *, reset_database: bool = False) -> Studio:
     """Resolve the data layout, create its folders and return the services."""
     layout = paths.resolve(data_dir)
-    paths.confine_process_state(layout)
-    layout.ensure()
+    try:
+        paths.confine_process_state(layout)
+        layout.ensure()
+    except OSError as e:
+        raise DataDirError(layout.data, e) from e
     return Studio(layout, reset_database=reset_database)
+
+
+class DataDirError(OSError):
+    """The data folder cannot be created or written; nothing in it was touched."""
+
+    def __init__(self, where: Path, cause: OSError):
+        reason = cause.strerror or str(cause)
+        super().__init__(cause.errno, f"Reel Studio cannot write to its data folder {where} ({reason}). "
+                                      "Your drafts there are untouched. Free some space, fix the folder's "
+                                      "permissions, or choose another folder with --data-dir.")
+
+    def __str__(self) -> str:
+        return self.strerror

@@ -30,12 +30,22 @@ class _Job(QRunnable):
         try:
             result = self.fn(*self.args, **self.kwargs)
         except BaseException as e:  # noqa: BLE001 - handed to on_error on the caller's thread
-            self.relay.failed.emit(e)
+            signal, value = self.relay.failed, e
         else:
-            self.relay.done.emit(result)
+            signal, value = self.relay.done, result
+        try:
+            signal.emit(value)
+        except RuntimeError:
+            # The app is shutting down and the relay is gone: nobody is left to tell.
+            pass
 
 
 _alive: set[_Relay] = set()
+
+
+def wait_for_background(timeout_ms: int = 3000) -> bool:
+    """At quit: let running jobs finish (a half-done thumbnail is fine; a half-done save is not)."""
+    return QThreadPool.globalInstance().waitForDone(timeout_ms)
 
 
 def run_in_background(fn: Callable[..., Any], *args: Any, on_done: Callable[[Any], None] | None = None,

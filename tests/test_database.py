@@ -48,20 +48,53 @@ def test_not_a_database_is_kept_until_the_user_agrees(tmp_path: Path):
     assert len(kept) == 1 and kept[0].read_bytes().startswith(b"this is a holiday photo")
 
 
+def _database_at(path: Path, revision: str) -> None:
+    """A database as an older app version left it: migrated only up to ``revision``."""
+    from alembic import command
+
+    from studio.db.migrate import _alembic_config
+    from studio.db.engine import make_engine
+
+    engine = make_engine(path)
+    command.upgrade(_alembic_config(engine), revision)
+    engine.dispose()
+
+
 def test_migration_backs_the_database_up_first(tmp_path: Path):
-    db = tmp_path / "s.db"
-    open_database(db, tmp_path / "b").dispose()
-    con = sqlite3.connect(db)
-    con.execute("INSERT INTO app_meta(key, value) VALUES ('probe', 'kept')")
-    con.execute("UPDATE alembic_version SET version_num='0001'")
-    con.commit()
-    con.close()
     if head_revision() == "0001":
         pytest.skip("only one revision so far: nothing to migrate")
-    open_database(db, tmp_path / "b").dispose()
+    db = tmp_path / "s.db"
+    _database_at(db, "0001")
+    con = sqlite3.connect(db)
+    con.execute("INSERT INTO app_meta(key, value) VALUES ('probe', 'kept')")
+    con.commit()
+    con.close()
+    engine = open_database(db, tmp_path / "b")
+    assert current_revision(engine) == head_revision()
+    engine.dispose()
     backups = list((tmp_path / "b").glob("studio-before-*.db"))
-    assert backups
-    assert sqlite3.connect(backups[0]).execute("SELECT value FROM app_meta").fetchone() == ("kept",)
+    assert len(backups) == 1
+    saved = sqlite3.connect(backups[0])
+    assert saved.execute("SELECT value FROM app_meta").fetchone() == ("kept",)
+    assert saved.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+    assert sqlite3.connect(db).execute("SELECT value FROM app_meta").fetchone() == ("kept",)
+
+
+def test_schema_changes_are_all_or_nothing(tmp_path: Path):
+    """DDL runs inside the transaction: a migration killed half-way leaves the old schema intact."""
+    from sqlalchemy import text
+
+    from studio.db.engine import make_engine
+
+    engine = make_engine(tmp_path / "s.db")
+    with pytest.raises(RuntimeError):
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE half_done (id INTEGER)"))
+            raise RuntimeError("killed mid-migration")
+    with engine.connect() as conn:
+        names = conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'").scalars().all()
+    assert "half_done" not in names
+    engine.dispose()
 
 
 def test_cli_explains_a_damaged_database(cli, data_dir: Path):

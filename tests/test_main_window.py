@@ -96,3 +96,23 @@ def test_secrets_are_redacted_from_log_text():
 
     text = redact("aws_secret_access_key=AbCdEf123 and X-Amz-Signature=deadbeef&x=1 password: hunter2")
     assert "AbCdEf123" not in text and "deadbeef" not in text and "hunter2" not in text
+
+
+def test_damaged_database_is_replaced_only_after_the_creator_agrees(qtbot, studio):
+    from studio.ui.launch import _open_database
+
+    db = studio.layout.database
+    db.write_bytes(b"not a database at all" * 40)
+    w = MainWindow(studio)
+    qtbot.addWidget(w)
+    w.show()
+    _open_database(studio, w)
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), QMessageBox), timeout=20000)
+    box = QApplication.activeModalWidget()
+    assert "damaged" in box.text() or "damaged" in box.windowTitle()
+    assert db.read_bytes().startswith(b"not a database")  # nothing replaced while the question is open
+    fresh = next(b for b in box.buttons() if "fresh" in b.text())
+    fresh.click()
+    qtbot.waitUntil(lambda: studio._drafts is not None, timeout=20000)
+    kept = [p for p in db.parent.iterdir() if p.name.startswith("studio.db.damaged-")]
+    assert kept and kept[0].read_bytes().startswith(b"not a database")

@@ -9,6 +9,7 @@ then opens the app once per page and grabs the window from the screen.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -41,14 +42,34 @@ def studio(*args: str, env: dict, timeout: float = 180) -> subprocess.CompletedP
                           capture_output=True, text=True, stdin=subprocess.DEVNULL)
 
 
-def seed(profile: Path, env: dict) -> None:
-    """Give the pages something real to show: drafts imported from the shared media."""
-    if not (ROOT / "studio" / "cli" / "drafts.py").exists() or not SHARED.is_dir():
-        return
-    for name in ("cockatoo.mp4", "realshort.mp4", "white.mp4", "video_rotation_90.mp4"):
-        r = studio("--data-dir", str(profile), "drafts", "import", str(SHARED / name), env=env)
+def seed(profile: Path, env: dict) -> str | None:
+    """Give the pages something real to show: drafts imported from the shared media, one of them
+    edited (a text and a sticker). Returns the edited draft's id, opened on the Editor shot."""
+    if not SHARED.is_dir():
+        return None
+    ids = []
+    for name in ("white.mp4", "video_rotation_90.mp4", "realshort.mp4", "cockatoo.mp4"):
+        r = studio("--data-dir", str(profile), "drafts", "import", str(SHARED / name), "--json", env=env)
         if r.returncode != 0:
             print(f"seeding {name} failed: {r.stderr.strip()}", file=sys.stderr)
+            continue
+        ids.append(json.loads(r.stdout)["id"])
+    if not ids:
+        return None
+    draft = ids[-1]
+    edit = json.loads(studio("--data-dir", str(profile), "drafts", "export-edit", draft, env=env).stdout)
+    end = edit["clips"][0]["source_out_us"]
+    edit["texts"] = [{"id": "shot-text", "text": "Morning with Coco", "size": 0.05, "color": "#FFFFFF",
+                      "background": "#FF5F6DCC", "x": 0.5, "y": 0.2, "start_us": 0, "end_us": end}]
+    edit["stickers"] = [{"id": "shot-sticker", "source": "builtin:heart", "x": 0.78, "y": 0.8,
+                         "scale": 0.25, "start_us": 0, "end_us": end}]
+    edit["clips"][0]["look"] = {"name": "vivid"}
+    edit_file = profile / "shot-edit.json"
+    edit_file.write_text(json.dumps(edit))
+    r = studio("--data-dir", str(profile), "drafts", "import-edit", draft, str(edit_file), env=env)
+    if r.returncode != 0:
+        print(f"editing the demo draft failed: {r.stderr.strip()}", file=sys.stderr)
+    return draft
 
 
 def main() -> int:
@@ -60,10 +81,11 @@ def main() -> int:
             profile = Path(tmp) / "profile"
             env = {**os.environ, "DISPLAY": display, "QT_QPA_PLATFORM": "xcb",
                    "QT_LOGGING_RULES": "qt.multimedia*=false", "PYTHONPATH": str(ROOT)}
-            seed(profile, env)
+            draft = seed(profile, env)
             for page in PAGES:
                 png = out / f"{page}.png"
-                r = studio("--data-dir", str(profile), "--page", page, "--quit-after", "4",
+                where = ["--open", draft] if page == "editor" and draft else ["--page", page]
+                r = studio("--data-dir", str(profile), *where, "--quit-after", "6",
                            env={**env, "STUDIO_SCREENSHOT": str(png)})
                 if r.returncode != 0 or not png.exists():
                     print(f"{page}: failed\n{r.stderr}", file=sys.stderr)

@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="GUI: close the window and exit 0 after SECONDS (smoke tests)")
     p.add_argument("--page", choices=["record", "drafts", "editor", "uploads"], default=None,
                    help="GUI: the page to open first")
+    p.add_argument("--open", metavar="DRAFT_ID", default=None, help="GUI: open this draft in the editor")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name in command_modules():
         importlib.import_module(name).register(sub)

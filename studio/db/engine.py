@@ -18,6 +18,10 @@ def make_engine(path: Path, *, readonly: bool = False) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_conn, _record):  # noqa: ANN001 - DB-API connection
+        # Python's sqlite3 only opens a transaction before INSERT/UPDATE/DELETE, so DDL (migrations)
+        # would commit statement by statement and a kill mid-migration would leave half a schema.
+        # Take transaction control ourselves: SQLAlchemy's BEGIN below covers every statement.
+        dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
         if not readonly:
             cur.execute("PRAGMA journal_mode=WAL")
@@ -25,5 +29,9 @@ def make_engine(path: Path, *, readonly: bool = False) -> Engine:
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):  # noqa: ANN001 - SQLAlchemy Connection
+        conn.exec_driver_sql("BEGIN")
 
     return engine

@@ -9,7 +9,7 @@ import sys
 import time
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from studio import APP_ID, APP_NAME, __version__, logs
 
@@ -30,17 +30,54 @@ def _grab(window, path: str) -> None:  # noqa: ANN001 - MainWindow
         log.error("screenshot to %s failed", path)
 
 
+def _open_database(studio, window) -> None:  # noqa: ANN001 - Studio, MainWindow
+    """Open (migrate, recover) the draft store off the UI thread; a damaged or newer database is
+    explained, and a damaged one is replaced only if the creator agrees (the file is kept aside)."""
+    from studio.db import DatabaseNewerError, NotADatabaseError
+    from studio.tasks import run_in_background
+
+    def failed(e: BaseException) -> None:
+        if isinstance(e, NotADatabaseError):
+            box = QMessageBox(QMessageBox.Warning, "The drafts database is damaged",
+                              "Reel Studio cannot read its database. The damaged file will be kept as it is "
+                              f"(moved aside next to it) and your media files stay where they are.\n\n{e.path}",
+                              QMessageBox.NoButton, window)
+            fresh = box.addButton("Start with a fresh database", QMessageBox.AcceptRole)
+            box.addButton("Not now", QMessageBox.RejectRole)
+            box.setWindowModality(Qt.WindowModal)
+
+            def answered(_result: int) -> None:
+                if box.clickedButton() is fresh:
+                    studio.reset_database = True
+                    run_in_background(lambda: studio.drafts, on_done=lambda _s: window.refresh_storage(),
+                                      on_error=failed)
+
+            box.finished.connect(answered)
+            box.open()
+        elif isinstance(e, (DatabaseNewerError, OSError)):
+            QMessageBox.critical(window, APP_NAME, str(e))
+        else:
+            sys.excepthook(type(e), e, e.__traceback__)
+
+    run_in_background(lambda: studio.drafts, on_error=failed)
+
+
 def run_gui(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     from studio.app import build
 
-    studio = build(args.data_dir, reset_database=args.reset_database)
-    logfile = logs.setup_logging(studio.layout.logs, verbose=args.verbose)
-    logs.install_excepthooks()
     QApplication.setApplicationName(APP_NAME)
     QApplication.setOrganizationName(APP_ID)
     QApplication.setApplicationVersion(__version__)
     QApplication.setDesktopFileName(APP_ID)
+    try:
+        studio = build(args.data_dir, reset_database=args.reset_database)
+    except OSError as e:  # DataDirError: say it in a window, not only on a terminal nobody sees
+        app = QApplication.instance() or QApplication(sys.argv[:1])
+        QMessageBox.critical(None, APP_NAME, str(e))
+        return 1
+    logfile = logs.setup_logging(studio.layout.logs, verbose=args.verbose)
+    logs.install_excepthooks()
     app = QApplication.instance() or QApplication(sys.argv[:1])
 
     from studio.ui import theme
@@ -63,8 +100,12 @@ def run_gui(args: argparse.Namespace) -> int:
 
     bridge.raised.connect(show_error, Qt.QueuedConnection)
     unsubscribe = logs.on_unhandled(lambda s, d: bridge.raised.emit(s, d))
-    window.show_page(args.page or "record")
+    if args.open:
+        window.show_page("editor", args.open)
+    else:
+        window.show_page(args.page or "record")
     window.show()
+    QTimer.singleShot(0, lambda: _open_database(studio, window))
 
     def shown() -> None:
         log.info("main window shown in %.3f s", time.perf_counter() - t0)
@@ -82,6 +123,9 @@ def run_gui(args: argparse.Namespace) -> int:
     try:
         code = app.exec()
     finally:
+        from studio.tasks import wait_for_background
+
+        wait_for_background()
         unsubscribe()
         studio.close()
     return code

@@ -73,6 +73,7 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.uploads_label)
         self._build_menus()
         QTimer.singleShot(0, self.refresh_storage)
+        QTimer.singleShot(0, self.wire_uploads)
 
     # -- pages -------------------------------------------------------------------------------
     def page(self, key: str) -> QWidget:
@@ -103,6 +104,13 @@ class MainWindow(QMainWindow):
             page.activated(payload)
         self.pageChanged.emit(key)
         return page
+
+    def closeEvent(self, event) -> None:  # noqa: ANN001 - QCloseEvent
+        """Pages with workers (recording, playback, uploads) stop them before the window goes."""
+        for page in self._pages.values():
+            if hasattr(page, "shutdown"):
+                page.shutdown()
+        super().closeEvent(event)
 
     def current_page_key(self) -> str:
         return PAGES[self.stack.currentIndex()][0]
@@ -150,15 +158,42 @@ class MainWindow(QMainWindow):
 
     # -- status bar --------------------------------------------------------------------------
     def refresh_storage(self) -> None:
-        """Free space in the data folder (drafts storage joins it once the draft store exists)."""
+        """Drafts storage used and free space in the data folder; a warning when drafts are at risk."""
         from studio.tasks import run_in_background
 
-        def measure() -> int:
+        def measure() -> dict:
             import shutil
 
-            return shutil.disk_usage(self.studio.layout.data).free
+            try:
+                return self.studio.drafts.storage()
+            except Exception as e:  # noqa: BLE001 - the store may not open (damaged DB): show free space only
+                log.info("drafts storage unavailable: %s", e)
+                return {"free_bytes": shutil.disk_usage(self.studio.layout.data).free}
 
-        def show(free: int) -> None:
-            self.storage_label.setText(f"{free / 2**30:.1f} GB free")
+        def show(s: dict) -> None:
+            free = s["free_bytes"]
+            text = f"{free / 2**30:.1f} GB free"
+            if "media_bytes" in s:
+                text = f"Drafts {s['media_bytes'] / 2**30:.2f} GB · {text}"
+            at_risk = bool(s.get("at_risk"))
+            if at_risk:
+                text = f"⚠ Low disk space: {text}"
+            self.storage_label.setText(text)
+            self.storage_label.setProperty("warning", at_risk)
+            self.storage_label.setToolTip(
+                "Free space is low: new recordings and saves may not fit. Empty the Trash or free some space."
+                if at_risk else "Space used by your drafts' media, and free space on that disk.")
 
         run_in_background(measure, on_done=show, on_error=lambda e: log.warning("disk usage: %s", e))
+
+    def wire_uploads(self) -> None:
+        """The status-bar indicator follows the upload queue; unfinished uploads resume by themselves.
+
+        Everything slow (database, network) happens on the upload worker's thread or in the background.
+        """
+        from studio.ui.uploads_controller import controller_for
+
+        ctl = controller_for(self.studio, start=False)
+        ctl.overallChanged.connect(self.uploads_label.setText)
+        ctl.start_when_pending()
+        self.destroyed.connect(ctl.shutdown)

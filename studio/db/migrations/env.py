@@ -9,6 +9,8 @@ config = context.config
 engine = config.attributes["engine"]
 
 with engine.begin() as connection:
-    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True)
+    # transactional_ddl: all revisions of one upgrade commit together or not at all (see make_engine).
+    context.configure(connection=connection, target_metadata=Base.metadata, render_as_batch=True,
+                      transactional_ddl=True)
     with context.begin_transaction():
         context.run_migrations()
