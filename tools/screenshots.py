@@ -69,6 +69,14 @@ def seed(profile: Path, env: dict) -> str | None:
     r = studio("--data-dir", str(profile), "drafts", "import-edit", draft, str(edit_file), env=env)
     if r.returncode != 0:
         print(f"editing the demo draft failed: {r.stderr.strip()}", file=sys.stderr)
+    # The Uploads page: one reel uploaded to "This computer" (export + multipart upload), one queued.
+    for upload_id in (ids[2], draft):
+        r = studio("--data-dir", str(profile), "uploads", "enqueue", upload_id, "--target", "local", env=env)
+        if r.returncode != 0:
+            print(f"enqueueing a demo upload failed: {r.stderr.strip()}", file=sys.stderr)
+        if upload_id == ids[2]:
+            studio("--data-dir", str(profile), "uploads", "run", "--until-idle", env=env, timeout=300)
+    studio("--data-dir", str(profile), "local-s3", "stop", env=env)
     return draft
 
 
