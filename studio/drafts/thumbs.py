@@ -14,6 +14,8 @@ import time
 import warnings
 from pathlib import Path
 
+from studio.cachedir import evict_lru, touch
+
 log = logging.getLogger(__name__)
 DEFAULT_CAP = 256 << 20
 THUMB_SIDE = 480
@@ -60,11 +62,7 @@ class ThumbCache:
 
     def cached(self, asset_id: str, time_us: int) -> Path | None:
         p = self.path_for(asset_id, time_us)
-        try:
-            os.utime(p)  # the mtime is the LRU clock
-        except OSError:
-            return None
-        return p
+        return p if touch(p) else None
 
     def build(self, media: Path, asset_id: str, time_us: int, kind: str = "video") -> tuple[Path, bytes]:
         """Extract, store and return (path, jpeg bytes). Raises MediaError if no frame decodes."""
@@ -85,28 +83,7 @@ class ThumbCache:
     def evict(self) -> int:
         """Delete least recently used thumbnails until the total is under the cap. Returns bytes freed."""
         with self._lock:
-            entries = []
-            total = 0
-            try:
-                with os.scandir(self.folder) as it:
-                    for e in it:
-                        if e.name.endswith(".jpg") and e.is_file():
-                            st = e.stat()
-                            entries.append((st.st_mtime, st.st_size, e.path))
-                            total += st.st_size
-            except OSError:
-                return 0
-            freed = 0
-            if total > self.cap:
-                for _mtime, size, path in sorted(entries):
-                    if total - freed <= self.cap:
-                        break
-                    try:
-                        os.unlink(path)
-                        freed += size
-                    except OSError:
-                        pass
-            return freed
+            return evict_lru(self.folder, self.cap, (".jpg",))
 
     def total_bytes(self) -> int:
         try:

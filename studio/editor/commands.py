@@ -214,6 +214,11 @@ class EditSession(QObject):
         return self._edit
 
     @property
+    def saving(self) -> bool:
+        """An autosave is writing right now."""
+        return self._saving
+
+    @property
     def dirty(self) -> bool:
         return self._dirty
 

@@ -51,6 +51,8 @@ class RasterOverlay:
     end_us: int
 
 
+OVERLAY_CACHE_CAP = 128 << 20  # bytes of rasterized overlays kept in cache/overlays
+
 def ensure_gui() -> None:
     """Make sure a QGuiApplication exists (fonts and painting need one)."""
     global _app
@@ -262,10 +264,14 @@ def _scaled(item: RasterOverlay, k: float) -> RasterOverlay:
 def _cached(path: Path, draw, item, out_w: int, out_h: int) -> RasterOverlay:
     from PySide6.QtGui import QImageReader
 
-    if path.is_file():
+    from studio.cachedir import evict_lru, touch
+
+    if touch(path):
         size = QImageReader(str(path)).size()
         if size.isValid():
             return _place(item, out_w, out_h, path, (size.width(), size.height()))
     img = _aligned(draw())
     _save(img, path)
+    # Every size a resize drag passes through lands here; keep the folder bounded (rebuilt on demand).
+    evict_lru(path.parent, OVERLAY_CACHE_CAP, (".png",))
     return _place(item, out_w, out_h, path, (img.width(), img.height()))

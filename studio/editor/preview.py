@@ -110,13 +110,6 @@ def _blend_premultiplied(canvas: np.ndarray, rgba: np.ndarray, x: int, y: int) -
     canvas[y0:y1, x0:x1] = np.minimum(out, 255).astype(np.uint8)
 
 
-def _render_geometry():
-    """The render graph's placement function (one geometry for export, exact and fast preview)."""
-    from studio.editor import render_graph
-
-    return getattr(render_graph, "clip_geometry", None) or render_graph._geometry
-
-
 def _resize(rgb: np.ndarray, w: int, h: int) -> np.ndarray:
     import cv2
 
@@ -305,7 +298,9 @@ class PreviewCompositor:
             raise PreviewError("A clip's media is not part of this draft any more.")
         if asset.kind != "video":
             return None
-        g = _render_geometry()(clip, asset, out_w, out_h)
+        from studio.editor.render_graph import clip_geometry
+
+        g = clip_geometry(clip, asset, out_w, out_h)  # the export's own placement
         dw, dh = g["src_size"]          # after the clip rotation
         cw, ch, cx, cy = g["crop"]
         vis_w, vis_h = g["scaled"]
@@ -378,9 +373,9 @@ def audio_argv(edit: Edit, assets: dict, start_us: int) -> list[str]:
         inp = None
         if seg.asset.kind != "image":
             inp = ffmpeg_python.input(str(seg.asset.path), ss=rg._sec(seg.source_in_us), t=rg._sec(seg.source_len_us))
-        parts.append(rg._clip_audio(ffmpeg_python, seg, inp, fps))
+        parts.append(rg.clip_audio(ffmpeg_python, seg, inp, fps))
     a = ffmpeg_python.concat(*parts, v=0, a=1) if len(parts) > 1 else parts[0]
-    a = rg._mix_audio(ffmpeg_python, a, edit, assets, start, end, rg.frame_index(end - start, fps))
+    a = rg.mix_audio(ffmpeg_python, a, edit, assets, start, end, rg.frame_index(end - start, fps))
     out = ffmpeg_python.output(a, "pipe:1", f="s16le", acodec="pcm_s16le", ar=AUDIO_RATE, ac=2)
     return ["-loglevel", "error", *out.get_args()]
 

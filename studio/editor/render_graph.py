@@ -145,7 +145,6 @@ def clip_geometry(clip: Clip, asset: RenderAsset, out_w: int, out_h: int) -> dic
     }
 
 
-_geometry = clip_geometry   # the name the preview used before it was public
 
 
 def _atempo_chain(speed: float) -> list[float]:
@@ -215,7 +214,7 @@ def _clip_video(ffmpeg, seg: Segment, fps: int, out_w: int, out_h: int):
     return v.filter("trim", end_frame=seg.frames).filter("setpts", "PTS-STARTPTS"), inp
 
 
-def _clip_audio(ffmpeg, seg: Segment, inp, fps: int):
+def clip_audio(ffmpeg, seg: Segment, inp, fps: int):
     samples = seg.frames * AUDIO_RATE // fps
     margin = _seek_margin_us(seg)
     clip = seg.clip
@@ -318,7 +317,7 @@ def build_render(edit: Edit, assets: Mapping[str, Any], *, out: str | Path, size
         v, inp = _clip_video(ffmpeg, seg, fps, out_w, out_h)
         parts.append(v)
         if not for_preview:
-            parts.append(_clip_audio(ffmpeg, seg, inp, fps))
+            parts.append(clip_audio(ffmpeg, seg, inp, fps))
     if len(segments) > 1:
         joined = ffmpeg.concat(*parts, v=1, a=0 if for_preview else 1).node
         v = joined[0]
@@ -335,7 +334,7 @@ def build_render(edit: Edit, assets: Mapping[str, Any], *, out: str | Path, size
         v = v.filter("scale", in_color_matrix="bt709", in_range="tv").filter("format", "rgb24")
         stream = ffmpeg.output(v, str(out), f="rawvideo", pix_fmt="rgb24", **{"fps_mode": "passthrough"})
         return ["-loglevel", "error", *stream.get_args()]
-    a = _mix_audio(ffmpeg, a, edit, assets, start_us, end_us, frames)
+    a = mix_audio(ffmpeg, a, edit, assets, start_us, end_us, frames)
     stream = ffmpeg.output(
         v, a, str(out),
         **{"c:v": "libx264", "profile:v": "high", "pix_fmt": "yuv420p", "preset": X264["preset"], "crf": X264["crf"],
@@ -346,7 +345,7 @@ def build_render(edit: Edit, assets: Mapping[str, Any], *, out: str | Path, size
     return ["-loglevel", "error", "-y", *stream.get_args()]
 
 
-def _mix_audio(ffmpeg, a, edit: Edit, assets: Mapping[str, Any], start_us: int, end_us: int, frames: int):
+def mix_audio(ffmpeg, a, edit: Edit, assets: Mapping[str, Any], start_us: int, end_us: int, frames: int):
     fps = edit.canvas.fps
     if edit.audio.original_volume != 1.0:
         a = a.filter("volume", f"{edit.audio.original_volume:.4f}")

@@ -777,7 +777,7 @@ class EditorPage(QWidget):
         self.export_button.setEnabled(False)
         self.export_to_button.setEnabled(False)
         self.export_label.setText("Saving the edit…")
-        if self.session.dirty or self.session._saving:
+        if self.session.dirty or self.session.saving:
             self._pending_export = out
             self.session.save_soon_now()
         else:
