@@ -35,6 +35,18 @@ RSS_LIMIT = 150 * MiB
 
 
 # -- child processes -------------------------------------------------------------------------
+def _peak_rss() -> int:
+    """This process's own peak RSS. Not ru_maxrss: Linux carries the parent's high-water mark over
+    fork and exec, so a child of a bench runner that already ran other benchmarks would report the
+    runner's peak, not its own. VmHWM belongs to the address space exec created."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+
 def _child_ours(cfg: dict) -> dict:
     from studio.app import build
     from studio.uploader.targets import Target
@@ -54,7 +66,7 @@ def _child_ours(cfg: dict) -> dict:
     job = s.uploads.get(job.id)
     s.close()
     return {"enqueue_s": t1 - t0, "upload_s": t2 - t1, "state": job.state, "error": job.error,
-            "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+            "rss": _peak_rss()}
 
 
 def _child_tm(cfg: dict) -> dict:
@@ -69,7 +81,7 @@ def _child_tm(cfg: dict) -> dict:
     t0 = time.perf_counter()
     s3.upload_file(cfg["file"], cfg["bucket"], f"bench-tm/{os.getpid()}/{Path(cfg['file']).name}", Config=tc)
     return {"upload_s": time.perf_counter() - t0, "state": "COMPLETED",
-            "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
+            "rss": _peak_rss()}
 
 
 def _spawn(kind: str, cfg: dict, env: dict) -> dict:
