@@ -20,6 +20,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, QThread, Signal
 
+from studio.drafts.fsops import fsync_file
 from studio.editor.document import Edit, EditError
 from studio.editor.render_graph import RenderAsset, RenderError, asset_from_media, build_render, total_frames
 
@@ -115,7 +116,7 @@ def render_to_file(edit: Edit, assets: dict, out: Path, *, overlay_dir: Path | N
     log.info("export: %s frames to %s", frames, out)
     try:
         _run_with_progress(cmd, frames / fps, on_progress, cancel)
-        _fsync(tmp)
+        fsync_file(tmp)
         os.replace(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -177,14 +178,6 @@ def _ffmpeg_failure(lines: list[str]) -> ExportError:
         return ExportError("The export folder is not writable; choose another folder.")
     last = next((ln for ln in reversed(lines) if ln.strip()), "no details")
     return ExportError(f"The export failed while encoding ({last[:200]}). The draft is unchanged; see the log.")
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class _Runner(QThread):
