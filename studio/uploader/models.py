@@ -1,4 +1,4 @@
-"""Tables of the upload queue (created by migration 0003; keep the two in step).
+"""Tables of the upload queue (created by migrations 0003 and 0004; keep the two in step).
 
 No secret ever lives here: a target records only where its credentials come from.
 """
@@ -35,6 +35,7 @@ class TargetRow(Base):
     aws_profile: Mapped[str | None] = mapped_column(String(128), nullable=True)
     webhook_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     unmetered_only: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    public_base_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_us: Mapped[int] = mapped_column(BigInteger)
 
 
