@@ -62,6 +62,40 @@ def _open_database(studio, window) -> None:  # noqa: ANN001 - Studio, MainWindow
     run_in_background(lambda: studio.drafts, on_error=failed)
 
 
+def _reopen(window, previous) -> None:  # noqa: ANN001 - MainWindow, PreviousRun
+    if previous.page == "editor" and previous.draft_id:
+        window.show_page("editor", previous.draft_id)
+    elif previous.page in ("record", "drafts", "uploads", "editor"):
+        window.show_page(previous.page)
+    else:
+        window.show_page("record")
+
+
+def _offer_reopen(studio, window, previous) -> None:  # noqa: ANN001 - Studio, MainWindow, PreviousRun
+    """After a crash, say so and offer (not force: it may crash again) to reopen what was open."""
+    from studio.tasks import run_in_background
+    from studio.ui.crash_notice import CrashNotice
+
+    def title() -> str | None:
+        if not previous.draft_id:
+            return None
+        try:
+            return studio.drafts.get(previous.draft_id).title
+        except Exception as e:  # noqa: BLE001 - deleted draft, damaged database: the notice still shows
+            log.info("draft of the last run unavailable: %s", e)
+            return None
+
+    def show(draft_title: str | None) -> None:
+        notice = CrashNotice(previous, draft_title, str(studio.layout.logs), window)
+        notice.setAttribute(Qt.WA_DeleteOnClose)
+        notice.reopen.connect(lambda: _reopen(window, previous))
+        window.crash_notice = notice
+        notice.show()
+        log.info("crash notice shown (last run: page %s, draft %s)", previous.page, previous.draft_id)
+
+    run_in_background(title, on_done=show, on_error=lambda _e: show(None))
+
+
 def run_gui(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     from studio.app import build
@@ -78,6 +112,10 @@ def run_gui(args: argparse.Namespace) -> int:
         return 1
     logfile = logs.setup_logging(studio.layout.logs, verbose=args.verbose)
     logs.install_excepthooks()
+    from studio.lastrun import LastRun
+
+    lastrun = LastRun(studio.layout.logs)
+    previous = lastrun.begin()  # arms faulthandler: a fatal error of this run lands in logs/fatal.log
     app = QApplication.instance() or QApplication(sys.argv[:1])
 
     from studio.ui import theme
@@ -100,11 +138,20 @@ def run_gui(args: argparse.Namespace) -> int:
 
     bridge.raised.connect(show_error, Qt.QueuedConnection)
     unsubscribe = logs.on_unhandled(lambda s, d: bridge.raised.emit(s, d))
+    window.pageChanged.connect(lambda key: lastrun.update(page=key))
+    window.draftOpened.connect(lambda draft_id: lastrun.update(draft_id=draft_id))
+    window.restore_geometry()
     if args.open:
         window.show_page("editor", args.open)
+    elif args.page:
+        window.show_page(args.page)
+    elif previous is not None and previous.clean and previous.page:
+        _reopen(window, previous)  # a normal quit: come back where the creator left off
     else:
-        window.show_page(args.page or "record")
+        window.show_page("record")
     window.show()
+    if previous is not None and previous.crashed:
+        QTimer.singleShot(0, lambda: _offer_reopen(studio, window, previous))
     QTimer.singleShot(0, lambda: _open_database(studio, window))
 
     def shown() -> None:
@@ -128,4 +175,5 @@ def run_gui(args: argparse.Namespace) -> int:
         wait_for_background()
         unsubscribe()
         studio.close()
+        lastrun.end()
     return code

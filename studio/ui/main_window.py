@@ -26,6 +26,7 @@ PAGES = [
 
 class MainWindow(QMainWindow):
     pageChanged = Signal(str)
+    draftOpened = Signal(str)    # the draft shown in the editor (remembered for the next start)
 
     def __init__(self, studio, parent: QWidget | None = None):  # noqa: ANN001 - studio.app.Studio
         super().__init__(parent)
@@ -103,6 +104,8 @@ class MainWindow(QMainWindow):
         if hasattr(page, "activated"):
             page.activated(payload)
         self.pageChanged.emit(key)
+        if key == "editor" and isinstance(payload, str) and payload:
+            self.draftOpened.emit(payload)
         return page
 
     def closeEvent(self, event) -> None:  # noqa: ANN001 - QCloseEvent
@@ -110,7 +113,23 @@ class MainWindow(QMainWindow):
         for page in self._pages.values():
             if hasattr(page, "shutdown"):
                 page.shutdown()
+        self.save_geometry()
         super().closeEvent(event)
+
+    # -- window size and place, kept between runs ---------------------------------------------
+    def restore_geometry(self) -> None:
+        from studio.ui.dialogs import settings
+
+        saved = settings(self.studio.layout).value("window/geometry")
+        if saved is not None and not self.restoreGeometry(saved):
+            log.info("saved window geometry ignored (another screen layout)")
+
+    def save_geometry(self) -> None:
+        from studio.ui.dialogs import settings
+
+        s = settings(self.studio.layout)
+        s.setValue("window/geometry", self.saveGeometry())
+        s.sync()
 
     def current_page_key(self) -> str:
         return PAGES[self.stack.currentIndex()][0]
