@@ -11,7 +11,7 @@ APT_PACKAGES := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 l
 	libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 \
 	libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libpulse0 fonts-dejavu-core xvfb xauth
 
-.PHONY: setup system-deps run test bench package package-test screenshots clean
+.PHONY: setup system-deps run test soak bench package package-test screenshots clean
 
 setup: $(STAMP)
 
@@ -42,6 +42,11 @@ run: setup
 
 test: setup
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)
+
+# The long soak: the real window under Xvfb, 4 min on Record (live preview) + 2.5 min in the editor.
+# make test runs the same test for about 40 s a phase.
+soak: setup
+	SOAK_RECORD_S=240 SOAK_EDITOR_S=150 $(PY) -m pytest -q -p no:cacheprovider tests/test_soak.py
 
 bench: setup
 	QT_QPA_PLATFORM=offscreen $(PY) bench/run.py $(BENCH_ARGS)
