@@ -2,6 +2,8 @@
 
 Each benchmark module has ``run(full: bool) -> list[dict]``; a row is
     {"name": str, "value": float, "unit": str, "target": str, "ok": bool | None, "note": str}
+`make bench` exits 1 when a benchmark failed to run or any target was missed (printed as MISSED),
+and rewrites the README's figures table from the results it recorded (bench/report.py).
 Benchmarks report ratios against a reference measured in the same run where the target is a
 comparison (the machines are shared and noisy), and absolute figures otherwise.
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import os
 import platform
 import sys
 import time
@@ -21,6 +24,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+
+from bench import report  # noqa: E402 - after the path is set
 
 
 def load(path: Path):
@@ -60,13 +65,26 @@ def main() -> int:
         verdict = {True: "ok", False: "MISSED", None: "-"}[r.get("ok")]
         print(f"{r['name']:<{width}}  {r['value']:>12.4g}  {r['unit']:<8}  {r['target']:<22}  {verdict}"
               + (f"  {r['note']}" if r.get("note") else ""))
-    Path(args.out).write_text(json.dumps({
+    out = Path(args.out)
+    ran = {f.stem.removeprefix("bench_") for f in files}
+    if args.only and out.exists():  # a partial run replaces only its own benchmarks' rows
+        old = json.loads(out.read_text())
+        rows = [r for r in old.get("results", []) if r.get("bench") not in ran] + rows
+        failures = [f for f in old.get("failed", []) if f.removeprefix("bench_") not in ran] + failures
+    out.write_text(json.dumps({
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "machine": {"python": platform.python_version(), "cpus": __import__("os").cpu_count(),
-                    "platform": platform.platform()},
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count(), "platform": platform.platform()},
         "quick": args.quick, "results": rows, "failed": failures}, indent=2))
-    print(f"\nwrote {args.out}")
-    return 1 if failures else 0
+    print(f"\nwrote {out}")
+    if out.resolve() == report.RESULTS and not args.quick:
+        report.main([])
+    lost = report.missed(rows)
+    if lost:
+        print(f"\n{len(lost)} target(s) MISSED: " + "; ".join(f"{r['name']} = {r['value']:.4g} {r['unit']} "
+                                                         f"(target {r['target']})" for r in lost))
+    if failures:
+        print(f"benchmarks that failed to run: {', '.join(failures)}")
+    return report.exit_status(rows, failures)
 
 
 if __name__ == "__main__":
