@@ -74,7 +74,7 @@ def test_a_fatal_signal_leaves_a_trace_and_the_next_start_says_so(data_dir):
     fatal = (data_dir / "logs" / "fatal.log").read_text()
     assert "Segmentation fault" in fatal and ("Current thread" in fatal or "Thread 0x" in fatal), fatal
 
-    r = run_cli("--quit-after", "2", data_dir=data_dir, timeout=60)
+    r = run_cli("--quit-after", "4", data_dir=data_dir, timeout=90)
     assert r.returncode == 0, r.stderr
     log = (data_dir / "logs" / "studio.log").read_text()
     assert "closed unexpectedly last time" in log and "Segmentation fault" in log
@@ -89,7 +89,7 @@ def test_a_killed_run_is_noticed_without_a_trace(data_dir):
     _wait_shown(proc)
     proc.kill()  # SIGKILL: nothing can be written, the marker alone tells
     proc.wait(timeout=30)
-    r = run_cli("--quit-after", "2", data_dir=data_dir, timeout=60)
+    r = run_cli("--quit-after", "4", data_dir=data_dir, timeout=90)
     assert r.returncode == 0, r.stderr
     log = (data_dir / "logs" / "studio.log").read_text()
     assert "no fatal error was recorded" in log
@@ -107,3 +107,19 @@ def test_reopening_returns_to_the_page_that_was_open(data_dir):
     marker = json.loads((data_dir / "logs" / "last-run.json").read_text())
     assert marker["page"] == "uploads" and marker["clean"] is True
     assert "crash notice shown" not in (data_dir / "logs" / "studio.log").read_text()
+
+
+def test_the_notice_names_the_draft_and_reopens_it(qtbot):
+    from studio.lastrun import PreviousRun
+    from studio.ui.crash_notice import CrashNotice
+
+    previous = PreviousRun(clean=False, page="editor", draft_id="abc123", ended_us=1_700_000_000_000_000,
+                           trace="Fatal Python error: Segmentation fault")
+    notice = CrashNotice(previous, None, "/tmp", None)
+    qtbot.addWidget(notice)
+    assert "You were editing a draft" in notice.message.text()
+    notice.set_draft_title("Beach day")
+    assert "“Beach day”" in notice.message.text() and notice.reopen_button.text() == "Reopen “Beach day”"
+    assert "safe" in notice.message.text()
+    with qtbot.waitSignal(notice.reopen, timeout=1000):
+        notice.reopen_button.click()

@@ -17,12 +17,20 @@ PAGE_NAMES = {"record": "the Record page", "drafts": "your drafts", "editor": "t
 def notice_text(previous: PreviousRun, draft_title: str | None) -> str:
     when = (time.strftime("%H:%M on %d %b", time.localtime(previous.ended_us / 1e6))
             if previous.ended_us else "last time")
-    what = (f"You were editing “{draft_title}”." if previous.page == "editor" and draft_title else
-            f"You were on {PAGE_NAMES.get(previous.page or '', 'the Record page')}.")
+    if previous.page == "editor":
+        what = f"You were editing “{draft_title}”." if draft_title else "You were editing a draft."
+    else:
+        what = f"You were on {PAGE_NAMES.get(previous.page or '', 'the Record page')}."
     cause = ("The cause is in the log." if previous.trace else
              "It was stopped from outside (killed, or the computer lost power).")
     return (f"Reel Studio closed unexpectedly ({when}). {what} Your drafts, takes and queued uploads "
             f"are safe. {cause}")
+
+
+def reopen_label(previous: PreviousRun, draft_title: str | None) -> str:
+    if previous.page == "editor":
+        return f"Reopen “{draft_title}”" if draft_title else "Reopen the draft"
+    return f"Reopen {PAGE_NAMES.get(previous.page or '', 'the Record page')}"
 
 
 class CrashNotice(QDialog):
@@ -37,6 +45,7 @@ class CrashNotice(QDialog):
         self.setWindowTitle("Reel Studio closed unexpectedly")
         self.setWindowModality(Qt.NonModal)
         self._log_folder = log_folder
+        self._previous = previous
         lay = QVBoxLayout(self)
         self.message = QLabel(notice_text(previous, draft_title), wordWrap=True)
         self.message.setMinimumWidth(420)
@@ -51,9 +60,7 @@ class CrashNotice(QDialog):
         else:
             self.details = None
         buttons = QDialogButtonBox()
-        label = (f"Reopen “{draft_title}”" if previous.page == "editor" and draft_title else
-                 f"Reopen {PAGE_NAMES.get(previous.page or '', 'the Record page')}")
-        self.reopen_button = buttons.addButton(label, QDialogButtonBox.AcceptRole)
+        self.reopen_button = buttons.addButton(reopen_label(previous, draft_title), QDialogButtonBox.AcceptRole)
         if self.details is not None:
             show = buttons.addButton("Details", QDialogButtonBox.HelpRole)
             show.clicked.connect(lambda: self.details.setVisible(not self.details.isVisible()))
@@ -64,3 +71,7 @@ class CrashNotice(QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
+
+    def set_draft_title(self, title: str) -> None:
+        self.message.setText(notice_text(self._previous, title))
+        self.reopen_button.setText(reopen_label(self._previous, title))

@@ -72,28 +72,32 @@ def _reopen(window, previous) -> None:  # noqa: ANN001 - MainWindow, PreviousRun
 
 
 def _offer_reopen(studio, window, previous) -> None:  # noqa: ANN001 - Studio, MainWindow, PreviousRun
-    """After a crash, say so and offer (not force: it may crash again) to reopen what was open."""
+    """After a crash, say so at once and offer (not force: it may crash again) to reopen what was open.
+    The draft's title, which needs the database, fills in when it is known."""
     from studio.tasks import run_in_background
     from studio.ui.crash_notice import CrashNotice
 
+    notice = CrashNotice(previous, None, str(studio.layout.logs), window)
+    notice.setAttribute(Qt.WA_DeleteOnClose)
+    notice.reopen.connect(lambda: _reopen(window, previous))
+    window.crash_notice = notice
+    notice.show()
+    log.info("crash notice shown (last run: page %s, draft %s)", previous.page, previous.draft_id)
+    if not previous.draft_id:
+        return
+
     def title() -> str | None:
-        if not previous.draft_id:
-            return None
         try:
             return studio.drafts.get(previous.draft_id).title
-        except Exception as e:  # noqa: BLE001 - deleted draft, damaged database: the notice still shows
+        except Exception as e:  # noqa: BLE001 - deleted draft, damaged database: the notice stays generic
             log.info("draft of the last run unavailable: %s", e)
             return None
 
-    def show(draft_title: str | None) -> None:
-        notice = CrashNotice(previous, draft_title, str(studio.layout.logs), window)
-        notice.setAttribute(Qt.WA_DeleteOnClose)
-        notice.reopen.connect(lambda: _reopen(window, previous))
-        window.crash_notice = notice
-        notice.show()
-        log.info("crash notice shown (last run: page %s, draft %s)", previous.page, previous.draft_id)
+    def named(draft_title: str | None) -> None:
+        if draft_title and window.crash_notice is notice and notice.isVisible():
+            notice.set_draft_title(draft_title)
 
-    run_in_background(title, on_done=show, on_error=lambda _e: show(None))
+    run_in_background(title, on_done=named, on_error=lambda _e: None)
 
 
 def run_gui(args: argparse.Namespace) -> int:
