@@ -23,7 +23,7 @@ class PreviewViewport(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("PreviewViewport")
-        self.setMinimumSize(QSize(220, 300))
+        self.setMinimumSize(QSize(160, 200))   # small windows keep the transport and timeline in view
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
         self.image: QImage | None = None
