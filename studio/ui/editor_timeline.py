@@ -302,7 +302,8 @@ class Timeline(QWidget):
                 p.drawLine(QPointF(x, RULER_H - 6), QPointF(x, RULER_H))
                 seconds = f"{t // US % 60:02d}" if step >= US else f"{t % (60 * US) / US:04.1f}"
                 label = f"{t // US // 60}:{seconds}"
-                p.drawText(QPointF(x + 3, RULER_H - 8), label)
+                if x + 3 + p.fontMetrics().horizontalAdvance(label) <= self.width():   # never a cut label
+                    p.drawText(QPointF(x + 3, RULER_H - 8), label)
             t += step
 
     def _paint_clips(self, p: QPainter) -> None:
@@ -461,7 +462,8 @@ class Timeline(QWidget):
             self.seekRequested.emit(self.t_of(x), finished)
         elif d["kind"] == "music":
             start = self._snap_span(max(0, d["start_us"] + dt), d["length"], d["points"])
-            self.musicMoveRequested.emit(d["id"], max(0, start), finished)
+            # a song starting after the video's end would never be heard: keep at least a frame in
+            self.musicMoveRequested.emit(d["id"], max(0, min(start, self._span_us() - frame)), finished)
         elif d["part"] == "out":
             end, self.snapped_to = self.snap(d["end_us"] + dt, d["points"])
             self.overlayTimeRequested.emit(d["id"], d["start_us"], max(d["start_us"] + frame, end), finished)

@@ -5,6 +5,8 @@ following the document, and a layout that holds at 1024×700."""
 
 from __future__ import annotations
 
+import math
+
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QKeySequence, QWheelEvent
@@ -182,6 +184,10 @@ def test_the_wheel_scrolls_the_inspector_and_leaves_unfocused_sliders_alone(qtbo
     wheel(saturation, 120)
     assert saturation.value() != 0
     assert page.session.edit.clips[0].look.saturation != 0
+    # and its arrows: ← → move the focused slider, not the playhead
+    value, at = saturation.value(), page.timeline.position_us
+    qtbot.keyClick(saturation, Qt.Key.Key_Right)
+    assert saturation.value() == value + saturation.singleStep() and page.timeline.position_us == at
 
 
 def test_limits_come_from_the_document(page):
@@ -243,6 +249,7 @@ def test_reel_settings_are_one_click_away_and_an_empty_lane_deselects(qtbot, pag
 # -- the timeline's length, snapping, zoom ---------------------------------------------------------------
 
 def test_a_long_song_does_not_stretch_the_timeline(qtbot, page, draft, tmp_path):
+    from studio.editor.commands import UpdateMusic
     from studio.ui.editor_timeline import MARGIN
 
     open_draft(qtbot, page, draft.id)
@@ -261,8 +268,7 @@ def test_a_long_song_does_not_stretch_the_timeline(qtbot, page, draft, tmp_path)
     assert music_rect.left() == pytest.approx(tl.x_of(0), abs=1)
     assert music_rect.right() == pytest.approx(end_x, abs=1)     # the song is cut at the video's end
     # moving the song later keeps it inside the video
-    page.session.do(__import__("studio.editor.commands", fromlist=["UpdateMusic"]).UpdateMusic,
-                    page.session.edit.music[0].id, start_us=5 * US)
+    page.session.do(UpdateMusic, page.session.edit.music[0].id, start_us=5 * US)
     assert tl.music_rects()[0][1].right() == pytest.approx(end_x, abs=1)
     assert tl.music_rects()[0][1].left() == pytest.approx(tl.x_of(5 * US), abs=1)
 
@@ -315,7 +321,7 @@ def test_zoom_buttons_slider_and_keys(qtbot, page, draft):
     assert tl.zoom == pytest.approx(2.25)
     wheel(tl, 120, Qt.KeyboardModifier.ControlModifier)   # Ctrl+wheel zooms too; the slider follows
     assert tl.zoom == pytest.approx(2.25 * 1.25)
-    assert page.zoom_slider.value() == round(100 * __import__("math").log(tl.zoom) / __import__("math").log(40))
+    assert page.zoom_slider.value() == round(100 * math.log(tl.zoom) / math.log(40))
     page.zoom_slider.setValue(100)
     assert tl.zoom == pytest.approx(40)
     page.zoom_out_button.click()

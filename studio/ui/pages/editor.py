@@ -16,9 +16,9 @@ import shiboken6
 
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon, QImage, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QAbstractSpinBox, QApplication, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QMenu,
-                               QPlainTextEdit, QProgressBar, QPushButton, QSizePolicy, QSlider, QSplitter,
-                               QStackedWidget, QTextEdit, QToolButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractSlider, QAbstractSpinBox, QApplication, QFileDialog, QHBoxLayout, QLabel,
+                               QLineEdit, QMenu, QPlainTextEdit, QProgressBar, QPushButton, QSizePolicy, QSlider,
+                               QSplitter, QStackedWidget, QTextEdit, QToolButton, QVBoxLayout, QWidget)
 
 from studio.editor import document as _doc
 
@@ -328,8 +328,8 @@ class EditorPage(QWidget):
 
     def _build_shortcuts(self) -> None:
         plain = lambda fn: (lambda: self._unless_typing(fn))  # noqa: E731 - single keys a text field may want
-        keys = [(("Space",), plain(self.toggle_play)), (("Left",), plain(lambda: self.step(-1))),
-                (("Right",), plain(lambda: self.step(1))), (("J",), plain(lambda: self.shuttle(-1))),
+        keys = [(("Space",), plain(self.toggle_play)), (("Left",), lambda: self._arrow(-1)),
+                (("Right",), lambda: self._arrow(1)), (("J",), plain(lambda: self.shuttle(-1))),
                 (("K",), plain(self.pause)), (("L",), plain(lambda: self.shuttle(1))),
                 ((QKeySequence.StandardKey.Undo,), self.undo),
                 ((QKeySequence.StandardKey.Redo, "Ctrl+Shift+Z", "Ctrl+Y"), self.redo),
@@ -361,6 +361,18 @@ class EditorPage(QWidget):
         """Single-key shortcuts do nothing while the creator types (text fields normally claim them first)."""
         if not _is_typing_widget(QApplication.focusWidget()):
             fn()
+
+    def _arrow(self, frames: int) -> None:
+        """← →: one frame, except in a text field or on a focused slider, whose arrows they are."""
+        focus = QApplication.focusWidget()
+        if _is_typing_widget(focus):
+            return
+        if isinstance(focus, QAbstractSlider):
+            # window shortcuts see the key before the slider does: hand it its step
+            focus.triggerAction(QAbstractSlider.SliderAction.SliderSingleStepSub if frames < 0
+                                else QAbstractSlider.SliderAction.SliderSingleStepAdd)
+            return
+        self.step(frames)
 
     # -- opening a draft ----------------------------------------------------------------------------
     def activated(self, payload: object = None) -> None:
