@@ -32,7 +32,7 @@ MAX_ZOOM = 40.0
 
 COLORS = {"clip": QColor("#2f3a55"), "text": QColor("#8a5cf6"), "sticker": QColor("#f59e0b"),
           "music": QColor("#10b981"), "sel": QColor("#ffc371"), "playhead": QColor("#ff5f6d"),
-          "muted": QColor("#9a9aab"), "lane": QColor("#1f1f27")}
+          "muted": QColor("#9a9aab"), "lane": QColor("#1f1f27"), "cover": QColor("#7dd3fc")}
 
 
 @dataclass(frozen=True)
@@ -287,6 +287,12 @@ class Timeline(QWidget):
         p.end()
 
     def _paint_ruler(self, p: QPainter) -> None:
+        if self.edit is not None and self.edit.cover.asset_id is None:   # the cover frame: a marker drags snap to
+            cx = self.x_of(self.edit.cover.time_us)
+            if LEFT - 1 <= cx <= self.width() - MARGIN + 1:
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(COLORS["cover"])
+                p.drawPolygon([QPointF(cx - 4, RULER_H - 1), QPointF(cx + 4, RULER_H - 1), QPointF(cx, RULER_H - 7)])
         p.setPen(COLORS["muted"])
         font = QFont(self.font())
         font.setPixelSize(10)

@@ -102,12 +102,15 @@ def test_split_with_ctrl_b_and_s_while_the_focus_is_elsewhere(qtbot, window, dra
     page.seek(4 * US)
     qtbot.keyClick(page.timeline, Qt.Key.Key_S)
     assert len(page.session.edit.clips) == 4 and "playhead inside a clip" in page.save_label.text()
+    assert not page.split_button.isEnabled()           # and the button says so before it is pressed
 
 
 def test_toolbar_delete_and_duplicate(qtbot, page, draft):
     open_draft(qtbot, page, draft.id)
+    assert not page.delete_button.isEnabled() and not page.duplicate_button.isEnabled()   # nothing selected
     clip = page.session.edit.clips[0]
     page._select("clip", clip.id)
+    assert page.delete_button.isEnabled() and page.duplicate_button.isEnabled()
     page.duplicate_button.click()
     assert len(page.session.edit.clips) == 2
     assert page.selection == ("clip", page.session.edit.clips[1].id)

@@ -623,6 +623,17 @@ class EditorPage(QWidget):
         self.timeline.select(*self.selection)
         self.viewport.set_selected(item_id if kind in ("text", "sticker") else "")
         self._show_inspector()
+        self._update_tools()
+
+    def _update_tools(self) -> None:
+        """The toolbar offers what applies: Split with the playhead inside a clip, Delete and
+        Duplicate with something selected (music cannot be duplicated)."""
+        edit = self.session.edit if self.session is not None else None
+        t = self.timeline.position_us
+        kind = self.selection[0] if self._item(*self.selection) is not None else ""
+        self.split_button.setEnabled(edit is not None and any(a < t < b for _c, a, b in edit.clip_ranges()))
+        self.delete_button.setEnabled(bool(kind))
+        self.duplicate_button.setEnabled(kind in ("clip", "text", "sticker"))
 
     def _show_inspector(self) -> None:
         kind, item_id = self.selection
@@ -691,6 +702,7 @@ class EditorPage(QWidget):
     def _update_time_label(self) -> None:
         total = self.session.edit.duration_us if self.session else 0
         self.time_label.setText(f"{_clock(self.timeline.position_us)} / {_clock(total)}")
+        self._update_tools()
 
     # -- transport --------------------------------------------------------------------------------------
     def seek(self, t_us: int, *, exact: bool = True) -> None:
