@@ -205,8 +205,8 @@ def test_limits_come_from_the_document(page):
 def test_typing_after_add_text_lands_in_the_text(qtbot, window, draft):
     page = open_in_window(qtbot, window, draft.id)
     page.add_text_button.click()
-    field = QApplication.focusWidget()
-    assert field is page.inspector.fields["text"]["text"]
+    field = page.inspector.fields["text"]["text"]
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is field, timeout=5_000)
     assert field.selectedText() == "Your text"
     steps = page.session.stack.count()
     qtbot.keyClicks(field, "Sun is up, L K J")       # Space, S, L, K, J are all editor shortcuts
@@ -393,7 +393,8 @@ def _layout_problems(page) -> list[str]:  # noqa: ANN001
     return problems
 
 
-def test_layout_at_1024x700_and_on_a_large_window(qtbot, window, draft):
+def test_layout_at_1024x700_and_on_a_large_window(qtbot, window, draft, studio):
+    studio.drafts.rename(draft.id, "Our cockatoo on the balcony at dawn, a long title " * 3)
     page = open_in_window(qtbot, window, draft.id)
     window.resize(1024, 700)
     qtbot.waitUntil(lambda: window.size().width() == 1024 and window.size().height() == 700, timeout=5_000)
@@ -406,6 +407,8 @@ def test_layout_at_1024x700_and_on_a_large_window(qtbot, window, draft):
             page.add_sticker("builtin:heart")
         elif kind == "music":
             page._select("", "")
+            page.save_label.setText("“a-song-with-a-long-file-name.m4a” could not be added: it is not audio.")
+            page.audio_label.setText("Playing without sound: no sound output device on this computer.")
         QApplication.processEvents()
         assert page.inspector.kind == kind or kind == "music"
         problems = _layout_problems(page)

@@ -95,8 +95,8 @@ class _StatusLabel(QLabel):
 
     def __init__(self) -> None:
         super().__init__("")
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.setMinimumWidth(60)
+        self.setMinimumWidth(60)      # an explicit minimum: the layout may shrink it below the text
+        self.setMaximumWidth(340)
 
     def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
         super().setText(text)
@@ -299,13 +299,14 @@ class EditorPage(QWidget):
         self.export_button.clicked.connect(lambda: self.export())
         self.export_to_button = QPushButton("Export to…")
         self.export_to_button.clicked.connect(self._export_to)
-        self.title_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.title_label.setMinimumWidth(60)
-        row.addWidget(self.title_label, 1)
+        self.title_label.setMinimumWidth(60)     # a long title gives way to the buttons (tooltip: all of it)
+        self.title_label.setMaximumWidth(260)
+        row.addWidget(self.title_label)
         for w in (self.add_text_button, self.add_sticker_button, self.add_music_button, self.reel_button,
                   self.undo_button, self.redo_button):
             row.addWidget(w)
-        row.addWidget(self.save_label, 1)
+        row.addStretch(1)
+        row.addWidget(self.save_label)
         row.addWidget(self.export_to_button)
         row.addWidget(self.export_button)
         return row
