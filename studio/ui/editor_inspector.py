@@ -3,18 +3,43 @@
 Every control emits ``changeRequested(kind, id, changes, drag)``; sliders and spin boxes send
 ``drag=True`` while they move, and the page closes the undo step when the control is released or
 loses focus, so one slider gesture is one undo step. Buttons emit ``actionRequested``.
+
+The mouse wheel over the inspector scrolls it: a slider, spin box or list changes on the wheel only
+when it has the keyboard focus (clicked or tabbed into), never because the pointer passed over it.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import (QCheckBox, QColorDialog, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
-                               QLineEdit, QPushButton, QScrollArea, QSlider, QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractSlider, QAbstractSpinBox, QApplication, QCheckBox, QColorDialog, QComboBox,
+                               QDoubleSpinBox, QFormLayout, QGridLayout, QLabel, QLineEdit, QPushButton, QScrollArea,
+                               QSizePolicy, QSlider, QStackedWidget, QVBoxLayout, QWidget)
+
+from studio.editor.document import SPEED_RANGE
 
 US = 1_000_000
+TITLES = {"reel": "Reel settings", "clip": "Clip", "text": "Text", "sticker": "Sticker", "music": "Music"}
+
+
+class WheelGuard(QObject):
+    """Event filter: the wheel over an unfocused value widget scrolls ``area`` instead of changing it."""
+
+    def __init__(self, area: QScrollArea, parent: QObject | None = None):
+        super().__init__(parent)
+        self.area = area
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        if event.type() == QEvent.Type.Wheel and isinstance(obj, QWidget) and not obj.hasFocus():
+            # what QAbstractScrollArea.wheelEvent does, done here: Qt does not pass a wheel event
+            # that was sent (not posted) on to the parents, and the widget must not see it
+            d = event.angleDelta()
+            bar = self.area.horizontalScrollBar() if abs(d.x()) > abs(d.y()) else self.area.verticalScrollBar()
+            QApplication.sendEvent(bar, event)
+            return True
+        return False
 
 
 def _seconds(maximum: float = 3600.0, step: float = 0.1) -> QDoubleSpinBox:
@@ -56,16 +81,39 @@ class Inspector(QWidget):
             build(form, self.fields[kind])
             self.pages[kind] = page
             self.stack.addWidget(page)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setWidget(self.stack)
-        title = QLabel("Inspector")
-        title.setObjectName("PageSubtitle")
+        self.stack.currentChanged.connect(self._fit_page)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll.setWidget(self.stack)
+        self._wheel_guard = WheelGuard(self.scroll, self)
+        for w in self.stack.findChildren(QWidget):
+            if isinstance(w, (QAbstractSlider, QAbstractSpinBox, QComboBox)):
+                w.setFocusPolicy(Qt.FocusPolicy.StrongFocus)   # not WheelFocus: the wheel never takes focus
+                w.installEventFilter(self._wheel_guard)
+        self.title = QLabel(TITLES["reel"])
+        self.title.setObjectName("PageSubtitle")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(title)
-        lay.addWidget(scroll, 1)
+        lay.addWidget(self.title)
+        lay.addWidget(self.scroll, 1)
+        self._fit_page()
+
+    def _fit_page(self, *_args) -> None:  # noqa: ANN002
+        """The stack is as tall as the page shown (not the tallest page), so short pages do not scroll,
+        and the inspector is never narrower than the widest page (nothing clipped on the right)."""
+        for page in self.pages.values():
+            shown = page is self.stack.currentWidget()
+            page.setSizePolicy(QSizePolicy.Policy.Preferred,
+                               QSizePolicy.Policy.Preferred if shown else QSizePolicy.Policy.Ignored)
+        self.stack.adjustSize()
+        widest = max(p.minimumSizeHint().width() for p in self.pages.values())
+        bar = self.scroll.verticalScrollBar().sizeHint().width()
+        self.setMinimumWidth(max(260, widest + bar + 2 * self.scroll.frameWidth()))
+
+    def reveal(self, widget: QWidget) -> None:
+        """Scroll the inspector so ``widget`` is in view."""
+        self.scroll.ensureWidgetVisible(widget, 8, 8)
 
     # -- building -------------------------------------------------------------------------------
     def _emit(self, changes: dict, drag: bool = False) -> None:
@@ -80,21 +128,22 @@ class Inspector(QWidget):
         box.valueChanged.connect(lambda v: self._emit(make(v)))
 
     def _buttons(self, form: QFormLayout, actions: list[tuple[str, str]]) -> None:
-        row = QHBoxLayout()
-        for action, label in actions:
+        row = QGridLayout()     # two a row: the inspector stays narrow
+        for i, (action, label) in enumerate(actions):
             b = QPushButton(label)
             b.setObjectName(f"inspector-{action}")
             if action == "delete":
                 b.setProperty("danger", True)
             b.clicked.connect(lambda _=False, a=action: self.actionRequested.emit(a, self.kind, self.item_id))
-            row.addWidget(b)
+            row.addWidget(b, i // 2, i % 2)
         form.addRow(row)
 
     def _build_reel(self, form: QFormLayout, f: dict) -> None:
         """Nothing selected: the reel itself (shape, caption, sound, cover)."""
         from studio.editor.document import PRESETS
 
-        hint = QLabel("Select a clip, text, sticker or music on the timeline to change it.")
+        hint = QLabel("Select a clip, text, sticker or music on the timeline to change it; "
+                      "“Reel settings” brings you back here.")
         hint.setObjectName("PageSubtitle")
         hint.setWordWrap(True)
         form.addRow(hint)
@@ -124,7 +173,7 @@ class Inspector(QWidget):
         self._wire_spin(f["in"], lambda v: {"source_in_us": round(v * US)})
         self._wire_spin(f["out"], lambda v: {"source_out_us": round(v * US)})
         f["speed"] = QDoubleSpinBox()
-        f["speed"].setRange(0.25, 4.0)
+        f["speed"].setRange(*SPEED_RANGE)
         f["speed"].setSingleStep(0.25)
         f["speed"].setSuffix(" ×")
         f["speed"].setKeyboardTracking(False)
@@ -155,8 +204,8 @@ class Inspector(QWidget):
                            ("Brightness", "brightness"), ("Contrast", "contrast"), ("Saturation", "saturation"),
                            ("Warmth", "warmth")):
             form.addRow(label, f[key])
-        self._buttons(form, [("split", "Split at playhead"), ("duplicate", "Duplicate")])
-        self._buttons(form, [("earlier", "◀ Move earlier"), ("later", "Move later ▶"), ("delete", "Delete")])
+        self._buttons(form, [("split", "Split at playhead"), ("duplicate", "Duplicate"),
+                             ("earlier", "◀ Move earlier"), ("later", "Move later ▶"), ("delete", "Delete")])
 
     def _color_button(self, f: dict, key: str, change: Callable[[str], dict], alpha: bool = False) -> QPushButton:
         b = QPushButton()
@@ -243,6 +292,7 @@ class Inspector(QWidget):
         if item is None or kind not in self.pages:
             self.kind, self.item_id = "", ""
             self.stack.setCurrentWidget(self.pages["reel"])
+            self.title.setText(TITLES["reel"])
             return
         self.kind, self.item_id = kind, getattr(item, "id", "")
         self._loading = True
@@ -251,6 +301,7 @@ class Inspector(QWidget):
         finally:
             self._loading = False
         self.stack.setCurrentWidget(self.pages[kind])
+        self.title.setText(TITLES.get(kind, kind.capitalize()))
 
     @staticmethod
     def _set(widget: QWidget, value) -> None:  # noqa: ANN001

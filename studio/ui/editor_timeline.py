@@ -1,7 +1,10 @@
 """The editor's timeline: clip thumbnails, trim handles, overlay lanes, a music lane with its waveform.
 
 A painted widget with no model of its own: the page hands it the Edit (``set_edit``), thumbnails
-and waveforms as they arrive, and the playhead position. User gestures come out as signals; the
+and waveforms as they arrive, and the playhead position. The timeline is as long as the video (the
+sum of its clips); a song longer than the video is drawn cut at the video's end, as it is exported.
+Drags snap (when ``snapping`` is on) to the playhead, clip edges, overlay and music edges and the
+cover frame, within ``SNAP_PX`` pixels. User gestures come out as signals; the
 page turns them into undoable commands (a drag emits ``finished=False`` while moving and
 ``finished=True`` on release, so the page can merge the whole drag into one undo step).
 """
@@ -24,15 +27,17 @@ LANE_H = 22
 MUSIC_H = 40
 GAP = 6
 HANDLE_W = 8
+SNAP_PX = 8
+MAX_ZOOM = 40.0
 
 COLORS = {"clip": QColor("#2f3a55"), "text": QColor("#8a5cf6"), "sticker": QColor("#f59e0b"),
           "music": QColor("#10b981"), "sel": QColor("#ffc371"), "playhead": QColor("#ff5f6d"),
-          "muted": QColor("#9a9aab"), "lane": QColor("#1f1f27")}
+          "muted": QColor("#9a9aab"), "lane": QColor("#1f1f27"), "cover": QColor("#7dd3fc")}
 
 
 @dataclass(frozen=True)
 class Hit:
-    kind: str          # "clip" | "text" | "sticker" | "music" | "ruler"
+    kind: str          # "clip" | "text" | "sticker" | "music" | "ruler" | "empty" (a lane, no item)
     item_id: str = ""
     part: str = "body"  # "body" | "in" | "out"
 
@@ -43,6 +48,7 @@ class Timeline(QWidget):
     trimRequested = Signal(str, object, object, bool)   # clip id, in_us|None, out_us|None, finished
     musicMoveRequested = Signal(str, int, bool)     # music id, start_us, finished
     overlayTimeRequested = Signal(str, int, int, bool)  # overlay id, start_us, end_us, finished
+    zoomChanged = Signal(float)                     # 1 = the whole reel fits
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -60,6 +66,8 @@ class Timeline(QWidget):
         self._scale_frozen: float | None = None
         self.zoom = 1.0            # 1 = the whole reel fits; Ctrl+wheel zooms around the mouse
         self.scroll_us = 0         # timeline time at the left edge when zoomed in
+        self.snapping = True       # drags snap to the playhead, clip edges and markers
+        self.snapped_to: int | None = None   # the time the running drag snapped to (drawn as a guide)
         self.setFixedHeight(self._music_top() + MUSIC_H + MARGIN)
 
     # -- data in ----------------------------------------------------------------------------------
@@ -89,8 +97,11 @@ class Timeline(QWidget):
         """Zoom (1 = whole reel) keeping the time under ``anchor_x`` (default: the playhead) in place."""
         anchor_x = self.x_of(self.position_us) if anchor_x is None else anchor_x
         anchor_t = (anchor_x - LEFT) / self.px_per_us() + self.scroll_us
-        self.zoom = max(1.0, min(40.0, zoom))
+        old = self.zoom
+        self.zoom = max(1.0, min(MAX_ZOOM, zoom))
         self._set_scroll(anchor_t - (anchor_x - LEFT) / self.px_per_us())
+        if self.zoom != old:
+            self.zoomChanged.emit(self.zoom)
 
     def wheelEvent(self, event) -> None:  # noqa: N802, ANN001
         steps = event.angleDelta().y() / 120 or event.angleDelta().x() / 120
@@ -130,10 +141,10 @@ class Timeline(QWidget):
         return self._sticker_top() + LANE_H + GAP
 
     def _span_us(self) -> int:
+        """The video's length: a long song never stretches the timeline (it is cut at the end)."""
         if self.edit is None:
             return 10 * US
-        ends = [self.edit.duration_us] + [m.start_us + self._music_len(m) for m in self.edit.music]
-        return max(max(ends), US)
+        return max(self.edit.duration_us, self.edit.canvas.frame_us)
 
     def px_per_us(self) -> float:
         if self._scale_frozen is not None:
@@ -169,11 +180,58 @@ class Timeline(QWidget):
         return out
 
     def music_rects(self) -> list[tuple[object, QRectF]]:
+        """Each track as heard: from its start to its end or the video's end, whichever is first."""
         if self.edit is None:
             return []
-        top = self._music_top()
-        return [(m, QRectF(self.x_of(m.start_us), top, max(4.0, self._music_len(m) * self.px_per_us()), MUSIC_H))
-                for m in self.edit.music]
+        top, end = self._music_top(), self._span_us()
+        out = []
+        for m in self.edit.music:
+            start = min(m.start_us, end)
+            heard = max(0, min(m.start_us + self._music_len(m), end) - start)
+            out.append((m, QRectF(self.x_of(start), top, max(4.0, heard * self.px_per_us()), MUSIC_H)))
+        return out
+
+    # -- snapping ---------------------------------------------------------------------------------
+    def snap_points(self, exclude: str = "") -> list[int]:
+        """Times a drag snaps to: 0, the end, the playhead, every clip edge, overlay and music edges
+        and the cover frame (``exclude``: the item being dragged, whose own edges do not count)."""
+        if self.edit is None:
+            return []
+        pts = {0, self._span_us(), self.position_us, self.edit.cover.time_us}
+        for c, a, b in self.edit.clip_ranges():
+            if c.id != exclude:
+                pts.update((a, b))
+        for it in [*self.edit.texts, *self.edit.stickers]:
+            if it.id != exclude:
+                pts.update((it.start_us, it.end_us))
+        for m in self.edit.music:
+            if m.id != exclude:
+                pts.update((m.start_us, m.start_us + self._music_len(m)))
+        return sorted(pts)
+
+    def snap(self, t_us: int, points: list[int]) -> tuple[int, int | None]:
+        """``t_us`` moved onto the nearest of ``points`` within SNAP_PX pixels: (time, point or None)."""
+        if not self.snapping:
+            return t_us, None
+        best, best_d = None, SNAP_PX / self.px_per_us()
+        for p in points:
+            d = abs(p - t_us)
+            if d <= best_d:
+                best, best_d = p, d
+        return (t_us, None) if best is None else (best, best)
+
+    def _snap_span(self, start: int, length: int, points: list[int]) -> int:
+        """A block of ``length`` starting at ``start``: snap whichever of its edges is nearer a point."""
+        s, ps = self.snap(start, points)
+        e, pe = self.snap(start + length, points)
+        if ps is None and pe is None:
+            self.snapped_to = None
+            return start
+        if pe is None or (ps is not None and abs(s - start) <= abs(e - start - length)):
+            self.snapped_to = ps
+            return s
+        self.snapped_to = pe
+        return e - length
 
     def hit(self, pos: QPointF) -> Hit:
         if pos.y() < RULER_H:
@@ -193,7 +251,7 @@ class Timeline(QWidget):
         for m, r in self.music_rects():
             if r.contains(pos):
                 return Hit("music", m.id)
-        return Hit("ruler")
+        return Hit("empty")
 
     # -- painting ---------------------------------------------------------------------------------
     def paintEvent(self, _event) -> None:  # noqa: N802, ANN001 - Qt's name
@@ -213,6 +271,10 @@ class Timeline(QWidget):
             self._paint_clips(p)
             self._paint_overlays(p)
             self._paint_music(p)
+            if self.snapped_to is not None and self._drag is not None:
+                gx = self.x_of(self.snapped_to)
+                p.setPen(QPen(QColor("#7dd3fc"), 1, Qt.PenStyle.DashLine))
+                p.drawLine(QPointF(gx, RULER_H), QPointF(gx, self.height() - 4))
             p.restore()
         x = self.x_of(self.position_us)
         if not LEFT - 1 <= x <= self.width() - MARGIN + 1:
@@ -225,6 +287,12 @@ class Timeline(QWidget):
         p.end()
 
     def _paint_ruler(self, p: QPainter) -> None:
+        if self.edit is not None and self.edit.cover.asset_id is None:   # the cover frame: a marker drags snap to
+            cx = self.x_of(self.edit.cover.time_us)
+            if LEFT - 1 <= cx <= self.width() - MARGIN + 1:
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(COLORS["cover"])
+                p.drawPolygon([QPointF(cx - 4, RULER_H - 1), QPointF(cx + 4, RULER_H - 1), QPointF(cx, RULER_H - 7)])
         p.setPen(COLORS["muted"])
         font = QFont(self.font())
         font.setPixelSize(10)
@@ -240,7 +308,8 @@ class Timeline(QWidget):
                 p.drawLine(QPointF(x, RULER_H - 6), QPointF(x, RULER_H))
                 seconds = f"{t // US % 60:02d}" if step >= US else f"{t % (60 * US) / US:04.1f}"
                 label = f"{t // US // 60}:{seconds}"
-                p.drawText(QPointF(x + 3, RULER_H - 8), label)
+                if x + 3 + p.fontMetrics().horizontalAdvance(label) <= self.width():   # never a cut label
+                    p.drawText(QPointF(x + 3, RULER_H - 8), label)
             t += step
 
     def _paint_clips(self, p: QPainter) -> None:
@@ -326,21 +395,29 @@ class Timeline(QWidget):
             return
         pos = event.position()
         h = self.hit(pos)
-        if h.kind == "ruler":
+        if h.kind in ("ruler", "empty"):
+            if h.kind == "empty" and self.selection != ("", ""):   # a click on an empty lane deselects
+                self.select("", "")
+                self.selectionChanged.emit("", "")
             self._drag = {"kind": "scrub"}
             self.seekRequested.emit(self.t_of(pos.x()), False)
             return
         self.select(h.kind, h.item_id)
         self.selectionChanged.emit(h.kind, h.item_id)
         self._scale_frozen = self.px_per_us()
-        drag = {"kind": h.kind, "id": h.item_id, "part": h.part, "x0": pos.x(), "moved": False}
+        # snap points as they are when the drag starts (the edit re-flows while a trim moves)
+        drag = {"kind": h.kind, "id": h.item_id, "part": h.part, "x0": pos.x(), "moved": False,
+                "points": self.snap_points(exclude=h.item_id)}
         if h.kind == "clip":
             c = self.edit.clip(h.item_id)
             drag.update(in_us=c.source_in_us, out_us=c.source_out_us, speed=c.speed)
+            a, b = next((a, b) for cc, a, b in self.edit.clip_ranges() if cc.id == h.item_id)
+            drag.update(clip_start=a, clip_end=b)
             if h.part == "body":
                 self.seekRequested.emit(self.t_of(pos.x()), True)
         elif h.kind == "music":
-            drag["start_us"] = next(m.start_us for m in self.edit.music if m.id == h.item_id)
+            m = next(m for m in self.edit.music if m.id == h.item_id)
+            drag.update(start_us=m.start_us, length=self._music_len(m))
         else:
             from studio.editor.document import overlay
 
@@ -361,6 +438,7 @@ class Timeline(QWidget):
             self._drag_to(event.position().x(), finished=True)
         self._drag = None
         self._scale_frozen = None
+        self.snapped_to = None
         self.update()
 
     def _drag_to(self, x: float, *, finished: bool) -> None:
@@ -373,6 +451,12 @@ class Timeline(QWidget):
             return  # a click, not a drag
         d["moved"] = True
         frame = round(US / self.edit.canvas.fps)
+        self.snapped_to = None
+        if d["kind"] == "clip" and d["part"] in ("in", "out"):
+            # the handle's edge on the timeline snaps; the source point follows (scaled by the speed)
+            edge0 = d["clip_start"] if d["part"] == "in" else d["clip_end"]
+            edge, self.snapped_to = self.snap(edge0 + dt, d["points"])
+            dt = edge - edge0
         if d["kind"] == "clip" and d["part"] == "in":
             new_in = int(min(max(0, d["in_us"] + dt * d["speed"]), d["out_us"] - frame))
             self.trimRequested.emit(d["id"], new_in, None, finished)
@@ -383,11 +467,14 @@ class Timeline(QWidget):
         elif d["kind"] == "clip":
             self.seekRequested.emit(self.t_of(x), finished)
         elif d["kind"] == "music":
-            self.musicMoveRequested.emit(d["id"], max(0, d["start_us"] + dt), finished)
+            start = self._snap_span(max(0, d["start_us"] + dt), d["length"], d["points"])
+            # a song starting after the video's end would never be heard: keep at least a frame in
+            self.musicMoveRequested.emit(d["id"], max(0, min(start, self._span_us() - frame)), finished)
         elif d["part"] == "out":
-            self.overlayTimeRequested.emit(d["id"], d["start_us"], max(d["start_us"] + frame, d["end_us"] + dt),
-                                           finished)
+            end, self.snapped_to = self.snap(d["end_us"] + dt, d["points"])
+            self.overlayTimeRequested.emit(d["id"], d["start_us"], max(d["start_us"] + frame, end), finished)
         else:
             length = d["end_us"] - d["start_us"]
-            start = max(0, d["start_us"] + dt)
+            start = max(0, self._snap_span(max(0, d["start_us"] + dt), length, d["points"]))
             self.overlayTimeRequested.emit(d["id"], start, start + length, finished)
+        self.update()

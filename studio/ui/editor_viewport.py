@@ -23,9 +23,10 @@ class PreviewViewport(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("PreviewViewport")
-        self.setMinimumSize(QSize(220, 300))
+        self.setMinimumSize(QSize(160, 200))   # small windows keep the transport and timeline in view
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMouseTracking(True)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)   # a click on the picture ends typing in a field
         self.image: QImage | None = None
         self.exact = False
         self.canvas_size = (540, 960)           # preview pixels of the picture

@@ -8,6 +8,7 @@ The page is a thin client: every change is an editor-core command pushed on the 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -15,8 +16,11 @@ import shiboken6
 
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon, QImage, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QApplication, QFileDialog, QHBoxLayout, QLabel, QMenu, QProgressBar, QPushButton,
-                               QSplitter, QStackedWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractSlider, QAbstractSpinBox, QApplication, QFileDialog, QHBoxLayout, QLabel,
+                               QLineEdit, QMenu, QPlainTextEdit, QProgressBar, QPushButton, QSizePolicy, QSlider,
+                               QSplitter, QStackedWidget, QTextEdit, QToolButton, QVBoxLayout, QWidget)
+
+from studio.editor import document as _doc
 
 from studio.ui.common import page_header
 from studio.ui.editor_inspector import Inspector
@@ -24,6 +28,9 @@ from studio.ui.editor_timeline import Timeline
 from studio.ui.editor_viewport import PreviewViewport
 
 log = logging.getLogger(__name__)
+# The document owns the limits (validate() checks them); the widgets only read them.
+TEXT_SIZE_RANGE: tuple[float, float] = getattr(_doc, "TEXT_SIZE_RANGE", (0.005, 0.5))
+STICKER_SCALE_RANGE: tuple[float, float] = getattr(_doc, "STICKER_SCALE_RANGE", (0.01, 4.0))
 US = 1_000_000
 THUMB_H = 48
 
@@ -31,6 +38,30 @@ THUMB_H = 48
 def _clock(us: int) -> str:
     s = max(0, us) / US
     return f"{int(s // 60)}:{s % 60:05.2f}"
+
+
+def key_sequences(*keys: str | QKeySequence.StandardKey, taken: set[str] | None = None) -> list[QKeySequence]:
+    """Every binding of ``keys`` (a standard key brings all of the platform's bindings), each once.
+
+    Qt treats a sequence registered by two shortcuts as ambiguous and fires neither (on GNOME and
+    KDE, StandardKey.Redo already contains Ctrl+Shift+Z), so each sequence is registered once;
+    ``taken`` holds the sequences other shortcuts of the page already use.
+    """
+    seen = taken if taken is not None else set()
+    out: list[QKeySequence] = []
+    for key in keys:
+        bindings = QKeySequence.keyBindings(key) if isinstance(key, QKeySequence.StandardKey) else [QKeySequence(key)]
+        for seq in bindings:
+            text = seq.toString(QKeySequence.SequenceFormat.PortableText)
+            if text and text not in seen:
+                seen.add(text)
+                out.append(seq)
+    return out
+
+
+def _is_typing_widget(w: QWidget | None) -> bool:
+    """A widget that takes typed text (the editor's single-key shortcuts must leave it alone)."""
+    return isinstance(w, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox))
 
 
 def _load_draft(studio, draft_id: str):  # noqa: ANN001 - runs off the UI thread
@@ -59,8 +90,23 @@ def _thumbnails(path: Path, rotation: int, duration_us: int, height: int) -> dic
     return out
 
 
+class _StatusLabel(QLabel):
+    """A one-line status that never widens its row: what does not fit is in its tooltip."""
+
+    def __init__(self) -> None:
+        super().__init__("")
+        self.setMinimumWidth(60)      # an explicit minimum: the layout may shrink it below the text
+        self.setMaximumWidth(340)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt's name
+        super().setText(text)
+        self.setToolTip(text)
+
+
 class EditorPage(QWidget):
     navigate = Signal(str, object)
+    titleChanged = Signal(str)            # the open draft was renamed (here or elsewhere)
+    _store_event = Signal(str, object)    # a drafts-store event (from any thread) handed to the UI thread
 
     def __init__(self, studio, parent: QWidget | None = None):  # noqa: ANN001 - studio.app.Studio
         super().__init__(parent)
@@ -80,6 +126,8 @@ class EditorPage(QWidget):
         self.audio = AudioFeed(self)
         self._pending_export: Path | None | bool = False
         self._loading_id: str | None = None
+        self._saved_doc: dict | None = None     # the edit as last saved: "Edited" means different from it
+        self._unsubscribe = None
         self._build()
         app = QApplication.instance()
         if app is not None:
@@ -136,6 +184,38 @@ class EditorPage(QWidget):
         self.viewport.overlayMoved.connect(self._on_overlay_moved)
         self.viewport.overlayResized.connect(self._on_overlay_resized)
         self.viewport.overlayActivated.connect(self._on_overlay_activated)
+
+        self.inspector = Inspector()
+        self.inspector.changeRequested.connect(self._on_inspector_change)
+        self.inspector.dragFinished.connect(self._end_drag)
+        self.inspector.actionRequested.connect(self._on_inspector_action)
+        self.split = QSplitter(Qt.Orientation.Horizontal)
+        self.split.setChildrenCollapsible(False)
+        self.split.addWidget(self.viewport)
+        self.split.addWidget(self.inspector)
+        self.split.setStretchFactor(0, 3)
+        self.split.setStretchFactor(1, 1)
+        lay.addWidget(self.split, 1)
+
+        lay.addWidget(self._build_transport())
+        self.timeline = Timeline()
+        self.timeline.seekRequested.connect(self._on_timeline_seek)
+        self.timeline.selectionChanged.connect(self._select)
+        self.timeline.trimRequested.connect(self._on_trim)
+        self.timeline.musicMoveRequested.connect(self._on_music_move)
+        self.timeline.overlayTimeRequested.connect(self._on_overlay_time)
+        self.timeline.zoomChanged.connect(self._on_zoom_changed)
+        lay.addWidget(self.timeline)
+        lay.addLayout(self._build_export_bar())
+        return box
+
+    def _build_transport(self) -> QWidget:
+        """The bar between the preview and the timeline: play and time, the timeline's tools, zoom."""
+        bar = QWidget()
+        bar.setObjectName("TransportBar")
+        row = QHBoxLayout(bar)
+        row.setContentsMargins(0, 2, 0, 2)
+        self.transport_bar = bar
         self.play_button = QPushButton("Play")
         self.play_button.setObjectName("PlayButton")
         self.play_button.setToolTip("Play / pause (Space); J K L shuttle; ← → one frame")
@@ -143,37 +223,51 @@ class EditorPage(QWidget):
         self.time_label = QLabel("0:00.00 / 0:00.00")
         self.audio_label = QLabel("")
         self.audio_label.setObjectName("PageSubtitle")
-        transport = QHBoxLayout()
-        transport.addWidget(self.play_button)
-        transport.addWidget(self.time_label)
-        transport.addStretch(1)
-        transport.addWidget(self.audio_label)
-        left = QWidget()
-        left_lay = QVBoxLayout(left)
-        left_lay.setContentsMargins(0, 0, 0, 0)
-        left_lay.addWidget(self.viewport, 1)
-        left_lay.addLayout(transport)
+        # a long "playing without sound: …" sentence must not widen the window; its tooltip has all of it
+        self.audio_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.audio_label.setMinimumWidth(40)
 
-        self.inspector = Inspector()
-        self.inspector.changeRequested.connect(self._on_inspector_change)
-        self.inspector.dragFinished.connect(self._end_drag)
-        self.inspector.actionRequested.connect(self._on_inspector_action)
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.addWidget(left)
-        split.addWidget(self.inspector)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
-        lay.addWidget(split, 1)
+        def tool(text: str, tip: str, slot, name: str) -> QToolButton:  # noqa: ANN001
+            b = QToolButton()
+            b.setText(text)
+            b.setToolTip(tip)
+            b.setObjectName(name)
+            b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            b.clicked.connect(lambda _=False: slot())
+            return b
 
-        self.timeline = Timeline()
-        self.timeline.seekRequested.connect(self._on_timeline_seek)
-        self.timeline.selectionChanged.connect(self._select)
-        self.timeline.trimRequested.connect(self._on_trim)
-        self.timeline.musicMoveRequested.connect(self._on_music_move)
-        self.timeline.overlayTimeRequested.connect(self._on_overlay_time)
-        lay.addWidget(self.timeline)
-        lay.addLayout(self._build_export_bar())
-        return box
+        self.split_button = tool("Split", "Split the clip at the playhead (Ctrl+B or S)", self.split_at_playhead,
+                                 "tool-split")
+        self.delete_button = tool("Delete", "Delete the selected item (Delete)", self.delete_selected, "tool-delete")
+        self.duplicate_button = tool("Duplicate", "Duplicate the selected item (Ctrl+D)", self.duplicate_selected,
+                                     "tool-duplicate")
+        self.snap_button = tool("Snap", "Snap drags to the playhead, clip edges and markers", lambda: None,
+                                "tool-snap")
+        self.snap_button.setCheckable(True)
+        self.snap_button.setChecked(True)
+        self.snap_button.toggled.connect(self._set_snapping)
+        self.zoom_out_button = tool("−", "Zoom out (Ctrl+−, Ctrl+wheel)", lambda: self.zoom_by(1 / 1.5),
+                                    "tool-zoom-out")
+        self.zoom_in_button = tool("+", "Zoom in (Ctrl++, Ctrl+wheel)", lambda: self.zoom_by(1.5), "tool-zoom-in")
+        self.zoom_fit_button = tool("Fit", "See the whole reel (Ctrl+0)", lambda: self.set_zoom(1.0), "tool-zoom-fit")
+        self.zoom_slider = QSlider(Qt.Orientation.Horizontal)
+        self.zoom_slider.setObjectName("ZoomSlider")
+        self.zoom_slider.setToolTip("Timeline zoom")
+        self.zoom_slider.setRange(0, 100)          # logarithmic: 0 = whole reel, 100 = the timeline's most
+        self.zoom_slider.setFixedWidth(110)
+        self.zoom_slider.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.zoom_slider.valueChanged.connect(self._on_zoom_slider)
+        row.addWidget(self.play_button)
+        row.addWidget(self.time_label)
+        row.addSpacing(12)
+        for w in (self.split_button, self.delete_button, self.duplicate_button):
+            row.addWidget(w)
+        row.addSpacing(12)
+        row.addWidget(self.snap_button)
+        row.addWidget(self.audio_label, 1)
+        for w in (self.zoom_out_button, self.zoom_slider, self.zoom_in_button, self.zoom_fit_button):
+            row.addWidget(w)
+        return bar
 
     def _build_toolbar(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -187,21 +281,28 @@ class EditorPage(QWidget):
         self.add_sticker_button.setMenu(self.sticker_menu)
         self.add_music_button = QPushButton("Add music…")
         self.add_music_button.clicked.connect(self._choose_music)
+        self.reel_button = QPushButton("Reel")
+        self.reel_button.setToolTip("Reel settings: shape, caption, sound and cover")
+        self.reel_button.clicked.connect(self.show_reel_settings)
         self.undo_button = QPushButton("Undo")
         self.undo_button.setToolTip("Undo (Ctrl+Z)")
         self.undo_button.clicked.connect(self.undo)
         self.redo_button = QPushButton("Redo")
         self.redo_button.setToolTip("Redo (Ctrl+Shift+Z)")
         self.redo_button.clicked.connect(self.redo)
-        self.save_label = QLabel("")
+        self.save_label = _StatusLabel()
         self.save_label.setObjectName("PageSubtitle")
+        self.save_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self.export_button = QPushButton("Export")
         self.export_button.setProperty("accent", True)
         self.export_button.setToolTip("Render the reel to an MP4 ready to upload")
         self.export_button.clicked.connect(lambda: self.export())
         self.export_to_button = QPushButton("Export to…")
         self.export_to_button.clicked.connect(self._export_to)
-        for w in (self.title_label, self.add_text_button, self.add_sticker_button, self.add_music_button,
+        self.title_label.setMinimumWidth(60)     # a long title gives way to the buttons (tooltip: all of it)
+        self.title_label.setMaximumWidth(260)
+        row.addWidget(self.title_label)
+        for w in (self.add_text_button, self.add_sticker_button, self.add_music_button, self.reel_button,
                   self.undo_button, self.redo_button):
             row.addWidget(w)
         row.addStretch(1)
@@ -227,18 +328,52 @@ class EditorPage(QWidget):
         return row
 
     def _build_shortcuts(self) -> None:
-        keys = [("Space", self.toggle_play), ("Left", lambda: self.step(-1)), ("Right", lambda: self.step(1)),
-                ("J", lambda: self.shuttle(-1)), ("K", self.pause), ("L", lambda: self.shuttle(1)),
-                (QKeySequence.StandardKey.Undo, self.undo), ("Ctrl+Shift+Z", self.redo),
-                (QKeySequence.StandardKey.Redo, self.redo), ("Delete", self.delete_selected)]
+        plain = lambda fn: (lambda: self._unless_typing(fn))  # noqa: E731 - single keys a text field may want
+        keys = [(("Space",), plain(self.toggle_play)), (("Left",), lambda: self._arrow(-1)),
+                (("Right",), lambda: self._arrow(1)), (("J",), plain(lambda: self.shuttle(-1))),
+                (("K",), plain(self.pause)), (("L",), plain(lambda: self.shuttle(1))),
+                ((QKeySequence.StandardKey.Undo,), self.undo),
+                ((QKeySequence.StandardKey.Redo, "Ctrl+Shift+Z", "Ctrl+Y"), self.redo),
+                (("Ctrl+B",), self.split_at_playhead), (("S",), plain(self.split_at_playhead)),
+                (("Delete", "Backspace"), plain(self.delete_selected)), (("Ctrl+D",), self.duplicate_selected),
+                ((QKeySequence.StandardKey.ZoomIn, "Ctrl+="), lambda: self.zoom_by(1.5)),
+                ((QKeySequence.StandardKey.ZoomOut,), lambda: self.zoom_by(1 / 1.5)),
+                (("Ctrl+0",), lambda: self.set_zoom(1.0)), (("Escape",), self._escape)]
         self.shortcuts = []
-        for key, slot in keys:
-            sc = QShortcut(QKeySequence(key), self)
-            # the whole window while the editor is the page shown (hidden pages' shortcuts never fire),
-            # so Space plays even when the sidebar has the focus; text fields still get their keys
-            sc.setContext(Qt.ShortcutContext.WindowShortcut)
-            sc.activated.connect(slot)
-            self.shortcuts.append(sc)
+        taken: set[str] = set()
+        for names, slot in keys:
+            for seq in key_sequences(*names, taken=taken):
+                sc = QShortcut(seq, self)
+                # the whole window while the editor is the page shown (hidden pages' shortcuts never fire),
+                # so Space plays even when the sidebar has the focus; text fields still get their keys
+                sc.setContext(Qt.ShortcutContext.WindowShortcut)
+                sc.activated.connect(slot)
+                self.shortcuts.append(sc)
+
+    def _escape(self) -> None:
+        """Esc leaves a text field (typing is over), or else clears the selection."""
+        if _is_typing_widget(QApplication.focusWidget()):
+            self._end_drag()
+            self.setFocus()
+        elif self.selection != ("", ""):
+            self._select("", "")
+
+    def _unless_typing(self, fn) -> None:  # noqa: ANN001
+        """Single-key shortcuts do nothing while the creator types (text fields normally claim them first)."""
+        if not _is_typing_widget(QApplication.focusWidget()):
+            fn()
+
+    def _arrow(self, frames: int) -> None:
+        """← →: one frame, except in a text field or on a focused slider, whose arrows they are."""
+        focus = QApplication.focusWidget()
+        if _is_typing_widget(focus):
+            return
+        if isinstance(focus, QAbstractSlider):
+            # window shortcuts see the key before the slider does: hand it its step
+            focus.triggerAction(QAbstractSlider.SliderAction.SliderSingleStepSub if frames < 0
+                                else QAbstractSlider.SliderAction.SliderSingleStepAdd)
+            return
+        self.step(frames)
 
     # -- opening a draft ----------------------------------------------------------------------------
     def activated(self, payload: object = None) -> None:
@@ -247,8 +382,10 @@ class EditorPage(QWidget):
         if draft_id is None:
             if self.session is None and self._loading_id is None:
                 self.pages.setCurrentWidget(self.empty)
+            self._refresh_title()
             return
         if (self.session is not None and self.session.draft_id == draft_id) or self._loading_id == draft_id:
+            self._refresh_title()
             return
         self.open_draft(draft_id)
 
@@ -261,6 +398,41 @@ class EditorPage(QWidget):
         run_in_background(_load_draft, self.studio, draft_id,
                           on_done=self._live(lambda r, d=draft_id: self._opened(d, r)),
                           on_error=self._live(lambda e, d=draft_id: self._open_failed(d, e)))
+
+    # -- the draft's title follows the store (a rename on the Drafts page, the CLI) -----------------
+    def _watch_store(self) -> None:
+        if self._unsubscribe is not None:
+            return
+        store = getattr(self.studio, "drafts", None)
+        if store is None or not hasattr(store, "subscribe"):
+            return
+        self._store_event.connect(self._on_store_event, Qt.ConnectionType.QueuedConnection)
+        relay = self._store_event.emit
+        unsubscribe = store.subscribe(lambda event, ids: relay(event, tuple(ids)))
+        self._unsubscribe = unsubscribe
+        self.destroyed.connect(lambda *_: unsubscribe())
+
+    def _on_store_event(self, event: str, ids: tuple) -> None:
+        if self.session is not None and self.session.draft_id in ids and not self._closed:
+            self._refresh_title()
+
+    def _refresh_title(self) -> None:
+        """Re-read the open draft's title (off the UI thread) and show it."""
+        from studio.tasks import run_in_background
+
+        if self.session is None or self._closed:
+            return
+        store, draft_id = self.studio.drafts, self.session.draft_id
+        run_in_background(lambda: store.get(draft_id).title,
+                          on_done=self._live(self._show_title),
+                          on_error=lambda e: log.info("re-reading the title: %s", e))
+
+    def _show_title(self, title: str) -> None:
+        if self.draft is not None and title and title != self.title_label.text():
+            self.draft = dataclasses.replace(self.draft, title=title)
+            self.title_label.setText(title)
+            self.title_label.setToolTip(title)
+            self.titleChanged.emit(title)
 
     def _open_failed(self, draft_id: str, exc: BaseException) -> None:
         if self._loading_id != draft_id:
@@ -299,6 +471,9 @@ class EditorPage(QWidget):
         self.worker.overlaysReady.connect(self._on_overlays)
         self.worker.start()
         self.title_label.setText(draft.title)
+        self.title_label.setToolTip(draft.title)
+        self._saved_doc = edit.to_dict()
+        self._watch_store()
         self.save_label.setText("")
         self.export_label.setText("")
         self.viewport.set_message("" if edit.clips else "This draft has no clips.")
@@ -354,10 +529,14 @@ class EditorPage(QWidget):
             self.session = None
         self.timeline.thumbs.clear()
         self.timeline.waveforms.clear()
+        self._saved_doc = None
 
     def shutdown(self) -> None:
         """Stop the playback thread and save what is unsaved (app quitting, tests)."""
         self._closed = True
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
         self.audio.stop()
         if self.export_job is not None and self.export_job.is_running():
             self.export_job.cancel()
@@ -392,10 +571,19 @@ class EditorPage(QWidget):
         self.viewport.set_message("" if edit.clips else "This draft has no clips.")
         if self.worker is not None:
             self.worker.set_edit(edit, self.assets)
-        self.save_label.setText("Edited")
+        self._update_save_state()
+
+    def _update_save_state(self) -> None:
+        """"Edited" while the document differs from what was last saved (undoing back to it clears it)."""
+        if self.session is None:
+            return
+        edited = self._saved_doc is None or self.session.edit.to_dict() != self._saved_doc
+        self.save_label.setText("Edited" if edited else "Saved")
 
     def _on_saved(self, revision: int) -> None:
-        self.save_label.setText("Saved")
+        if self.session is not None and not self.session.dirty and not self.session.saving:
+            self._saved_doc = self.session.edit.to_dict()   # nothing changed since this save started
+        self._update_save_state()
         if self._pending_export is not False and not self.session.dirty:
             out, self._pending_export = self._pending_export, False
             self._start_export(out)
@@ -436,6 +624,17 @@ class EditorPage(QWidget):
         self.timeline.select(*self.selection)
         self.viewport.set_selected(item_id if kind in ("text", "sticker") else "")
         self._show_inspector()
+        self._update_tools()
+
+    def _update_tools(self) -> None:
+        """The toolbar offers what applies: Split with the playhead inside a clip, Delete and
+        Duplicate with something selected (music cannot be duplicated)."""
+        edit = self.session.edit if self.session is not None else None
+        t = self.timeline.position_us
+        kind = self.selection[0] if self._item(*self.selection) is not None else ""
+        self.split_button.setEnabled(edit is not None and any(a < t < b for _c, a, b in edit.clip_ranges()))
+        self.delete_button.setEnabled(bool(kind))
+        self.duplicate_button.setEnabled(kind in ("clip", "text", "sticker"))
 
     def _show_inspector(self) -> None:
         kind, item_id = self.selection
@@ -451,9 +650,15 @@ class EditorPage(QWidget):
         """Double-click on a text: type straight into it."""
         self._select(kind, item_id)
         if kind == "text":
-            field = self.inspector.fields["text"]["text"]
-            field.setFocus()
-            field.selectAll()
+            self._edit_text_field()
+
+    def _edit_text_field(self) -> None:
+        """Put the keyboard in the selected text's field, its words selected (typing replaces them)."""
+        self._end_drag()
+        field = self.inspector.fields["text"]["text"]
+        self.inspector.reveal(field)
+        field.setFocus(Qt.FocusReason.OtherFocusReason)
+        field.selectAll()
 
     # -- frames from the worker -------------------------------------------------------------------------
     def _on_frame(self, image: QImage, t_us: int, exact: bool) -> None:
@@ -498,6 +703,7 @@ class EditorPage(QWidget):
     def _update_time_label(self) -> None:
         total = self.session.edit.duration_us if self.session else 0
         self.time_label.setText(f"{_clock(self.timeline.position_us)} / {_clock(total)}")
+        self._update_tools()
 
     # -- transport --------------------------------------------------------------------------------------
     def seek(self, t_us: int, *, exact: bool = True) -> None:
@@ -602,7 +808,7 @@ class EditorPage(QWidget):
         item = overlay(self.session.edit, overlay_id)
         field = "size" if isinstance(item, TextOverlay) else "scale"
         origin = self._resize_origin.setdefault(overlay_id, getattr(item, field))
-        lo, hi = (0.005, 0.5) if field == "size" else (0.01, 4.0)
+        lo, hi = TEXT_SIZE_RANGE if field == "size" else STICKER_SCALE_RANGE
         self._do(UpdateOverlay, overlay_id, drag=True, **{field: round(min(hi, max(lo, origin * factor)), 4)})
         if finished:
             self._end_drag()
@@ -660,6 +866,78 @@ class EditorPage(QWidget):
         if self._do(command, item_id) is not None:
             self._select("", "")
 
+    def split_at_playhead(self) -> None:
+        """Split the clip under the playhead (the selected one, if the playhead is inside it)."""
+        from studio.editor.commands import SplitClip
+
+        if self.session is None:
+            return
+        t = self.timeline.position_us
+        inside = [c for c, a, b in self.session.edit.clip_ranges() if a < t < b]
+        if not inside:
+            self.save_label.setText("Put the playhead inside a clip to split it.")
+            return
+        kind, item_id = self.selection
+        clip = next((c for c in inside if kind == "clip" and c.id == item_id), inside[0])
+        if self._do(SplitClip, clip.id, t) is not None:
+            self._select("clip", clip.id)
+
+    def duplicate_selected(self) -> None:
+        """Duplicate the selected clip (placed after it) or overlay (same time, nudged on the picture)."""
+        from studio.editor import commands as c
+        from studio.editor.document import TextOverlay
+
+        kind, item_id = self.selection
+        item = self._item(kind, item_id)
+        if item is None:
+            self.save_label.setText("Select a clip, text or sticker to duplicate it.")
+            return
+        if kind == "clip":
+            cmd = self._do(c.DuplicateClip, item_id)
+        elif kind in ("text", "sticker"):
+            skip = {"id", "start_us", "end_us", "extra", "text" if kind == "text" else "source"}
+            style = {f.name: getattr(item, f.name) for f in dataclasses.fields(item) if f.name not in skip}
+            style["x"], style["y"] = min(2.0, item.x + 0.04), min(2.0, item.y + 0.04)
+            first = item.text if isinstance(item, TextOverlay) else item.source
+            command = c.AddText if isinstance(item, TextOverlay) else c.AddSticker
+            cmd = self._do(command, first, item.start_us, item.end_us, **style)
+        else:
+            self.save_label.setText("Music cannot be duplicated; add it again from “Add music…”.")
+            return
+        if cmd is not None and cmd.new_id:
+            self._select(kind, cmd.new_id)
+
+    def show_reel_settings(self) -> None:
+        """The reel's own settings (shape, caption, sound, cover), whatever is selected."""
+        self._select("", "")
+
+    # -- timeline zoom and snapping -----------------------------------------------------------------
+    def set_zoom(self, zoom: float) -> None:
+        self.timeline.set_zoom(zoom)
+        self._on_zoom_changed(self.timeline.zoom)
+
+    def zoom_by(self, factor: float) -> None:
+        self.set_zoom(self.timeline.zoom * factor)
+
+    def _on_zoom_changed(self, zoom: float) -> None:
+        import math
+
+        from studio.ui.editor_timeline import MAX_ZOOM
+
+        value = round(100 * math.log(max(zoom, 1.0)) / math.log(MAX_ZOOM))
+        if self.zoom_slider.value() != value:
+            self.zoom_slider.blockSignals(True)
+            self.zoom_slider.setValue(value)
+            self.zoom_slider.blockSignals(False)
+
+    def _on_zoom_slider(self, value: int) -> None:
+        from studio.ui.editor_timeline import MAX_ZOOM
+
+        self.timeline.set_zoom(MAX_ZOOM ** (value / 100))
+
+    def _set_snapping(self, on: bool) -> None:
+        self.timeline.snapping = on
+
     def undo(self) -> None:
         if self.session is not None:
             self.session.end_drag()
@@ -684,6 +962,7 @@ class EditorPage(QWidget):
         cmd = self._do(AddText, text, start, end, background="#000000A0")
         if cmd is not None:
             self._select("text", cmd.new_id)
+            self._edit_text_field()     # the typing that follows goes into the new text
             return cmd.new_id
         return None
 
