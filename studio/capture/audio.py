@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from studio.capture.sources import Clock, SyncMarks
+from studio.capture.clock import Clock, SyncMarks
 
 log = logging.getLogger(__name__)
 
