@@ -94,6 +94,22 @@ def default_microphone():  # noqa: ANN201 - a QAudioDevice or None
     return None if dev.isNull() else dev
 
 
+def find_microphone(device_id: str):  # noqa: ANN201 - a QAudioDevice or None
+    """The audio input whose id (as studio.capture.devices lists it, ``mic:…``) is ``device_id``.
+
+    Call it on the thread that owns the application (Qt Multimedia's device list lives there).
+    """
+    try:
+        from PySide6.QtMultimedia import QMediaDevices
+    except ImportError:
+        return None
+    wanted = device_id.removeprefix("mic:")
+    for dev in QMediaDevices.audioInputs():
+        if bytes(dev.id()).decode(errors="replace") == wanted:
+            return dev
+    return None
+
+
 class MicrophoneInput(AudioInput):
     """A QAudioSource read on its own QThread (with an event loop, as Qt Multimedia wants).
 

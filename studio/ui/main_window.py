@@ -69,6 +69,9 @@ class MainWindow(QMainWindow):
         self.uploads_label = QLabel("No uploads")
         self.storage_label.setObjectName("StorageStatus")
         self.uploads_label.setObjectName("UploadStatus")
+        self.activity_label = QLabel("", objectName="ActivityStatus")
+        self.activity_label.hide()
+        self.statusBar().addPermanentWidget(self.activity_label)
         self.statusBar().addPermanentWidget(self.storage_label)
         self.statusBar().addPermanentWidget(self.uploads_label)
         self._build_menus()
@@ -85,12 +88,21 @@ class MainWindow(QMainWindow):
             page.setObjectName(f"{cls}")
             if hasattr(page, "navigate"):
                 page.navigate.connect(self.show_page)
+            if hasattr(page, "badgeChanged"):   # e.g. "● REC 00:12" while recording from another page
+                page.badgeChanged.connect(lambda text, i=index: self._show_badge(i, text))
             old = self.stack.widget(index)
             self.stack.insertWidget(index, page)
             self.stack.removeWidget(old)
             old.deleteLater()
             self._pages[key] = page
         return self._pages[key]
+
+    def _show_badge(self, index: int, text: str) -> None:
+        item = self.sidebar.item(index)
+        label = f"  {PAGES[index][1]}"
+        item.setText(f"{label}   {text}" if text else label)
+        self.activity_label.setText(text)
+        self.activity_label.setVisible(bool(text))
 
     def show_page(self, key: str, payload: object = None) -> QWidget:
         page = self.page(key)
