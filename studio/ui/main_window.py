@@ -100,7 +100,9 @@ class MainWindow(QMainWindow):
     def _show_badge(self, index: int, text: str) -> None:
         item = self.sidebar.item(index)
         label = f"  {PAGES[index][1]}"
-        item.setText(f"{label}   {text}" if text else label)
+        # The sidebar is narrow: a short mark there, the whole text (e.g. the take's time) in the status bar.
+        item.setText(f"{label}  {text.split()[0]}" if text else label)
+        item.setToolTip(text or label.strip())
         self.activity_label.setText(text)
         self.activity_label.setVisible(bool(text))
 

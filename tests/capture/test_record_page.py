@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt, QThreadPool
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QPushButton
 
 from studio.capture import takes
 from studio.capture.session import State
@@ -118,7 +118,8 @@ def test_delete_take_has_undo_and_the_file_goes_when_the_bar_closes(qtbot, page,
     page.strip.setFocus()
     qtbot.keyClick(page.strip, Qt.Key_Delete)
     assert page.session.takes == [first]
-    page.undo_bar.hide()          # the ✕, or the undo window running out
+    (close,) = [b for b in page.undo_bar.findChildren(QPushButton) if b.text() == "✕"]
+    qtbot.mouseClick(close, Qt.LeftButton)     # closing the undo window
     qtbot.waitUntil(lambda: not second.dir.exists(), timeout=10_000)
     assert first.dir.exists()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (QAbstractButton, QApplication, QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
                                QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton, QSizePolicy,
@@ -61,7 +61,9 @@ class RecordPage(QWidget):
         outer.addWidget(page_header("Record", "Record one or more takes; keep the action inside the 9:16 guide."))
         self.recovered_bar = Banner("RecoveredTakesBanner")
         self.undo_bar = Banner("UndoBanner")
-        self.undo_bar.installEventFilter(self)
+        for b in self.undo_bar.findChildren(QPushButton):
+            if b not in self.undo_bar.buttons:   # its ✕: closing the undo window lets the deleted takes go
+                b.clicked.connect(lambda: self.session.purge_deleted())
         outer.addWidget(self.recovered_bar)
         outer.addWidget(self.undo_bar)
 
@@ -213,12 +215,6 @@ class RecordPage(QWidget):
         """The app is quitting: the session finishes any take (kept for recovery) and lets the camera go."""
         self._preview_timer.stop()
         self.session.shutdown()
-
-    def eventFilter(self, watched, event) -> bool:  # noqa: N802, ANN001 - Qt override
-        if watched is self.undo_bar and event.type() == QEvent.Hide:
-            # The undo window closed (✕, or after Undo itself): the deleted takes' files go now.
-            QTimer.singleShot(0, self.session.purge_deleted)
-        return super().eventFilter(watched, event)
 
     def _ensure_open(self) -> None:
         if not self._choices_loaded:
