@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
 import numpy as np
 
 from studio.capture.audio import SyntheticAudio
