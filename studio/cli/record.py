@@ -1,8 +1,9 @@
 """`studio record --source synthetic|camera:N|file:PATH --seconds N [--title T] [--size WxH] [--fps N] [--json]`.
 
-Records one take headless (no window) and saves it as a new draft. Ctrl+C (or SIGTERM) stops
-early and still saves what was recorded. If the app is killed, the take stays in cache/takes and
-`studio drafts recover` offers it back.
+Records one take headless (no window) and saves it as a new draft, through the same
+RecordingSession the Record page drives (studio.capture.session), under a QCoreApplication.
+Ctrl+C (or SIGTERM) stops the take at once and still saves what was recorded. If the process is
+killed, the take stays in cache/takes and `studio drafts recover` offers it back.
 """
 
 from __future__ import annotations

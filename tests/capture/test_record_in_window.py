@@ -148,3 +148,21 @@ def test_the_record_page_fits_a_1024_by_700_window(qtbot, themed, window, studio
     assert page.preview.height() >= 200 and page.preview.width() >= 360
     page.toggle_record()
     qtbot.waitUntil(lambda: page.session.state is State.READY, timeout=20_000)
+
+
+@pytest.mark.slow
+def test_post_from_the_record_page_is_one_press(qtbot, window, studio):
+    page = window.page("record")
+    page.toggle_record()
+    qtbot.waitUntil(lambda: page.session.state is State.RECORDING, timeout=10_000)
+    qtbot.wait(1000)
+    page.toggle_record()
+    qtbot.waitUntil(lambda: bool(page.session.takes), timeout=20_000)
+    page.post_button.click()
+    qtbot.waitUntil(lambda: window.current_page_key() == "uploads", timeout=30_000)
+    panel = window.page("uploads").draft_panel
+    (draft,) = studio.drafts.list_drafts()
+    assert panel.label.text() == f"Upload “{draft.title}”"
+    # No second press: the export and the upload were started by Post itself.
+    qtbot.waitUntil(lambda: not panel.go.isEnabled() or panel.message.text() != "", timeout=10_000)
+    qtbot.waitUntil(lambda: panel.message.text().startswith("Queued"), timeout=120_000)
