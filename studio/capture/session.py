@@ -470,14 +470,24 @@ class RecordingSession(QObject):
         run_in_background(find, owner=self, pool=self._work_pool, on_done=self.recoveredFound.emit,
                           on_error=lambda e: log.info("no recovery report: %s", e))
 
-    def adopt_recovered(self, unsaved: list[dict]) -> int:
-        """Add recovered takes to the list (to review, save or delete like any other); returns how many."""
+    def adopt_recovered(self, unsaved: list[dict]) -> None:
+        """Add recovered takes to the list (to review, save or delete like any other); ``notice`` says
+        how many (their manifests are read in the background)."""
+        def read() -> list[Take]:
+            return [t for t in (take_from_unsaved(u) for u in unsaved) if t is not None]
+
+        run_in_background(read, owner=self, pool=self._work_pool, on_done=self._adopt,
+                          on_error=lambda e: self._fail(e, self.state))
+
+    def _adopt(self, found: list[Take]) -> None:
         known = {t.id for t in self.takes}
-        adopted = [t for t in (take_from_unsaved(u) for u in unsaved) if t is not None and t.id not in known]
+        adopted = [t for t in found if t.id not in known]
         if adopted:
             self.takes.extend(adopted)
             self.takesChanged.emit(list(self.takes))
-        return len(adopted)
+        n = len(adopted)
+        self.notice.emit(f"{n} recovered take{'s' if n != 1 else ''} added: play, save or delete them like any "
+                         "other." if n else "Those takes are gone (saved or discarded meanwhile).")
 
     def discard_recovered(self, unsaved: list[dict]) -> None:
         def discard_all() -> None:

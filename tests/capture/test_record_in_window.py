@@ -86,7 +86,8 @@ def test_recovered_takes_are_offered_on_the_record_page(qtbot, studio, monkeypat
     add = page.recovered_bar.buttons[0]
     assert add.text() == "Add to takes"
     add.click()
-    assert page.strip.count() == 1 and len(page.session.takes) == 1
+    qtbot.waitUntil(lambda: page.strip.count() == 1, timeout=10_000)
+    assert len(page.session.takes) == 1 and "1 recovered take added" in page.notice.text()
     qtbot.waitUntil(lambda: page.session.state is State.READY, timeout=20_000)
     assert page.save_button.isEnabled() and page.play_button.isEnabled()
     page.shutdown()

@@ -135,8 +135,9 @@ def test_a_take_plays_in_place_before_keeping_it(qtbot, page, studio):
     assert page.session.mailbox() is player.mailbox is not live
     seq = page._seq
     qtbot.waitUntil(lambda: page._seq != seq, timeout=5_000)   # the preview paints the take's frames
+    assert page.preview.playing == "Take 1" and not page.preview.grab().isNull()
     qtbot.waitUntil(lambda: page.session.player is None, timeout=15_000)
-    assert page.play_button.text() == "Play take" and player.error is None
+    assert page.play_button.text() == "Play take" and player.error is None and page.preview.playing is None
     assert page.session.mailbox() is live
 
 

@@ -164,6 +164,9 @@ def test_recovered_takes_join_the_list(session, studio):
     session.shutdown()
     report = studio.drafts.recover()
     assert [t["id"] for t in report["unsaved_takes"]] == [kept[0].id]
-    assert session.adopt_recovered(report["unsaved_takes"]) == 1
+    notices = []
+    session.notice.connect(notices.append)
+    session.adopt_recovered(report["unsaved_takes"])
+    assert notices == ["1 recovered take added: play, save or delete them like any other."]
     (take,) = session.takes
     assert take.media.exists() and take.duration_us == probe(take.media).duration_us

@@ -436,8 +436,7 @@ class RecordPage(QWidget):
     def _show_review(self, index: int) -> None:
         self._seq = -1
         self.play_button.setText("Stop playing" if index >= 0 else "Play take")
-        self.notice.setText(f"Playing take {index + 1}…" if index >= 0 else self.notice.text()
-                            if not self.notice.text().startswith("Playing take") else "")
+        self.preview.set_playing(f"Take {index + 1}" if index >= 0 else None)
         self._refresh_controls()
 
     def _offer_recovered(self, unsaved: list) -> None:
@@ -450,10 +449,8 @@ class RecordPage(QWidget):
             ("Add to takes", self._adopt_recovered), ("Discard…", self._confirm_discard_recovered))
 
     def _adopt_recovered(self) -> None:
-        n = self.session.adopt_recovered(self._recovered)
+        self.session.adopt_recovered(self._recovered)
         self._recovered = []
-        self.notice.setText(f"{n} recovered take{'s' if n != 1 else ''} added: play, save or delete them "
-                            "like any other." if n else "Those takes are gone (saved or discarded meanwhile).")
 
     def _confirm_discard_recovered(self) -> None:
         box = QMessageBox(QMessageBox.Warning, "Discard unsaved takes?",
