@@ -32,7 +32,7 @@ from studio.capture import decision
 from studio.capture import takes as take_files
 from studio.capture.recorder import DEFAULT_MICROPHONE, STOP_MESSAGES, CaptureSession, Take, TakeStats
 from studio.capture.review import TakePlayer
-from studio.capture.sources import CaptureError, make_source
+from studio.capture.sources import CaptureError, FrameSource, make_source
 from studio.tasks import run_in_background, user_message
 
 log = logging.getLogger(__name__)
@@ -153,10 +153,11 @@ class RecordingSession(QObject):
         return self.capture.mailbox if self.capture is not None else None
 
     # -- the source ----------------------------------------------------------------------------
-    def open(self, spec: str = "synthetic", *, size: tuple[int, int] | None = None, fps: float | None = None,
-             audio: Any = "auto", microphone: Any = DEFAULT_MICROPHONE) -> None:
-        """(Re)open ``spec`` (synthetic, camera:N, file:PATH). Ignored while a take is under way; queued
-        while another source is opening or takes are being saved. Failures: error(CaptureError…)."""
+    def open(self, spec: str | FrameSource = "synthetic", *, size: tuple[int, int] | None = None,
+             fps: float | None = None, audio: Any = "auto", microphone: Any = DEFAULT_MICROPHONE) -> None:
+        """(Re)open ``spec`` (synthetic, camera:N, file:PATH, or a FrameSource not opened yet). Ignored
+        while a take is under way; queued while another source is opening or takes are being saved.
+        Failures: error(CaptureError…), the session back in CLOSED."""
         args = (spec, size, fps, audio, microphone)
         self._parked = False
         if self.state.recording:
@@ -168,7 +169,7 @@ class RecordingSession(QObject):
         old, self.capture = self.capture, None
         self._poll_timer.stop()
         self._open_args = args
-        self.source_spec = spec
+        self.source_spec = spec if isinstance(spec, str) else spec.name
         self._set_state(State.OPENING)
         run_in_background(self._open_capture, old, args, owner=self, pool=self._camera_pool,
                           on_done=self._opened, on_error=self._open_failed)
@@ -177,7 +178,8 @@ class RecordingSession(QObject):
         spec, size, fps, audio, microphone = args
         if old is not None:
             old.close()
-        capture = CaptureSession(self.studio.layout, make_source(spec, size=size, fps=fps), audio=audio, fps=fps,
+        source = make_source(spec, size=size, fps=fps) if isinstance(spec, str) else spec
+        capture = CaptureSession(self.studio.layout, source, audio=audio, fps=fps,
                                  preview_height=self.preview_height, microphone=microphone)
         capture.open()
         self._opened_in_background[:] = [capture]

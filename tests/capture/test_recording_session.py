@@ -6,6 +6,7 @@ follow one another deterministically; the camera worker and the encoder are the 
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from studio.capture import takes
 from studio.capture.recorder import DiskFullError
 from studio.capture.session import RecordingSession, State
-from studio.capture.sources import CaptureError
+from studio.capture.sources import CaptureError, FrameSource
 from studio.media.probe import probe
 from studio.tasks import SynchronousPool, use_pool
 
@@ -170,3 +171,59 @@ def test_recovered_takes_join_the_list(session, studio):
     assert notices == ["1 recovered take added: play, save or delete them like any other."]
     (take,) = session.takes
     assert take.media.exists() and take.duration_us == probe(take.media).duration_us
+
+
+class _NoPictures(FrameSource):
+    """A camera that opens but delivers no frame before it gives up."""
+
+    name = "silent camera"
+
+    def __init__(self):
+        super().__init__((320, 240), 30)
+        self._closed = threading.Event()
+
+    def open(self) -> None:
+        self._closed.clear()
+
+    def read(self):
+        self._closed.wait(1.0)   # a second of nothing, then the source gives up
+        return None
+
+    def close(self) -> None:
+        self._closed.set()
+
+
+def test_a_take_with_no_pictures_is_an_error_and_leaves_nothing(session, studio):
+    session.open(_NoPictures(), audio=None)
+    assert session.state is State.READY and session.source_spec == "silent camera"
+    session.toggle()
+    assert session.state is State.RECORDING
+    time.sleep(0.3)
+    session.toggle()
+    assert session.state is State.READY and session.takes == []
+    (err,) = session.errors
+    assert isinstance(err, CaptureError) and "Nothing was recorded" in err.user_message
+    assert list(studio.layout.takes.iterdir()) == []
+
+
+def test_a_failed_save_keeps_the_takes_and_says_why(session, studio, monkeypatch):
+    from studio.drafts.types import DiskFullError as DraftsFull
+
+    session.open("synthetic", size=(320, 180))
+    record(session, 0.8)
+    (take,) = session.takes
+
+    def full(*_a, **_k):
+        raise DraftsFull("The disk is full: free some space, then save again.")
+
+    monkeypatch.setattr(studio.drafts, "save_new_draft", full)
+    notices = []
+    session.notice.connect(notices.append)
+    session.save()
+    assert session.state is State.READY and session.takes == [take] and take.media.exists()
+    assert isinstance(session.errors[-1], DraftsFull) and "They are kept" in notices[-1]
+    monkeypatch.undo()
+    saved = []
+    session.saved.connect(lambda d, _t: saved.append(d))
+    session.save()                                             # trying again works
+    assert saved and session.takes == []
