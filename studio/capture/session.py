@@ -109,6 +109,7 @@ class RecordingSession(QObject):
         self._pending_open: tuple | None = None
         self._parked = False
         self._countdown_left = 0
+        self._stop_when_started = False
         self._deleted: list[tuple[int, Take]] = []
         self._ended_told = False
         self._opened_in_background: list[CaptureSession] = []
@@ -207,11 +208,13 @@ class RecordingSession(QObject):
 
     def close(self) -> None:
         """Release the source in the background (a take under way is finished and kept first)."""
-        self._countdown_timer.stop()
+        self.cancel_countdown()
         self.stop_review()
         if self.state.recording:
-            self.stop()
+            # The take under way is finished and kept first; the camera goes right after it.
             self._parked = True
+            self._stop_when_started = self.state is State.STARTING
+            self.stop()
             return
         capture, self.capture = self.capture, None
         self._poll_timer.stop()
@@ -290,6 +293,9 @@ class RecordingSession(QObject):
         self._set_state(State.RECORDING)
         self.elapsed.emit(0.0)
         self.statsChanged.emit(TakeStats())
+        if self._stop_when_started:
+            self._stop_when_started = False
+            self.stop()
 
     def _take_failed(self, exc: BaseException) -> None:
         self._fail(exc, State.READY if self.capture is not None else State.CLOSED)

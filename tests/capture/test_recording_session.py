@@ -227,3 +227,21 @@ def test_a_failed_save_keeps_the_takes_and_says_why(session, studio, monkeypatch
     session.saved.connect(lambda d, _t: saved.append(d))
     session.save()                                             # trying again works
     assert saved and session.takes == []
+
+
+def test_close_mid_take_keeps_the_take_then_lets_the_camera_go(session):
+    session.open("synthetic", size=(320, 180))
+    session.toggle()
+    time.sleep(0.8)
+    session.close()
+    assert session.state is State.CLOSED and session.capture is None
+    (take,) = session.takes
+    assert take.media.exists() and take.duration_us >= 500_000
+
+
+def test_close_during_the_countdown_cancels_it(session):
+    session.countdown_seconds = 3
+    session.open("synthetic", size=(320, 180))
+    session.toggle()
+    session.close()
+    assert session.state is State.CLOSED and session.capture is None and session.takes == []
