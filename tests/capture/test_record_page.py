@@ -198,3 +198,17 @@ def test_max_length_stops_the_take_by_itself(qtbot, page, studio, monkeypatch):
     assert page.session.takes[0].stop_reason == "max_length"
     assert page.session.takes[0].duration_us == 2_000_000
     assert "maximum length" in page.notice.text()
+
+
+def test_a_source_that_cannot_open_says_so_and_offers_the_test_pattern(qtbot, page, tmp_path):
+    broken = tmp_path / "not-a-video.mp4"
+    broken.write_bytes(b"this is not a video")
+    page.use_file_as_camera(broken)
+    qtbot.waitUntil(lambda: page.session.state is State.CLOSED and bool(page.preview.message), timeout=20_000)
+    assert "cannot be played as a camera" in page.preview.message
+    assert "test pattern is available" in page.notice.text()
+    assert page.record_button.isEnabled() is False and page.source_box.isEnabled()
+    page.source_box.setCurrentIndex(page.source_box.findData("synthetic"))
+    page.reopen()
+    qtbot.waitUntil(lambda: page.session.state is State.READY, timeout=20_000)
+    assert page.preview.message == ""
