@@ -15,7 +15,7 @@ from typing import Callable
 
 import numpy as np
 
-from studio.capture.sources import Clock, SyncMarks
+from studio.capture.clock import Clock, SyncMarks
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,22 @@ def default_microphone():  # noqa: ANN201 - a QAudioDevice or None
         return None
     dev = QMediaDevices.defaultAudioInput()
     return None if dev.isNull() else dev
+
+
+def find_microphone(device_id: str):  # noqa: ANN201 - a QAudioDevice or None
+    """The audio input whose id (as studio.capture.devices lists it, ``mic:…``) is ``device_id``.
+
+    Call it on the thread that owns the application (Qt Multimedia's device list lives there).
+    """
+    try:
+        from PySide6.QtMultimedia import QMediaDevices
+    except ImportError:
+        return None
+    wanted = device_id.removeprefix("mic:")
+    for dev in QMediaDevices.audioInputs():
+        if bytes(dev.id()).decode(errors="replace") == wanted:
+            return dev
+    return None
 
 
 class MicrophoneInput(AudioInput):

@@ -322,7 +322,8 @@ class TakeWriter:
             data = data[written:]
 
 
-_LOOKUP = object()
+# ``microphone=`` default: look the system's default input up when the source is opened.
+DEFAULT_MICROPHONE = object()
 
 
 class CaptureSession:
@@ -335,7 +336,7 @@ class CaptureSession:
     """
 
     def __init__(self, layout: DataLayout, source: FrameSource, *, audio: str | AudioInput | None = "auto",
-                 preview_height: int = 540, fps: float | None = None, microphone=_LOOKUP):  # noqa: ANN001
+                 preview_height: int = 540, fps: float | None = None, microphone=DEFAULT_MICROPHONE):  # noqa: ANN001
         self.layout = layout
         self.source = source
         self.mailbox = Mailbox()
@@ -381,7 +382,7 @@ class CaptureSession:
             audio = self.source.audio()
             self.audio_note = f"Sound: {audio.name}"
             return audio
-        device = default_microphone() if self._microphone is _LOOKUP else self._microphone
+        device = default_microphone() if self._microphone is DEFAULT_MICROPHONE else self._microphone
         if device is None:
             self.audio_note = "No microphone found: takes are recorded without sound."
             return None

@@ -18,11 +18,11 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
-Clock = Callable[[], float]
+from studio.capture.audio import SyntheticAudio
+from studio.capture.clock import Clock, SyncMarks
 
 
 class CaptureError(RuntimeError):
@@ -179,20 +179,6 @@ class OpenCVSource(FrameSource):
 # -- Synthetic test pattern --------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SyncMarks:
-    """A white flash (video) and a beep (audio) start together every ``every`` seconds."""
-
-    every: float = 2.0
-    first: float = 1.0
-    length: float = 0.1
-
-    def active(self, t: float) -> bool:
-        if t < self.first:
-            return False
-        return (t - self.first) % self.every < self.length
-
-
 class SyntheticSource(FrameSource):
     """A moving test pattern with the running time burned in. Frame ``k`` is due at ``t0 + k / fps``.
 
@@ -274,8 +260,6 @@ class SyntheticSource(FrameSource):
     def audio(self):  # noqa: ANN201
         if self.t0 is None:
             raise CaptureError("Open the synthetic source before asking for its sound.")
-        from studio.capture.audio import SyntheticAudio
-
         return SyntheticAudio(self.t0, marks=self.marks, tone_hz=self.tone_hz, clock=self.clock)
 
 

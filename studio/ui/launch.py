@@ -127,6 +127,9 @@ def run_gui(args: argparse.Namespace) -> int:
 
     theme.apply(app)
     window = MainWindow(studio)
+    from studio.ui import error_presenter
+
+    error_presenter.install(window)   # background errors nobody handled: a sentence, or the error dialog
     bridge = _ErrorBridge()
     open_dialogs: list = []
 

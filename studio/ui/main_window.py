@@ -70,6 +70,9 @@ class MainWindow(QMainWindow):
         self.uploads_label = QLabel("No uploads")
         self.storage_label.setObjectName("StorageStatus")
         self.uploads_label.setObjectName("UploadStatus")
+        self.activity_label = QLabel("", objectName="ActivityStatus")
+        self.activity_label.hide()
+        self.statusBar().addPermanentWidget(self.activity_label)
         self.statusBar().addPermanentWidget(self.storage_label)
         self.statusBar().addPermanentWidget(self.uploads_label)
         self._build_menus()
@@ -86,12 +89,23 @@ class MainWindow(QMainWindow):
             page.setObjectName(f"{cls}")
             if hasattr(page, "navigate"):
                 page.navigate.connect(self.show_page)
+            if hasattr(page, "badgeChanged"):   # e.g. "● REC 00:12" while recording from another page
+                page.badgeChanged.connect(lambda text, i=index: self._show_badge(i, text))
             old = self.stack.widget(index)
             self.stack.insertWidget(index, page)
             self.stack.removeWidget(old)
             old.deleteLater()
             self._pages[key] = page
         return self._pages[key]
+
+    def _show_badge(self, index: int, text: str) -> None:
+        item = self.sidebar.item(index)
+        label = f"  {PAGES[index][1]}"
+        # The sidebar is narrow: a short mark there, the whole text (e.g. the take's time) in the status bar.
+        item.setText(f"{label}  {text.split()[0]}" if text else label)
+        item.setToolTip(text or label.strip())
+        self.activity_label.setText(text)
+        self.activity_label.setVisible(bool(text))
 
     def show_page(self, key: str, payload: object = None) -> QWidget:
         page = self.page(key)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
@@ -27,6 +27,7 @@ class PreviewView(QWidget):
         self.message = ""
         self.countdown: int | None = None
         self.recording_time: str | None = None
+        self.playing: str | None = None     # "Take 2" while a take is played back for review
         self.guide = True
 
     def set_image(self, image: QImage | None) -> None:
@@ -43,6 +44,10 @@ class PreviewView(QWidget):
 
     def set_recording_time(self, text: str | None) -> None:
         self.recording_time = text
+        self.update()
+
+    def set_playing(self, text: str | None) -> None:
+        self.playing = text
         self.update()
 
     def image_rect(self) -> QRectF:
@@ -81,6 +86,8 @@ class PreviewView(QWidget):
             p.drawText(self.rect(), Qt.AlignCenter, str(self.countdown))
         if self.recording_time is not None:
             self._paint_rec_badge(p)
+        elif self.playing is not None:
+            self._paint_play_badge(p)
         p.end()
 
     def _paint_guide(self, p: QPainter, picture: QRectF) -> None:
@@ -105,3 +112,18 @@ class PreviewView(QWidget):
         p.drawEllipse(QRectF(badge.left() + 10, badge.top() + 9, 12, 12))
         p.setPen(QColor("white"))
         p.drawText(badge.adjusted(30, 0, -6, 0), Qt.AlignVCenter | Qt.AlignLeft, self.recording_time or "")
+
+    def _paint_play_badge(self, p: QPainter) -> None:
+        font = QFont(self.font())
+        font.setPixelSize(16)
+        font.setBold(True)
+        p.setFont(font)
+        badge = QRectF(16, 16, 130, 30)
+        p.setPen(Qt.NoPen)
+        p.setBrush(QColor(0, 0, 0, 160))
+        p.drawRoundedRect(badge, 8, 8)
+        p.setBrush(QColor("white"))
+        x, y = badge.left() + 11, badge.top() + 8
+        p.drawPolygon(QPolygonF([QPointF(x, y), QPointF(x, y + 14), QPointF(x + 12, y + 7)]))
+        p.setPen(QColor("white"))
+        p.drawText(badge.adjusted(30, 0, -6, 0), Qt.AlignVCenter | Qt.AlignLeft, self.playing or "")

@@ -12,7 +12,8 @@ import pytest
 
 from studio.capture import takes
 from studio.capture.recorder import record_take
-from studio.capture.sources import SyntheticSource, SyncMarks
+from studio.capture.clock import SyncMarks
+from studio.capture.sources import SyntheticSource
 from studio.capture.sync_check import measure
 from studio.media.probe import probe
 

@@ -1,119 +1,90 @@
-"""The Record page: source, preview with a 9:16 guide, countdown, takes, and the decision after stop.
+"""The Record page: widgets and wiring around a RecordingSession (studio.capture.session).
 
-A thin client of studio.capture: the camera opens and closes, takes start and stop, and drafts are
-saved in the background (studio.tasks); the UI thread only reads the preview mailbox on a timer.
+The session owns the workflow (source, countdown, takes, save/discard/post) and keeps recording
+when the page is not shown; the page renders its signals and turns clicks and keys into one
+session call each. The UI thread only reads the preview mailbox on a timer.
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
+from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QSize, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
-from PySide6.QtWidgets import (QComboBox, QFormLayout, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                               QMessageBox, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QAbstractButton, QApplication, QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
+                               QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton, QSizePolicy,
+                               QVBoxLayout, QWidget)
 
+from studio.capture.session import IDLE, RecordingSession, State, clock_text
 from studio.tasks import run_in_background
-from studio.ui.common import NotBuiltPage, page_header
+from studio.ui.common import page_header
 from studio.ui.dialogs import SettingsDialog, settings
+from studio.ui.pages.drafts import Banner
 from studio.ui.record_preview import PreviewView, frame_to_image
 
 log = logging.getLogger(__name__)
 
 SIZES = [(640, 360), (1280, 720), (1920, 1080)]
 DEFAULT_SIZE = (1280, 720)
-
-
-def _page_is_built(module: str, cls: str) -> bool:
-    """False while the page is still the "not built yet" placeholder."""
-    try:
-        if importlib.util.find_spec(module) is None:
-            return False
-        page = getattr(importlib.import_module(module), cls, None)
-    except Exception:  # noqa: BLE001 - a page that fails to import is not available
-        return False
-    return page is not None and not issubclass(page, NotBuiltPage)
-
-
-def edit_blocker() -> str | None:
-    if not _page_is_built("studio.ui.pages.editor", "EditorPage"):
-        return "The editor is not in this build yet: Edit would only save the draft."
-    return None
-
-
-def post_missing() -> list[str]:
-    """What Post still lacks in this build (export, the upload queue); empty when it can post."""
-    missing = []
-    try:
-        has_export = importlib.util.find_spec("studio.editor.export") is not None
-    except ModuleNotFoundError:
-        has_export = False
-    if not has_export:
-        missing.append("export")
-    if not _page_is_built("studio.ui.pages.uploads", "UploadsPage"):
-        missing.append("uploads")
-    return missing
-
-
-def _clock(seconds: float) -> str:
-    s = int(seconds)
-    return f"{s // 60:02d}:{s % 60:02d}"
+PICK_FILE = "file-pick"
+NO_SOUND = "none"
+VIDEO_FILTER = "Videos (*.mp4 *.mov *.m4v *.mkv *.webm *.avi);;All files (*)"
+BUTTON_LABELS = {State.COUNTDOWN: "Cancel", State.STARTING: "Starting…", State.RECORDING: "Stop",
+                 State.STOPPING: "Finishing…"}
 
 
 class RecordPage(QWidget):
     navigate = Signal(str, object)
-    takesChanged = Signal(int)
-    stateChanged = Signal(str)
-    saved = Signal(str)          # draft id
+    badgeChanged = Signal(str)     # "● REC 00:03" while a take is under way (shown by the window), else ""
 
-    def __init__(self, studio, parent: QWidget | None = None):  # noqa: ANN001 - studio.app.Studio
+    def __init__(self, studio, parent: QWidget | None = None, *, session: RecordingSession | None = None):  # noqa: ANN001
         super().__init__(parent)
         self.studio = studio
         self.store = settings(studio.layout)
-        self.session = None
-        self.takes: list = []
-        self.state = "closed"     # closed, opening, ready, countdown, starting, recording, stopping, saving
+        self.session = session or RecordingSession(studio, parent=self)
         self._seq = -1
-        self._countdown_left = 0
-        self._choices_loaded = False
-        self._pending_open: tuple[str, tuple[int, int]] | None = None
         self._last_frame = None
-        self._opened_in_background: list = []
-        self._edit_missing: str | None = None
-        self._post_missing: list[str] | None = None
-        # One worker for the camera: open, start, stop and close run in order, never at the same time.
-        self._camera_pool = QThreadPool(self)
-        self._camera_pool.setMaxThreadCount(1)
+        self._choices_loaded = False
+        self._recovered: list[dict] = []
+        self.setFocusPolicy(Qt.ClickFocus)
         self._build()
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(self.shutdown)
-        # What this build lacks for Edit / Post does not change while it runs; importing the other
-        # pages to find out is slow enough to keep off the UI thread.
-        run_in_background(lambda: (edit_blocker(), post_missing()), on_done=self._set_build_check,
-                          on_error=lambda e: log.warning("checking for editor/uploads: %s", e))
+        self._wire()
         self._preview_timer = QTimer(self, interval=33, timeout=self._tick)
-        self._countdown_timer = QTimer(self, interval=1000, timeout=self._countdown_step)
+        self._render_state(self.session.state)
+        self.session.look_for_recovered()
 
     # -- layout --------------------------------------------------------------------------------
     def _build(self) -> None:
         outer = QVBoxLayout(self)
-        outer.setContentsMargins(32, 28, 32, 20)
+        outer.setContentsMargins(24, 20, 24, 16)
         outer.addWidget(page_header("Record", "Record one or more takes; keep the action inside the 9:16 guide."))
+        self.recovered_bar = Banner("RecoveredTakesBanner")
+        self.undo_bar = Banner("UndoBanner")
+        for b in self.undo_bar.findChildren(QPushButton):
+            if b not in self.undo_bar.buttons:   # its ✕: closing the undo window lets the deleted takes go
+                b.clicked.connect(lambda: self.session.purge_deleted())
+        outer.addWidget(self.recovered_bar)
+        outer.addWidget(self.undo_bar)
+
         body = QHBoxLayout()
         outer.addLayout(body, 1)
         self.preview = PreviewView()
         self.preview.set_message("Opening the camera…")
         body.addWidget(self.preview, 1)
+        side_box = QWidget(objectName="RecordSide")
+        side_box.setFixedWidth(300)
+        side = QVBoxLayout(side_box)
+        side.setContentsMargins(0, 0, 0, 0)
+        body.addWidget(side_box)
 
-        side = QVBoxLayout()
-        body.addLayout(side)
         form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         self.source_box = QComboBox(objectName="RecordSource")
         self.source_box.addItem("Test pattern (synthetic)", "synthetic")
-        self.source_box.activated.connect(lambda _i: self.reopen())
+        self.source_box.activated.connect(self._source_chosen)
+        self.mic_box = QComboBox(objectName="RecordMicrophone")
+        self.mic_box.activated.connect(lambda _i: self.reopen())
         self.size_box = QComboBox(objectName="RecordSize")
         for w, h in SIZES:
             self.size_box.addItem(f"{w}×{h}", (w, h))
@@ -125,28 +96,32 @@ class RecordPage(QWidget):
         current = int(self.store.value("record/max_seconds", 60))
         self.length_box.setCurrentIndex(max(0, self.length_box.findData(current)))
         self.length_box.activated.connect(self._remember_length)
-        refresh = QPushButton("Refresh", clicked=self.load_choices)
+        for box in (self.source_box, self.mic_box, self.size_box, self.length_box):
+            box.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
+            box.setMinimumContentsLength(8)
+            box.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        self.refresh_button = QPushButton("Refresh", clicked=self.load_choices)
+        self.refresh_button.setToolTip("Look for cameras and microphones again")
         src_row = QHBoxLayout()
         src_row.addWidget(self.source_box, 1)
-        src_row.addWidget(refresh)
+        src_row.addWidget(self.refresh_button)
         form.addRow("Source", src_row)
+        form.addRow("Sound", self.mic_box)
         form.addRow("Resolution", self.size_box)
         form.addRow("Max length", self.length_box)
         side.addLayout(form)
 
         self.notice = QLabel("", objectName="RecordNotice", wordWrap=True)
-        self.notice.setMaximumWidth(320)
         side.addWidget(self.notice)
         self.sound_label = QLabel("", objectName="RecordSound", wordWrap=True)
         self.sound_label.setProperty("class", "muted")
         side.addWidget(self.sound_label)
-
         self.record_button = QPushButton("Record", objectName="RecordButton", clicked=self.toggle_record)
         self.record_button.setProperty("accent", True)
         self.record_button.setToolTip("Start or stop a take (Space or R)")
         self.record_button.setMinimumHeight(44)
         side.addWidget(self.record_button)
-        self.timer_label = QLabel("00:00 / 01:00", objectName="RecordTimer")
+        self.timer_label = QLabel("", objectName="RecordTimer")
         self.counters = QLabel("Dropped 0 · Late 0", objectName="RecordCounters")
         self.counters.setProperty("class", "muted")
         self.disk_label = QLabel("", objectName="RecordDisk")
@@ -155,37 +130,68 @@ class RecordPage(QWidget):
             side.addWidget(w)
         side.addStretch(1)
 
-        side.addWidget(QLabel("Takes"))
         self.strip = QListWidget(objectName="TakeStrip")
         self.strip.setViewMode(QListWidget.IconMode)
         self.strip.setFlow(QListWidget.LeftToRight)
         self.strip.setWrapping(False)
-        self.strip.setIconSize(QSize(96, 54))
-        self.strip.setFixedHeight(110)
-        self.strip.setMaximumWidth(320)
-        side.addWidget(self.strip)
-        strip_row = QHBoxLayout()
-        self.delete_button = QPushButton("Delete take", clicked=self.delete_selected_take)
+        self.strip.setIconSize(QSize(80, 45))
+        self.strip.setFixedHeight(84)
+        self.strip.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+        self.strip.setToolTip("Your takes, in order. Double-click (or P) to play one.")
+        self.strip.itemDoubleClicked.connect(lambda _item: self.play_selected_take())
+        self.strip.currentRowChanged.connect(lambda _r: self._refresh_controls())
+        outer.addWidget(self.strip)
+
+        row = QHBoxLayout()
+        self.play_button = QPushButton("Play take", objectName="PlayTakeButton", clicked=self.play_selected_take)
+        self.play_button.setToolTip("Play the selected (or last) take in the preview (P)")
+        self.delete_button = QPushButton("Delete take", objectName="DeleteTakeButton",
+                                         clicked=self.delete_selected_take)
+        self.delete_button.setToolTip("Delete the selected (or last) take; Undo brings it back (Delete)")
         self.rerecord_button = QPushButton("Re-record", clicked=self.rerecord)
         self.rerecord_button.setToolTip("Delete the selected (or last) take and record it again")
-        strip_row.addWidget(self.delete_button)
-        strip_row.addWidget(self.rerecord_button)
-        side.addLayout(strip_row)
-
-        decide = QHBoxLayout()
         self.discard_button = QPushButton("Discard", objectName="DiscardButton", clicked=self.discard_all)
         self.save_button = QPushButton("Save as draft", objectName="SaveButton", clicked=lambda: self.save("draft"))
+        self.save_button.setToolTip("Save every take into one draft (Ctrl+S)")
         self.edit_button = QPushButton("Edit", objectName="EditButton", clicked=lambda: self.save("edit"))
+        self.edit_button.setToolTip("Save the takes as a draft and open it in the editor")
         self.post_button = QPushButton("Post", objectName="PostButton", clicked=lambda: self.save("post"))
+        self.post_button.setToolTip("Save the takes as a draft, then export and upload it")
+        for b in (self.play_button, self.delete_button, self.rerecord_button):
+            row.addWidget(b)
+        row.addStretch(1)
         for b in (self.discard_button, self.save_button, self.edit_button, self.post_button):
-            decide.addWidget(b)
-        self.save_button.setProperty("accent", True)
-        outer.addLayout(decide)
+            row.addWidget(b)
+        outer.addLayout(row)
 
-        for key in (Qt.Key_Space, Qt.Key_R):
-            sc = QShortcut(QKeySequence(key), self, activated=self.toggle_record)
+        # Clicking a button must not give it the keyboard: Space belongs to the record shortcut.
+        for b in self.findChildren(QAbstractButton):
+            b.setFocusPolicy(Qt.TabFocus)
+        keys = [(Qt.Key_Space, self.toggle_record), (Qt.Key_R, self.toggle_record),
+                (Qt.Key_P, self.play_selected_take), (Qt.Key_Delete, self.delete_selected_take),
+                (QKeySequence.StandardKey.Undo, self.undo_delete), (QKeySequence.StandardKey.Save,
+                                                                    lambda: self.save("draft")),
+                (Qt.Key_Escape, self._escape)]
+        self.shortcuts = []
+        for key, slot in keys:
+            sc = QShortcut(QKeySequence(key), self, activated=slot)
             sc.setContext(Qt.WidgetWithChildrenShortcut)
-        self._refresh_controls()
+            self.shortcuts.append(sc)
+
+    def _wire(self) -> None:
+        s = self.session
+        s.stateChanged.connect(self._render_state)
+        s.takesChanged.connect(self._show_takes)
+        s.elapsed.connect(self._show_elapsed)
+        s.statsChanged.connect(lambda st: self.counters.setText(f"Dropped {st.dropped} · Late {st.late}"))
+        s.countdownChanged.connect(lambda n: self.preview.set_countdown(n or None))
+        s.notice.connect(self.notice.setText)
+        s.error.connect(self._show_error)
+        s.sourceOpened.connect(self._source_opened)
+        s.saved.connect(self._saved)
+        s.deletedChanged.connect(self._show_undo)
+        s.reviewChanged.connect(self._show_review)
+        s.recoveredFound.connect(self._offer_recovered)
 
     # -- page lifecycle ------------------------------------------------------------------------
     def activated(self, _payload: object = None) -> None:
@@ -193,160 +199,137 @@ class RecordPage(QWidget):
 
     def showEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
         super().showEvent(event)
-        self._ensure_open()
+        self._preview_timer.start()
+        if self.session.unpark():
+            self._ensure_open()
+        elif not self._choices_loaded:
+            self.load_choices()
 
     def hideEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
         super().hideEvent(event)
-        self._countdown_timer.stop()
-        self.preview.set_countdown(None)
         self._preview_timer.stop()
-        session, self.session = self.session, None
-        if session is not None:
-            was_recording = session.recording
-            self._set_state("closed")
-            # Leaving the page mid-take keeps the take; the camera is released off the UI thread.
-            run_in_background(self._close_session, session, pool=self._camera_pool,
-                              on_done=self._add_take if was_recording else None,
-                              on_error=lambda e: log.warning("closing the camera: %s", e))
+        # Nobody sees the preview: the camera is released, but only once a take under way has ended.
+        self.session.park()
 
     def shutdown(self) -> None:
-        """The app is quitting: finish any take (it stays in cache/takes, offered back on the next
-        start) and release the camera before Qt tears the threads down. Blocking, by necessity."""
+        """The app is quitting: the session finishes any take (kept for recovery) and lets the camera go."""
         self._preview_timer.stop()
-        self._countdown_timer.stop()
-        self._camera_pool.waitForDone()
-        # A camera opened in the background whose hand-over never arrived (the loop has stopped).
-        opened, self._opened_in_background = self._opened_in_background, []
-        for orphan in opened:
-            if orphan is not self.session:
-                orphan.close()
-        session, self.session = self.session, None
-        if session is not None:
-            try:
-                take = self._close_session(session)
-                if take is not None:
-                    take.release()
-            except Exception:  # noqa: BLE001 - quitting anyway; recovery offers what is on disk
-                log.exception("closing the camera at quit")
-        for take in self.takes:
-            take.release()
-
-    @staticmethod
-    def _close_session(session):  # noqa: ANN001, ANN205
-        take = session.stop_take(hold=True) if session.recording else None
-        session.close()
-        return take
+        self.session.shutdown()
 
     def _ensure_open(self) -> None:
         if not self._choices_loaded:
             self.load_choices()
-        if self.session is None and self.state == "closed" and self.isVisible():
+        if self.session.state is State.CLOSED and self.isVisible():
             self.reopen()
 
+    # -- sources -------------------------------------------------------------------------------
     def load_choices(self) -> None:
         from studio.capture.sources import source_choices
 
         self._choices_loaded = True
-        run_in_background(source_choices, on_done=self._show_choices,
+        self._load_microphones()
+        run_in_background(source_choices, owner=self, on_done=self._show_choices,
                           on_error=lambda e: self.notice.setText(f"Cameras could not be listed: {e}"))
+
+    def _load_microphones(self) -> None:
+        from studio.capture.devices import list_microphones
+
+        current = self.mic_box.currentData()
+        mics, problem = list_microphones()   # Qt Multimedia's list belongs to the UI thread
+        self.mic_box.clear()
+        # "default": the source's own sound if it has one (the test pattern's tone), else the default mic.
+        self.mic_box.addItem("Default microphone" if mics else "No microphone found", "default")
+        for m in mics:
+            self.mic_box.addItem(m.name, m.id)
+        self.mic_box.addItem("No sound", NO_SOUND)
+        self.mic_box.setToolTip(problem or ("No microphone was found." if not mics else
+                                            "The microphone for camera and video-file takes "
+                                            "(the test pattern brings its own tone)"))
+        self.mic_box.setCurrentIndex(max(0, self.mic_box.findData(current)))
 
     def _show_choices(self, result) -> None:  # noqa: ANN001
         choices, notice = result
         current = self.source_box.currentData()
+        files = [(self.source_box.itemText(i), self.source_box.itemData(i)) for i in range(self.source_box.count())
+                 if str(self.source_box.itemData(i)).startswith("file:")]
         self.source_box.clear()
         for c in choices:
             self.source_box.addItem(c.name, c.id)
+        for name, spec in files:
+            self.source_box.addItem(name, spec)
+        self.source_box.addItem("Video file as camera…", PICK_FILE)
         # Cameras first: a creator with a webcam wants it; without one, the test pattern is offered.
         index = self.source_box.findData(current) if current != "synthetic" else 0
         self.source_box.setCurrentIndex(max(0, index))
-        self.no_camera_notice = notice
         self.notice.setText(notice or "")
-        if self.source_box.currentData() != current and self.state in ("ready", "closed"):
+        if self.source_box.currentData() != current and self.session.state in IDLE:
             self.reopen()
 
+    def _source_chosen(self, _index: int) -> None:
+        if self.source_box.currentData() == PICK_FILE:
+            dlg = QFileDialog(self, "Play a video file as the camera", str(Path.home()), VIDEO_FILTER)
+            dlg.setFileMode(QFileDialog.ExistingFile)
+            dlg.setAttribute(Qt.WA_DeleteOnClose)
+            dlg.fileSelected.connect(lambda f: self.use_file_as_camera(Path(f)))
+            dlg.rejected.connect(lambda: self._select_source(self.session.source_spec or "synthetic"))
+            dlg.open()
+            return
+        self.reopen()
+
+    def use_file_as_camera(self, path: Path) -> None:
+        """Record from ``path`` played at its own pace, as if it were a camera."""
+        spec = f"file:{path}"
+        if self.source_box.findData(spec) < 0:
+            self.source_box.insertItem(self.source_box.findData(PICK_FILE), path.name, spec)
+        self._select_source(spec)
+        self.reopen()
+
+    def _select_source(self, spec: str) -> None:
+        self.source_box.setCurrentIndex(max(0, self.source_box.findData(spec)))
+
     def reopen(self) -> None:
-        """(Re)open the chosen source at the chosen size, off the UI thread."""
-        if self.state in ("countdown", "starting", "recording", "stopping"):
+        """(Re)open the chosen source, microphone and size (the session queues it if busy)."""
+        from studio.capture.audio import default_microphone, find_microphone
+
+        spec = self.source_box.currentData() or "synthetic"
+        if spec == PICK_FILE:
             return
-        spec, size = self.source_box.currentData() or "synthetic", self.size_box.currentData()
-        if self.state == "opening":
-            self._pending_open = (spec, size)
-            return
-        old, self.session = self.session, None
-        self._preview_timer.stop()
-        self._set_state("opening")
+        mic = self.mic_box.currentData() or "default"
         self.preview.set_image(None)
-        self.preview.set_message("Opening the camera…" if spec.startswith("camera")
-                                 else "Starting the test pattern…")
-        from studio.capture.audio import default_microphone
+        self.preview.set_message("Opening the camera…" if spec.startswith("camera") else
+                                 "Starting the test pattern…" if spec == "synthetic" else "Opening the video…")
+        if mic == NO_SOUND:
+            audio, device = None, None
+        else:
+            # Qt Multimedia's devices are looked up here, on the UI thread, and handed to the worker.
+            audio = "auto"
+            device = default_microphone() if mic == "default" else find_microphone(mic)
+        self.session.open(spec, size=self.size_box.currentData(), audio=audio, microphone=device)
 
-        # Qt Multimedia's device list belongs to this thread; the test pattern has its own sound.
-        mic = None if spec == "synthetic" else default_microphone()
-        run_in_background(self._open_session, self.studio.layout, spec, size, old, mic, self._opened_in_background,
-                          pool=self._camera_pool,
-                          on_done=self._opened, on_error=self._open_failed)
-
-    @staticmethod
-    def _open_session(layout, spec: str, size, old, mic, registry: list):  # noqa: ANN001, ANN205
-        import shutil
-
-        from studio.capture.recorder import CaptureSession
-        from studio.capture.sources import make_source
-
-        if old is not None:
-            old.close()
-        session = CaptureSession(layout, make_source(spec, size=size), preview_height=540, microphone=mic)
-        session.open()
-        registry[:] = [session]
-        return session, shutil.disk_usage(layout.cache).free
-
-    def _opened(self, result) -> None:  # noqa: ANN001
-        session, free = result
-        if not self.isVisible() or self._pending_open is not None:
-            pending, self._pending_open = self._pending_open, None
-            self._set_state("closed")
-            run_in_background(session.close, pool=self._camera_pool)
-            if pending is not None and self.isVisible():
-                self.reopen()
-            return
-        self.session = session
+    def _source_opened(self, info: dict) -> None:
         self._seq = -1
-        self.sound_label.setText(session.audio_note)
-        self.disk_label.setText(f"{free / 2**30:.1f} GB free for takes")
+        self.sound_label.setText(info["audio_note"])
+        self.disk_label.setText(f"{info['free_bytes'] / 2**30:.1f} GB free for takes")
         self.preview.set_message("")
-        self._set_state("ready")
-        self._preview_timer.start()
 
-    def _open_failed(self, error: BaseException) -> None:
-        self._pending_open = None
-        self._set_state("closed")
-        message = getattr(error, "user_message", None) or str(error)
-        self.preview.set_message(message)
-        synthetic = self.source_box.findData("synthetic")
-        self.notice.setText(f"{message}\nThe test pattern is available in the Source list." if synthetic >= 0
-                            else message)
+    def _show_error(self, error: BaseException) -> None:
+        if self.session.state is State.CLOSED and self.session.capture is None:
+            message = self.notice.text()
+            self.preview.set_message(message)
+            if self.source_box.findData("synthetic") >= 0 and "test pattern" not in message:
+                self.notice.setText(f"{message}\nThe test pattern is available in the Source list.")
 
-    # -- preview, timer, counters --------------------------------------------------------------
+    # -- preview, timer ------------------------------------------------------------------------
     def _tick(self) -> None:
-        session = self.session
-        if session is None:
+        mailbox = self.session.mailbox()
+        if mailbox is None:
             return
-        seq, frame, _ts = session.mailbox.latest()
+        seq, frame, _ts = mailbox.latest()
         if frame is not None and seq != self._seq:
             self._seq = seq
-            self._last_frame = frame
+            if self.session.player is None:
+                self._last_frame = frame
             self.preview.set_image(frame_to_image(frame))
-        writer = session.writer
-        if self.state == "recording" and writer is not None:
-            elapsed = writer.stats.written / writer.fps
-            self.preview.set_recording_time(_clock(elapsed))
-            self.timer_label.setText(f"{_clock(elapsed)} / {_clock(self.max_seconds)}")
-            s = writer.stats
-            self.counters.setText(f"Dropped {s.dropped} · Late {s.late}")
-            if writer.done.is_set():
-                self.stop_recording()
-        elif self.state == "ready" and session.ended.is_set():
-            self.notice.setText("The source stopped delivering pictures. Choose a source to start again.")
 
     @property
     def max_seconds(self) -> int:
@@ -354,210 +337,172 @@ class RecordPage(QWidget):
 
     def _remember_length(self) -> None:
         self.store.setValue("record/max_seconds", self.max_seconds)
-        self.timer_label.setText(f"00:00 / {_clock(self.max_seconds)}")
+        self._show_elapsed(0.0)
 
-    # -- record / stop -------------------------------------------------------------------------
+    def _show_elapsed(self, seconds: float) -> None:
+        recording = self.session.state is State.RECORDING
+        self.timer_label.setText(f"{clock_text(seconds)} / {clock_text(self.session.max_seconds if recording else self.max_seconds)}")
+        self.preview.set_recording_time(clock_text(seconds) if recording else None)
+        self.badgeChanged.emit(f"● REC {clock_text(seconds)}" if recording else "")
+
+    # -- actions (one session call each) -------------------------------------------------------
     def toggle_record(self) -> None:
-        if self.state == "ready":
-            self.start_countdown()
-        elif self.state == "countdown":
-            self._countdown_timer.stop()
-            self.preview.set_countdown(None)
-            self._set_state("ready")
-        elif self.state == "recording":
-            self.stop_recording()
+        if self.session.state is State.READY:
+            self.session.countdown_seconds = int(self.store.value("record/countdown", 3))
+            self.session.max_seconds = self.max_seconds
+        self.session.toggle()
 
-    def start_countdown(self) -> None:
-        self._countdown_left = int(self.store.value("record/countdown", 3))
-        self._set_state("countdown")
-        if self._countdown_left <= 0:
-            self._begin_take()
-            return
-        self.preview.set_countdown(self._countdown_left)
-        self._countdown_timer.start()
+    def _escape(self) -> None:
+        if self.session.player is not None:
+            self.session.stop_review()
+        else:
+            self.session.cancel_countdown()
 
-    def _countdown_step(self) -> None:
-        self._countdown_left -= 1
-        if self._countdown_left > 0:
-            self.preview.set_countdown(self._countdown_left)
-            return
-        self._countdown_timer.stop()
-        self.preview.set_countdown(None)
-        self._begin_take()
-
-    def _begin_take(self) -> None:
-        session = self.session
-        if session is None:
-            self._set_state("closed")
-            return
-        self._set_state("starting")
-        run_in_background(session.start_take, max_seconds=self.max_seconds, pool=self._camera_pool,
-                          on_done=self._take_started, on_error=self._take_failed)
-
-    def _take_started(self, _writer) -> None:  # noqa: ANN001
-        if self.state != "starting":
-            return
-        self.notice.setText("")
-        self.counters.setText("Dropped 0 · Late 0")
-        self.preview.set_recording_time("00:00")
-        self._set_state("recording")
-
-    def _take_failed(self, error: BaseException) -> None:
-        self._set_state("ready" if self.session is not None else "closed")
-        self.notice.setText(getattr(error, "user_message", None) or str(error))
-
-    def stop_recording(self) -> None:
-        session = self.session
-        if self.state != "recording" or session is None:
-            return
-        self._set_state("stopping")
-        self.preview.set_recording_time(None)
-        run_in_background(session.stop_take, hold=True, pool=self._camera_pool, on_done=self._add_take,
-                          on_error=self._take_failed)
-
-    def _add_take(self, take) -> None:  # noqa: ANN001
-        from studio.capture.recorder import STOP_MESSAGES
-
-        if self.state == "stopping":
-            self._set_state("ready")
-        if take is None:
-            return
-        self.takes.append(take)
-        item = QListWidgetItem(f"{len(self.takes)} · {take.duration_us / 1e6:.1f} s")
-        item.setData(Qt.UserRole, take.id)
-        if self._last_frame is not None:
-            item.setIcon(QIcon(QPixmap.fromImage(frame_to_image(self._last_frame).scaled(
-                96, 54, Qt.KeepAspectRatio, Qt.SmoothTransformation))))
-        self.strip.addItem(item)
-        message = STOP_MESSAGES.get(take.stop_reason, "")
-        if not take.has_audio:
-            message = (message + " This take has no sound.").strip()
-        self.notice.setText(message)
-        self.timer_label.setText(f"00:00 / {_clock(self.max_seconds)}")
-        self.takesChanged.emit(len(self.takes))
-        self._refresh_controls()
-
-    # -- the take strip ------------------------------------------------------------------------
     def _selected_index(self) -> int:
         row = self.strip.currentRow()
-        return row if 0 <= row < len(self.takes) else len(self.takes) - 1
+        return row if 0 <= row < len(self.session.takes) else len(self.session.takes) - 1
+
+    def play_selected_take(self) -> None:
+        index = self._selected_index()
+        if self.session.reviewing == index and index >= 0:
+            self.session.stop_review()
+        else:
+            self.session.review(index)
 
     def delete_selected_take(self) -> None:
-        index = self._selected_index()
-        if index < 0 or self.state in ("recording", "stopping", "saving"):
-            return
-        take = self.takes.pop(index)
-        self.strip.takeItem(index)
-        for i in range(self.strip.count()):
-            item = self.strip.item(i)
-            item.setText(f"{i + 1} · {self.takes[i].duration_us / 1e6:.1f} s")
-        from studio.capture.decision import discard
+        self.session.delete_take(self._selected_index())
 
-        run_in_background(discard, [take])
-        self.takesChanged.emit(len(self.takes))
-        self._refresh_controls()
+    def undo_delete(self) -> None:
+        self.session.undo_delete()
 
     def rerecord(self) -> None:
-        if self.state != "ready":
-            return
-        self.delete_selected_take()
-        self.start_countdown()
+        self.session.countdown_seconds = int(self.store.value("record/countdown", 3))
+        self.session.max_seconds = self.max_seconds
+        self.session.rerecord(self._selected_index())
 
-    # -- the decision --------------------------------------------------------------------------
     def discard_all(self) -> None:
-        if not self.takes or self.state in ("recording", "stopping", "saving"):
+        n = len(self.session.takes)
+        if not self.session.can_decide:
             return
         if self.store.value("record/confirm_discard", True, type=bool):
             box = QMessageBox(QMessageBox.Question, "Discard takes",
-                              f"Delete {len(self.takes)} take(s)? This cannot be undone.",
+                              f"Delete {n} take(s)? This cannot be undone.",
                               QMessageBox.Discard | QMessageBox.Cancel, self)
             box.setAttribute(Qt.WA_DeleteOnClose)
-            box.finished.connect(lambda code: self._discard_now() if code == QMessageBox.Discard else None)
+            box.finished.connect(lambda code: self.session.discard_all() if code == QMessageBox.Discard else None)
             box.open()
             return
-        self._discard_now()
-
-    def _discard_now(self) -> None:
-        from studio.capture.decision import discard
-
-        doomed, self.takes = self.takes, []
-        self.strip.clear()
-        run_in_background(discard, doomed)
-        self.notice.setText("Takes discarded.")
-        self.takesChanged.emit(0)
-        self._refresh_controls()
+        self.session.discard_all()
 
     def save(self, then: str = "draft") -> None:
         """Save every take into one draft; ``then`` = "draft", "edit" (open the editor) or "post"."""
-        if not self.takes or self.state not in ("ready", "closed"):
-            return
-        if then == "post" and self._post_missing:
-            needs = " and ".join(self._post_missing)
-            self.notice.setText(f"Posting needs {needs}, which this build does not have yet.")
-            return
-        from studio.capture.decision import save_as_draft
+        self.session.save(then)
 
-        self._set_state("saving")
-        self.notice.setText("Saving…")
-        saving = list(self.takes)
-        run_in_background(save_as_draft, self.studio, saving,
-                          on_done=lambda draft: self._saved(draft, saving, then),
-                          on_error=self._save_failed)
-
-    def _saved(self, draft, saving: list, then: str) -> None:  # noqa: ANN001
-        self.takes = [t for t in self.takes if t not in saving]
-        self.strip.clear()
-        self._set_state("ready" if self.session is not None else "closed")
-        self.notice.setText(f"Saved as draft “{draft.title}”.")
-        self.takesChanged.emit(len(self.takes))
-        self._refresh_controls()
-        self.saved.emit(draft.id)
-        if then == "edit" and self._edit_missing is None:
+    def _saved(self, draft, then: str) -> None:  # noqa: ANN001 - Draft
+        if then == "edit":
             self.navigate.emit("editor", draft.id)
         elif then == "post":
-            self.navigate.emit("uploads", {"draft_id": draft.id})
+            # One press: the Uploads page exports and queues it at once, under the draft's title.
+            self.navigate.emit("uploads", {"draft_id": draft.id, "title": draft.title, "start": True})
 
-    def _save_failed(self, error: BaseException) -> None:
-        self._set_state("ready" if self.session is not None else "closed")
-        reason = getattr(error, "user_message", None) or str(error)
-        self.notice.setText(f"The takes could not be saved: {reason} They are kept; try again.")
-
-    # -- controls ------------------------------------------------------------------------------
-    def _set_state(self, state: str) -> None:
-        self.state = state
+    # -- takes ---------------------------------------------------------------------------------
+    def _show_takes(self, takes: list) -> None:
+        icons = {self.strip.item(i).data(Qt.UserRole): self.strip.item(i).icon() for i in range(self.strip.count())}
+        row = self.strip.currentRow()
+        self.strip.clear()
+        for i, take in enumerate(takes):
+            item = QListWidgetItem(f"{i + 1} · {take.duration_us / 1e6:.1f} s")
+            item.setData(Qt.UserRole, take.id)
+            item.setToolTip(f"Take {i + 1}: {take.duration_us / 1e6:.1f} s"
+                            f"{'' if take.has_audio else ', no sound'}. Double-click to play.")
+            icon = icons.get(take.id)
+            if icon is None and self._last_frame is not None and take.stop_reason != "recovered":
+                icon = QIcon(QPixmap.fromImage(frame_to_image(self._last_frame).scaled(
+                    80, 45, Qt.KeepAspectRatio, Qt.SmoothTransformation)))
+            if icon is not None:
+                item.setIcon(icon)
+            self.strip.addItem(item)
+        if takes:
+            self.strip.setCurrentRow(min(max(row, 0), len(takes) - 1) if row >= 0 else -1)
         self._refresh_controls()
-        self.stateChanged.emit(state)
 
-    def _set_build_check(self, result: tuple) -> None:
-        self._edit_missing, self._post_missing = result
+    def _show_undo(self, pending: int) -> None:
+        if pending:
+            self.undo_bar.show_message(f"Take deleted{f' ({pending})' if pending > 1 else ''}.",
+                                       ("Undo", self.undo_delete))
+        else:
+            self.undo_bar.hide()
+
+    def _show_review(self, index: int) -> None:
+        self._seq = -1
+        self.play_button.setText("Stop playing" if index >= 0 else "Play take")
+        self.preview.set_playing(f"Take {index + 1}" if index >= 0 else None)
+        self._refresh_controls()
+
+    def _offer_recovered(self, unsaved: list) -> None:
+        self._recovered = list(unsaved)
+        if not unsaved:
+            return
+        n = len(unsaved)
+        self.recovered_bar.show_message(
+            f"{n} unsaved take{'s' if n > 1 else ''} from an earlier session {'were' if n > 1 else 'was'} found.",
+            ("Add to takes", self._adopt_recovered), ("Discard…", self._confirm_discard_recovered))
+
+    def _adopt_recovered(self) -> None:
+        self.session.adopt_recovered(self._recovered)
+        self._recovered = []
+
+    def _confirm_discard_recovered(self) -> None:
+        box = QMessageBox(QMessageBox.Warning, "Discard unsaved takes?",
+                          "These recordings will be deleted for good.", QMessageBox.Discard | QMessageBox.Cancel, self)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+
+        def answered(code: int) -> None:
+            if code == QMessageBox.Discard:
+                self.session.discard_recovered(self._recovered)
+                self._recovered = []
+            else:
+                self._offer_recovered(self._recovered)
+
+        box.finished.connect(answered)
+        box.open()
+
+    # -- rendering -----------------------------------------------------------------------------
+    def _render_state(self, state: State) -> None:
+        if not state.recording:
+            self.preview.set_recording_time(None)
+            self.preview.set_countdown(None)
+            self.badgeChanged.emit("")
+        if state is State.OPENING and self.preview.image is None and not self.preview.message:
+            self.preview.set_message("Opening the camera…")
+        if state is State.RECORDING:
+            self.counters.setText("Dropped 0 · Late 0")
+            self._show_elapsed(0.0)
+        elif state is State.READY:
+            self._show_elapsed(0.0)
         self._refresh_controls()
 
     def _refresh_controls(self) -> None:
-        state, has_takes = self.state, bool(self.takes)
-        labels = {"countdown": "Cancel", "starting": "Starting…", "recording": "Stop", "stopping": "Finishing…"}
-        self.record_button.setText(labels.get(state, "Record"))
-        self.record_button.setEnabled(state in ("ready", "countdown", "recording"))
-        locked = state in ("countdown", "starting", "recording", "stopping", "saving", "opening")
-        for w in (self.source_box, self.size_box, self.length_box):
+        # A button that gets disabled while focused would hand the focus on (maybe out of the page,
+        # to the sidebar, where Space switches pages): keep it here.
+        focus = QApplication.focusWidget()
+        had_focus = focus is self or (focus is not None and self.isAncestorOf(focus))
+        state, session = self.session.state, self.session
+        self.record_button.setText(BUTTON_LABELS.get(state, "Record"))
+        self.record_button.setEnabled(state in (State.READY, State.COUNTDOWN, State.RECORDING))
+        locked = state not in IDLE
+        for w in (self.source_box, self.mic_box, self.size_box, self.length_box, self.refresh_button):
             w.setEnabled(not locked)
-        idle_with_takes = has_takes and not locked
-        for b in (self.discard_button, self.save_button, self.delete_button):
+        idle_with_takes = session.can_decide
+        for b in (self.discard_button, self.save_button, self.delete_button, self.edit_button, self.post_button,
+                  self.play_button):
             b.setEnabled(idle_with_takes)
+        self.rerecord_button.setEnabled(idle_with_takes and state is State.READY)
         if self.save_button.property("accent") != idle_with_takes:
             # The accent gradient would make a disabled button look clickable.
             self.save_button.setProperty("accent", idle_with_takes)
             self.save_button.style().unpolish(self.save_button)
             self.save_button.style().polish(self.save_button)
-        self.rerecord_button.setEnabled(idle_with_takes and state == "ready")
-        if self._post_missing is None:   # still being checked (see _set_build_check)
-            self.edit_button.setEnabled(False)
-            self.post_button.setEnabled(False)
-            return
-        self.edit_button.setEnabled(idle_with_takes)
-        self.edit_button.setText("Edit" if self._edit_missing is None else "Edit (needs the editor)")
-        self.edit_button.setToolTip(self._edit_missing or "Save the takes as a draft and open it in the editor")
-        self.post_button.setEnabled(idle_with_takes and not self._post_missing)
-        needs = " and ".join(self._post_missing)
-        self.post_button.setText(f"Post (needs {needs})" if needs else "Post")
-        self.post_button.setToolTip(f"Posting needs {needs}, which this build does not have yet." if needs
-                                    else "Save, then export and upload")
+        focus = QApplication.focusWidget()
+        if had_focus and self.isVisible() and not (focus is self or (focus is not None and self.isAncestorOf(focus))):
+            self.setFocus(Qt.OtherFocusReason)

@@ -168,19 +168,22 @@ class UploadDraftPanel(QFrame):
         self.exportProgress.connect(lambda f: self.bar.setValue(int(f * 1000)))
         self.hide()
 
-    def offer(self, draft_id: str) -> None:
+    def offer(self, draft_id: str, title: str | None = None, *, start: bool = False) -> None:
+        """Offer ``draft_id`` for upload; ``start``: export and queue it at once (Post was pressed)."""
         self.draft_id = draft_id
-        self.label.setText(f"Upload draft {draft_id[:8]}")
+        self.label.setText(f"Upload “{title}”" if title else f"Upload draft {draft_id[:8]}")
         self.message.clear()
         self.go.setEnabled(True)
         self.show()
-        run_in_background(self, lambda: self.studio.targets.list(), on_done=self._fill,
+        run_in_background(self, lambda: self.studio.targets.list(), on_done=lambda t: self._fill(t, start),
                           on_error=lambda e: self.message.setText(str(e)))
 
-    def _fill(self, targets) -> None:  # noqa: ANN001 - list[Target]
+    def _fill(self, targets, start: bool = False) -> None:  # noqa: ANN001 - list[Target]
         self.targets.clear()
         for t in targets:
             self.targets.addItem(t.label, t.name)
+        if start:
+            self.start()
 
     def start(self) -> None:
         target = self.targets.currentData() or "local"
@@ -248,7 +251,7 @@ class UploadsPage(QWidget):
 
     def activated(self, payload: object) -> None:
         if isinstance(payload, dict) and payload.get("draft_id"):
-            self.draft_panel.offer(payload["draft_id"])
+            self.draft_panel.offer(payload["draft_id"], payload.get("title"), start=bool(payload.get("start")))
         self.refresh()
 
     # -- data
