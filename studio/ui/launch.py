@@ -97,7 +97,7 @@ def _offer_reopen(studio, window, previous) -> None:  # noqa: ANN001 - Studio, M
         if draft_title and window.crash_notice is notice and notice.isVisible():
             notice.set_draft_title(draft_title)
 
-    run_in_background(title, on_done=named, on_error=lambda _e: None)
+    run_in_background(title, on_done=named, on_error=lambda _e: None, owner=notice)
 
 
 def run_gui(args: argparse.Namespace) -> int:

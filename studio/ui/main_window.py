@@ -217,7 +217,8 @@ class MainWindow(QMainWindow):
                 "Free space is low: new recordings and saves may not fit. Empty the Trash or free some space."
                 if at_risk else "Space used by your drafts' media, and free space on that disk.")
 
-        run_in_background(measure, on_done=show, on_error=lambda e: log.warning("disk usage: %s", e))
+        run_in_background(measure, on_done=show, on_error=lambda e: log.warning("disk usage: %s", e),
+                          owner=self.storage_label)
 
     def wire_uploads(self) -> None:
         """The status-bar indicator follows the upload queue; unfinished uploads resume by themselves.
