@@ -21,16 +21,13 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+from studio.errors import StudioError
 
 Clock = Callable[[], float]
 
 
-class CaptureError(RuntimeError):
+class CaptureError(StudioError, RuntimeError):
     """Recording cannot go on; ``str(e)`` says why and what to do."""
-
-    @property
-    def user_message(self) -> str:
-        return str(self)
 
 
 class NoCameraError(CaptureError):

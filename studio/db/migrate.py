@@ -20,6 +20,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from studio.errors import StudioError
 from studio.db.engine import make_engine
 
 log = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ SQLITE_MAGIC = b"SQLite format 3\x00"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-class DatabaseError(RuntimeError):
+class DatabaseError(StudioError, RuntimeError):
     """The database cannot be opened; the message says what to do."""
 
 

@@ -20,7 +20,8 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from studio.drafts.fsops import fsync_file
+from studio.errors import StudioError
+from studio.durable import fsync_file
 from studio.editor.document import Edit, EditError
 from studio.editor.render_graph import RenderAsset, RenderError, asset_from_media, build_render, total_frames
 
@@ -29,12 +30,8 @@ log = logging.getLogger(__name__)
 ProgressFn = Callable[[float, "float | None"], None]
 
 
-class ExportError(RuntimeError):
+class ExportError(StudioError, RuntimeError):
     """The export could not be made; ``str(e)`` says why and what to do."""
-
-    @property
-    def user_message(self) -> str:
-        return str(self)
 
 
 class ExportCancelled(ExportError):

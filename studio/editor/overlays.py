@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from studio.errors import StudioError
 from studio.editor.document import Edit, Sticker, TextOverlay
 from studio.paths import resource
 
@@ -34,7 +35,7 @@ _fonts_loaded = False
 _app = None
 
 
-class OverlayError(RuntimeError):
+class OverlayError(StudioError, RuntimeError):
     """An overlay cannot be drawn (e.g. its sticker image is missing); ``str(e)`` is for the creator."""
 
 

@@ -26,6 +26,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from studio.errors import StudioError
 from studio.editor.document import Clip, Edit
 from studio.media.decoder import DecoderPool
 
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 US = 1_000_000
 
 
-class PreviewError(RuntimeError):
+class PreviewError(StudioError, RuntimeError):
     """The preview cannot show this frame; ``str(e)`` is for the creator."""
 
 

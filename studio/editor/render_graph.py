@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from studio.errors import StudioError
 from studio.editor.document import US, Clip, Edit
 from studio.editor.looks import look_filters
 
@@ -33,7 +34,7 @@ X264 = {"preset": "veryfast", "crf": "20"}
 AUDIO_BITRATE = "160k"
 
 
-class RenderError(ValueError):
+class RenderError(StudioError, ValueError):
     """The edit cannot be rendered as it is (e.g. it has no clips); ``str(e)`` is for the creator."""
 
 

@@ -12,6 +12,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from studio.errors import StudioError
 from studio.media import ffmpeg
 
 # BT.709 in TV range is what players assume for HD; tagging it avoids washed-out or shifted colours.
@@ -59,7 +60,7 @@ class RawAudio:
     offset_samples: int   # where its first sample lies relative to the first frame (negative: before)
 
 
-class FinalizeError(RuntimeError):
+class FinalizeError(StudioError, RuntimeError):
     """The take could not be turned into a finished file; the raw recording is kept."""
 
 

@@ -13,12 +13,13 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from studio.errors import StudioError
 
 ENV_FFMPEG = "STUDIO_FFMPEG"
 REQUIRED_ENCODERS = ("libx264", "aac")
 
 
-class FFmpegNotFound(RuntimeError):
+class FFmpegNotFound(StudioError, RuntimeError):
     """ffmpeg could not be located; the message says how to fix it."""
 
 
