@@ -10,8 +10,8 @@ import logging
 import threading
 from pathlib import Path
 
-from studio.errors import StudioError
 from studio import paths
+from studio.errors import StudioError
 from studio.paths import DataLayout
 
 log = logging.getLogger(__name__)

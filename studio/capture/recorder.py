@@ -27,10 +27,10 @@ from typing import Callable
 
 import numpy as np
 
-from studio.errors import DiskFullError  # noqa: F401 - the one DiskFullError (was a CaptureError here)
 from studio.capture import takes
 from studio.capture.audio import AudioInput, MicrophoneInput, default_microphone
 from studio.capture.sources import CaptureError, FrameSource, Mailbox
+from studio.errors import DiskFullError  # noqa: F401 - the one DiskFullError (was a CaptureError here)
 from studio.paths import DataLayout
 
 log = logging.getLogger(__name__)

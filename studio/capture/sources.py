@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
 from studio.errors import StudioError
 
 Clock = Callable[[], float]

@@ -130,8 +130,9 @@ def test_rename_status_search_paging_and_prefix(studio, shared_media):
     made = [store.import_files([shared_media / "minimal.mp4"], title=f"Beach day {i}") for i in range(5)]
     store.rename(made[0].id, "  Sunset   walk ")
     assert store.get(made[0].id).title == "Sunset walk"
-    store.set_status(made[1].id, "queued")
-    assert store.get(made[1].id).status == "queued"
+    with store.exporting(made[1].id):
+        assert store.get(made[1].id).status == "exporting"
+    assert store.get(made[1].id).status == "draft"
     newest_first = [d.id for d in store.list_drafts()]
     assert newest_first[:2] == [made[0].id, made[4].id], "a rename counts as a change; a status does not"
     assert [d.title for d in store.list_drafts(search="sunset")] == ["Sunset walk"]
