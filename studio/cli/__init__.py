@@ -136,14 +136,15 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except RecursionError:
         # json and our readers recurse per nesting level: only a hostile or damaged file gets here
-        log.warning("input nested too deeply", exc_info=True)
+        log.info("input nested too deeply", exc_info=True)  # the log file only: the terminal gets the sentence
         _fail(ctx, "The input is nested too deeply to be read (a damaged or hostile file?). Nothing was changed.")
         return 2
     except OSError as e:
         _fail(ctx, _os_sentence(e))
         return 1
     except Exception as e:  # noqa: BLE001 - a bug: the log gets the traceback, the user a sentence
-        log.exception("studio %s failed", args.command)
+        # INFO keeps the traceback in the log file and off the terminal (its handler shows WARNING and up)
+        log.info("studio %s failed with an unexpected error", args.command, exc_info=True)
         _fail(ctx, f"Something went wrong ({e.__class__.__name__}: {str(e)[:200]}). "
                    f"The details are in the log{_log_hint(ctx)}.")
         return 1
