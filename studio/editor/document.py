@@ -45,6 +45,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
+
 from studio.errors import StudioError
 
 CURRENT_VERSION = 2

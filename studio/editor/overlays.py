@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from studio.errors import StudioError
 from studio.editor.document import Edit, Sticker, TextOverlay
+from studio.errors import StudioError
 from studio.paths import resource
 
 FONT_DIR = ("fonts", "inter")

@@ -26,8 +26,8 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from studio.errors import StudioError
 from studio.editor.document import Clip, Edit
+from studio.errors import StudioError
 from studio.media.decoder import DecoderPool
 
 log = logging.getLogger(__name__)

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from studio.errors import StudioError
 from studio.editor.document import US, Clip, Edit
 from studio.editor.looks import look_filters
+from studio.errors import StudioError
 
 AUDIO_RATE = 48_000
 X264 = {"preset": "veryfast", "crf": "20"}

@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+
 from studio.errors import StudioError
 
 ENV_FFMPEG = "STUDIO_FFMPEG"
