@@ -157,11 +157,7 @@ class DraftStore:
     @contextlib.contextmanager
     def _media_lock(self):
         """Serialise library changes between processes (released by the OS if we are killed)."""
-        try:
-            import fcntl
-        except ImportError:  # Windows: one process at a time is the documented limit there
-            fcntl = None
-        if self._lock_depth or fcntl is None:  # re-entered on the writer thread (recovery -> purge)
+        if self._lock_depth:  # re-entered on the writer thread (recovery -> purge)
             self._lock_depth += 1
             try:
                 yield
@@ -172,8 +168,11 @@ class DraftStore:
             fd = os.open(self.layout.media / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
             raise storage_error(e, self.layout.media, "changing the drafts") from e
+        if not durable.lock(fd, blocking=True):  # only where a blocking lock gives up (Windows, ~10 s)
+            os.close(fd)
+            raise DraftError("Another Reel Studio window or command is changing the drafts; nothing was "
+                             "changed. Try again in a moment.")
         try:
-            durable.lock(fd, blocking=True)
             self._lock_depth = 1
             yield
         finally:

@@ -12,6 +12,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from studio import durable
 from studio.errors import StudioError
 from studio.media import ffmpeg
 
@@ -90,10 +91,7 @@ def finalize_take(video: Path, out: Path, audio: RawAudio | None = None, *, time
         detail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
         raise FinalizeError(f"The recording in {video.parent.name} could not be finished ({detail[0]}); "
                             "the raw recording was kept.")
-    with open(part, "rb+") as f:
-        import os
-
-        os.fsync(f.fileno())
+    durable.fsync_file(part)
     part.replace(out)
     return out
 
