@@ -22,8 +22,10 @@ def seed_drafts(studio, template, n: int) -> list[str]:  # noqa: ANN001 - Studio
     ids = [f"{i:08x}" + template.id[8:] for i in range(1, n + 1)]
     statuses = ("draft", "queued", "published")
 
+    writer = writer_for(studio.engine)
+
     def write() -> None:
-        with studio.engine.begin() as c:  # on the writer thread: BEGIN IMMEDIATE
+        with writer.transaction() as c:  # on the writer thread: one BEGIN IMMEDIATE transaction
             c.execute(insert(DraftRow), [dict(id=i, title=f"Draft {k:04d}", status=statuses[k % 3],
                                               created_us=t0 + k * 1000, updated_us=t0 + k * 1000, edit_json=edit,
                                               revision=1, cover_time_us=0, lqip=template.lqip,
@@ -34,7 +36,6 @@ def seed_drafts(studio, template, n: int) -> list[str]:  # noqa: ANN001 - Studio
             c.execute(insert(DraftAssetRow), [dict(draft_id=i, asset_id=a.id, position=p)
                                               for i in ids for p, a in enumerate(template.assets)])
 
-    writer = writer_for(studio.engine)
     try:
         writer.run(write)
     finally:
