@@ -154,23 +154,32 @@ def test_add_asset_links_music(studio, shared_media):
 
 
 def test_all_writes_go_through_one_thread(studio, shared_media):
+    """Every INSERT/UPDATE/DELETE the store runs, from any thread, executes on the one writer thread
+    (watched at the SQL level, so a write that goes around the writer makes this fail)."""
+    from sqlalchemy import event
+
     store = studio.drafts
     d = store.import_files([shared_media / "minimal.mp4"])
     seen = set()
-    real = store._guard
 
-    def spy(fn, *a, **kw):
-        seen.add(threading.get_ident())
-        return real(fn, *a, **kw)
+    def spy(conn, cursor, statement, *_a):  # noqa: ANN001
+        if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+            seen.add(threading.get_ident())
 
-    store._guard = spy
-    threads = [threading.Thread(target=lambda i=i: [store.update_edit(d.id, {**d.edit, "caption": f"{i}-{k}"})
-                                                    for k in range(5)]) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(seen) == 1 and store.get(d.id).revision == 21
+    event.listen(studio.engine, "before_cursor_execute", spy)
+    try:
+        threads = [threading.Thread(target=lambda i=i: [store.update_edit(d.id, {**d.edit, "caption": f"{i}-{k}"})
+                                                        for k in range(5)]) for i in range(4)]
+        threads.append(threading.Thread(target=lambda: store.rename(d.id, "other thread")))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        store.delete([d.id])
+        store.restore([d.id])
+    finally:
+        event.remove(studio.engine, "before_cursor_execute", spy)
+    assert len(seen) == 1 and threading.get_ident() not in seen and store.get(d.id).revision == 21
 
 
 def test_edit_json_is_stored_whole(studio, shared_media):
