@@ -102,7 +102,7 @@ def bench_tray(full: bool, root: Path) -> list[dict]:
     from PySide6.QtWidgets import QApplication
 
     from studio.app import build
-    from studio.drafts.seeding import seed_drafts
+    from tests.support.seeding import seed_drafts
 
     app = QApplication.instance() or QApplication([])
     studio = build(root / "tray")
@@ -148,7 +148,7 @@ def bench_tray(full: bool, root: Path) -> list[dict]:
 
 
 def bench_crash(full: bool, root: Path) -> list[dict]:
-    from studio.drafts.crashtest import run_rounds
+    from tests.support.crashtest import run_rounds
 
     rounds = 200 if full else 5
     t0 = time.perf_counter()
@@ -157,7 +157,8 @@ def bench_crash(full: bool, root: Path) -> list[dict]:
         print("   crash failure:", f)
     return [{"name": f"drafts SIGKILL crash test, {rounds} kills", "value": len(summary["failures"]),
              "unit": "failures", "target": "0", "ok": not summary["failures"],
-             "note": f"{summary['saves_reported']} saves reported, {summary['takes']} takes, settled "
+             "note": f"{summary['saves_reported']} saves reported, {summary['takes']} takes, "
+                     f"{summary['kills_in_save']} kills inside saves, {summary['kills_in_purge']} inside purges, settled "
                      f"{summary['settled']}, slowest recovery {summary['recover_max_s'] * 1000:.0f} ms, "
                      f"{time.perf_counter() - t0:.0f} s"}]
 

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 from studio import paths
+from studio.errors import StudioError
 from studio.paths import DataLayout
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,7 @@ def build(data_dir: str | Path | None = None, *, reset_database: bool = False) -
     return Studio(layout, reset_database=reset_database)
 
 
-class DataDirError(OSError):
+class DataDirError(StudioError, OSError):
     """The data folder cannot be created or written; nothing in it was touched."""
 
     def __init__(self, where: Path, cause: OSError):
@@ -123,6 +124,8 @@ class DataDirError(OSError):
         super().__init__(cause.errno, f"Reel Studio cannot write to its data folder {where} ({reason}). "
                                       "Your drafts there are untouched. Free some space, fix the folder's "
                                       "permissions, or choose another folder with --data-dir.")
+
+        self.user_message = self.strerror
 
     def __str__(self) -> str:
         return self.strerror

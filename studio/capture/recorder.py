@@ -30,16 +30,13 @@ import numpy as np
 from studio.capture import takes
 from studio.capture.audio import AudioInput, MicrophoneInput, default_microphone
 from studio.capture.sources import CaptureError, FrameSource, Mailbox
+from studio.errors import DiskFullError  # noqa: F401 - the one DiskFullError (was a CaptureError here)
 from studio.paths import DataLayout
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MIN_FREE_BYTES = 300 * 2**20
 MAX_TAKE_SECONDS = 180
-
-
-class DiskFullError(CaptureError):
-    """Not enough free space to start (or go on) recording."""
 
 
 @dataclass

@@ -23,14 +23,11 @@ import numpy as np
 
 from studio.capture.audio import SyntheticAudio
 from studio.capture.clock import Clock, SyncMarks
+from studio.errors import StudioError
 
 
-class CaptureError(RuntimeError):
+class CaptureError(StudioError, RuntimeError):
     """Recording cannot go on; ``str(e)`` says why and what to do."""
-
-    @property
-    def user_message(self) -> str:
-        return str(self)
 
 
 class NoCameraError(CaptureError):

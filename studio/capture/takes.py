@@ -20,6 +20,7 @@ import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from studio import durable
 from studio.paths import DataLayout
 
 log = logging.getLogger(__name__)
@@ -58,12 +59,7 @@ def read_manifest(take_dir: Path) -> dict:
 
 def write_manifest(take_dir: Path, manifest: dict) -> None:
     """Replace the manifest atomically, so a crash leaves the old or the new one, never half of one."""
-    tmp = take_dir / (MANIFEST + ".tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(manifest, f, indent=1)
-        f.flush()
-        os.fsync(f.fileno())
-    tmp.replace(take_dir / MANIFEST)
+    durable.atomic_write_json(take_dir / MANIFEST, manifest)
 
 
 class TakeLock:
@@ -75,12 +71,7 @@ class TakeLock:
 
     def acquire(self) -> None:
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            import fcntl
-
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except ImportError:  # Windows: the open handle itself keeps others from deleting the folder
-            pass
+        durable.lock(self._fd, blocking=False)
 
     def release(self) -> None:
         if self._fd is not None:
@@ -94,20 +85,13 @@ def is_being_recorded(take_dir: Path) -> bool:
     if not lock.exists():
         return False
     try:
-        import fcntl
-    except ImportError:
-        return False
-    try:
         fd = os.open(lock, os.O_RDWR)
     except OSError:
         return False
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return True
+        return not durable.lock(fd, blocking=False)
     finally:
         os.close(fd)
-    return False
 
 
 def raw_audio_of(take_dir: Path, manifest: dict):  # noqa: ANN201 - encode.RawAudio | None

@@ -10,11 +10,16 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import logging
+import math
 import pkgutil
 import sys
 from typing import Any
 
 from studio import APP_NAME, __version__
+from studio.errors import BadInput, StudioError
+
+log = logging.getLogger(__name__)
 
 
 def command_modules() -> list[str]:
@@ -22,12 +27,23 @@ def command_modules() -> list[str]:
     return [f"{__name__}.{m.name}" for m in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name)]
 
 
-class UserError(Exception):
+class UserError(BadInput):
     """An error with a message for the user; the CLI prints it and exits with ``code``."""
 
     def __init__(self, message: str, code: int = 2):
         super().__init__(message)
         self.code = code
+
+
+def days(text: str) -> float:
+    """argparse ``type=`` for a number of days: finite and not negative (``nan``, ``inf``, ``-1`` refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{text}” is not a number of days") from None
+    if not math.isfinite(value) or value < 0 or value > 100_000:
+        raise argparse.ArgumentTypeError(f"“{text}” is not a number of days (give 0 or more, e.g. 30)")
+    return value
 
 
 class Context:
@@ -87,8 +103,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; returns the exit status and never lets a traceback reach the user:
+    0 done, 1 it could not be done (the sentence says why), 2 bad input (an argument or a file),
+    130 interrupted."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # argparse printed the usage and the sentence (or --help/--version)
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
     if args.command is None:
         from studio.ui.launch import run_gui
 
@@ -103,18 +125,44 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as e:
         _fail(ctx, str(e))
         return e.code
+    except BadInput as e:
+        _fail(ctx, e.user_message)
+        return 2
+    except StudioError as e:
+        _fail(ctx, e.user_message)
+        return 1
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         return 130
-    except Exception as e:  # noqa: BLE001 - typed service errors carry a sentence for the user
-        from studio.db import DatabaseError
-
-        if isinstance(e, (DatabaseError, OSError)) or getattr(e, "user_message", None):
-            _fail(ctx, getattr(e, "user_message", None) or str(e))
-            return 1
-        raise
+    except RecursionError:
+        # json and our readers recurse per nesting level: only a hostile or damaged file gets here
+        log.info("input nested too deeply", exc_info=True)  # the log file only: the terminal gets the sentence
+        _fail(ctx, "The input is nested too deeply to be read (a damaged or hostile file?). Nothing was changed.")
+        return 2
+    except OSError as e:
+        _fail(ctx, _os_sentence(e))
+        return 1
+    except Exception as e:  # noqa: BLE001 - a bug: the log gets the traceback, the user a sentence
+        # INFO keeps the traceback in the log file and off the terminal (its handler shows WARNING and up)
+        log.info("studio %s failed with an unexpected error", args.command, exc_info=True)
+        _fail(ctx, f"Something went wrong ({e.__class__.__name__}: {str(e)[:200]}). "
+                   f"The details are in the log{_log_hint(ctx)}.")
+        return 1
     finally:
-        ctx.close()
+        try:
+            ctx.close()
+        except Exception:  # noqa: BLE001 - closing must not turn a result into a traceback
+            log.exception("closing the services failed")
+
+
+def _os_sentence(e: OSError) -> str:
+    where = f" ({e.filename})" if getattr(e, "filename", None) else ""
+    return f"{e.strerror or e}{where}."
+
+
+def _log_hint(ctx: Context) -> str:
+    studio = ctx._studio
+    return f" in {studio.layout.logs}" if studio is not None else ""
 
 
 def _fail(ctx: Context, message: str) -> None:

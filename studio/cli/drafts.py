@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 
-from studio.cli import Context, UserError, add_json_flag
+from studio.cli import Context, UserError, add_json_flag, days
 
 DRAFTS_CLI_EXTENSIONS = ["studio.editor.cli_drafts"]
 
@@ -56,7 +56,7 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     c = ds.add_parser("purge", help="delete drafts in the Trash for good (default: trashed over 30 days ago)")
     c.add_argument("ids", nargs="*", metavar="ID", help="only these trashed drafts")
     c.add_argument("--all", action="store_true", help="empty the whole Trash now")
-    c.add_argument("--older-than", type=float, default=30.0, metavar="DAYS")
+    c.add_argument("--older-than", type=days, default=30.0, metavar="DAYS")
     _finish(c, run_purge)
 
     c = ds.add_parser("recover", help="reconcile drafts with the media on disk; list unsaved takes")

@@ -5,6 +5,9 @@
 - A database stamped with a revision this app does not know was written by a newer version: it is
   refused and left untouched.
 - Before any migration runs, the database is copied aside with SQLite's online backup.
+- Two processes starting at once (the app and a CLI command) never migrate together: the check and
+  the upgrade run under a cross-process file lock (``studio.db.migrate.lock`` beside the database),
+  and the upgrade's transaction begins IMMEDIATE.
 """
 
 from __future__ import annotations
@@ -20,14 +23,16 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+from studio import durable
 from studio.db.engine import make_engine
+from studio.errors import StudioError
 
 log = logging.getLogger(__name__)
 SQLITE_MAGIC = b"SQLite format 3\x00"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-class DatabaseError(RuntimeError):
+class DatabaseError(StudioError, RuntimeError):
     """The database cannot be opened; the message says what to do."""
 
 
@@ -108,6 +113,15 @@ def open_database(path: Path, backups: Path, *, reset_corrupt: bool = False) -> 
     folder is not writable.
     """
     path = Path(path)
+    with durable.locked(migration_lock_path(path)):
+        return _open_locked(path, backups, reset_corrupt=reset_corrupt)
+
+
+def migration_lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".migrate.lock")
+
+
+def _open_locked(path: Path, backups: Path, *, reset_corrupt: bool) -> Engine:
     if not looks_like_sqlite(path):
         if not reset_corrupt:
             raise NotADatabaseError(path)
@@ -132,7 +146,7 @@ def open_database(path: Path, backups: Path, *, reset_corrupt: bool = False) -> 
         if current is not None:
             saved = _backup(path, backups, f"before-{head}")
             log.info("database backed up to %s before migrating %s -> %s", saved, current, head)
-        command.upgrade(_alembic_config(engine), "head")
+        command.upgrade(_alembic_config(engine.execution_options(studio_write=True)), "head")
         log.info("database %s migrated to %s", path, head)
     return engine
 

@@ -1,7 +1,7 @@
 """The write layer under the draft store: durable copies, moves, hashing, fsync.
 
 Every byte the store writes goes through ``write_chunk`` so tests can inject faults (ENOSPC)
-exactly where a real full disk would bite.
+exactly where a real full disk would bite. fsync and hashing are studio.durable's (the one copy).
 """
 
 from __future__ import annotations
@@ -12,41 +12,18 @@ import os
 import shutil
 from pathlib import Path
 
-CHUNK = 4 << 20
+from studio.durable import CHUNK, fsync_dir, fsync_file, sha256_file  # noqa: F401 - re-exported for the store
+
+__all__ = ["copy_hashed", "fsync_dir", "fsync_file", "read_json", "remove_tree", "same_filesystem",
+           "sha256_file", "write_chunk", "write_journal"]
 
 
 def write_chunk(f, data: bytes) -> None:  # noqa: ANN001 - binary file object
     f.write(data)
 
 
-def fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def fsync_file(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def same_filesystem(a: Path, b: Path) -> bool:
     return os.stat(a).st_dev == os.stat(b).st_dev
-
-
-def sha256_file(path: Path, cancel=None) -> str | None:  # noqa: ANN001 - threading.Event
-    h = hashlib.sha256()
-    with open(path, "rb", buffering=0) as f:
-        while chunk := f.read(CHUNK):
-            if cancel is not None and cancel.is_set():
-                return None
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def copy_hashed(src: Path, dest: Path) -> tuple[int, str]:

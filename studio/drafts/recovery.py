@@ -3,8 +3,11 @@
 Order matters: half-done saves/purges are settled first (their journals say which way), then every
 row is checked against its file (size; the hash is checked only when a file must be matched), then
 files nobody owns are either relinked to a row that lost its file (same content) or gathered into a
-draft titled "Recovered". Nothing is deleted except what a committed purge asked for. When nothing is
-wrong this is one query, one stat per asset and one directory walk.
+draft titled "Recovered". Nothing is deleted except what a committed purge asked for: recovery runs
+on every open of the store (even `studio drafts list`), so it never empties the Trash — that is
+``DraftStore.purge`` (explicit) or ``DraftStore.maintenance`` (the app's own, logged). Unsaved takes
+are scanned under the media lock, so a save in another process never moves one away mid-scan.
+When nothing is wrong this is one query, one stat per asset and one directory walk.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from studio.drafts import fsops
+from studio import durable
 from studio.drafts.models import DraftRow, MediaAssetRow
 
 log = logging.getLogger(__name__)
@@ -43,7 +46,7 @@ def recover(store) -> dict:  # noqa: ANN001 - studio.drafts.store.DraftStore; ru
     assert isinstance(store, DraftStore)
     layout = store.layout
     report: dict = {"staging": [], "missing": [], "damaged": [], "relinked": [], "recovered_draft": None,
-                    "recovered_files": [], "unsaved_takes": [], "purged": 0}
+                    "recovered_files": [], "unsaved_takes": []}
     with store._media_lock():
         if store.staging_root.is_dir():
             for stage in sorted(p for p in store.staging_root.iterdir() if p.is_dir()):
@@ -80,8 +83,8 @@ def recover(store) -> dict:  # noqa: ANN001 - studio.drafts.store.DraftStore; ru
             report["damaged" if exists else "missing"].append({"asset_id": r.id, "path": r.path})
         if orphans:
             report["recovered_draft"], report["recovered_files"] = _adopt_orphans(store, sorted(orphans))
-    report["unsaved_takes"] = [t.to_dict() for t in unsaved_takes(layout)]
-    report["purged"] = store._purge(None, 30)["drafts"]
+        report["unsaved_takes"] = [t.to_dict() for t in unsaved_takes(layout)]
+        report["stale_exports"] = _drop_stale_partials(store)
     with Session(store.engine) as s:
         report["_unhashed"] = list(s.scalars(select(MediaAssetRow.id).where(MediaAssetRow.sha256.is_(None),
                                                                             MediaAssetRow.missing.is_(False))))
@@ -90,6 +93,27 @@ def recover(store) -> dict:  # noqa: ANN001 - studio.drafts.store.DraftStore; ru
                                              .order_by(DraftRow.updated_us.desc()).limit(MAX_COVER_REQUEUE)))
     report["ok"] = not (report["missing"] or report["damaged"])
     return report
+
+
+def _drop_stale_partials(store) -> list[str]:  # noqa: ANN001
+    """Half-written exports (``.<draft id>-r<rev>.<x>.partial.mp4`` in cache/staging) whose exporter is
+    gone (killed): nothing can finish them, and the finished file was never there. Returns their names."""
+    staging = store.layout.staging
+    dropped = []
+    if not staging.is_dir():
+        return dropped
+    for p in staging.glob(".*.partial.mp4"):
+        draft_id = p.name[1:].split("-r", 1)[0]
+        if store.is_exporting(draft_id):
+            continue
+        try:
+            p.unlink()
+            dropped.append(p.name)
+        except OSError as e:
+            log.info("could not remove the half-written export %s: %s", p, e)
+    if dropped:
+        log.info("recovery: removed %d half-written export(s) left by a killed export", len(dropped))
+    return dropped
 
 
 def _relink(store, lost: list, orphans: dict[str, int]) -> tuple[list[tuple[str, str]], list]:  # noqa: ANN001
@@ -104,7 +128,7 @@ def _relink(store, lost: list, orphans: dict[str, int]) -> tuple[list[tuple[str,
             if r.sha256:
                 if rel not in hashes:
                     try:
-                        hashes[rel] = fsops.sha256_file(store.layout.absolute(rel))
+                        hashes[rel] = durable.sha256_file(store.layout.absolute(rel))
                     except OSError:
                         hashes[rel] = None
                 if hashes[rel] == r.sha256:

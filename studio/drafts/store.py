@@ -12,8 +12,9 @@ Content hashes: a copied file is hashed while it is copied. A moved take is *not
 path (hashing 1 GiB costs seconds); its ``sha256`` stays NULL and a background finisher fills it in
 (recovery re-queues any NULL hash). Until then the invariant check is on size alone.
 
-All DB writes run on one writer thread; a cross-process lock file (flock) serialises saves,
-purges and recovery between processes (GUI + CLI at once).
+All DB writes run on the process's one database writer (studio.db.writer: one thread, every write
+transaction ``BEGIN IMMEDIATE`` with a bounded wait); a cross-process lock file (flock, studio.durable)
+serialises saves, purges and recovery between processes (GUI + CLI at once).
 """
 
 from __future__ import annotations
@@ -21,26 +22,30 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import math
 import os
 import queue
 import shutil
 import threading
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import column, delete, func, select, table, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from studio import durable
+from studio.db.engine import busy_error
+from studio.db.writer import WriterClosed, release, writer_for
 from studio.drafts import fsops
 from studio.drafts.models import DraftAssetRow, DraftRevisionRow, DraftRow, MediaAssetRow
 from studio.drafts.thumbs import ThumbCache, cover_point, lqip_from_jpeg, now_us
 from studio.drafts.types import (KINDS, STATUSES, AmbiguousDraftId, Draft, DraftError, DraftNotFound,
                                  DiskFullError, MediaAsset, ReadOnlyError, RevisionConflict, from_us,
                                  storage_error)
+from studio.errors import BadInput
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +54,13 @@ TRASH_DAYS = 30
 RISK_FREE_BYTES = 2 << 30       # below this much free space, new recordings may not fit
 MIN_PREFIX = 6
 DAY_US = 86_400 * 1_000_000
+
+# The badge is derived, never stored beside the jobs: "exporting" while an export holds the draft's
+# export lock (the OS drops it when the exporting process dies, even by kill -9), "queued" while an
+# upload job of the draft is unfinished, "published" once one completed. Read-only look at the
+# uploader's table (no import of the uploader: drafts sit below it).
+_UPLOAD_JOBS = table("upload_jobs", column("draft_id"), column("state"))
+_QUEUED_STATES = ("PENDING", "IN_PROGRESS", "PAUSED", "RETRYING")
 
 
 def new_id() -> str:
@@ -91,8 +103,8 @@ def _asset_from_row(r: MediaAssetRow) -> MediaAsset:
                       audio_codec=r.audio_codec, has_audio=bool(r.has_audio), missing=bool(r.missing))
 
 
-def _draft_from_row(r: DraftRow, assets: Sequence[MediaAsset]) -> Draft:
-    return Draft(id=r.id, title=r.title, status=r.status, created_at=from_us(r.created_us),
+def _draft_from_row(r: DraftRow, assets: Sequence[MediaAsset], status: str = "draft") -> Draft:
+    return Draft(id=r.id, title=r.title, status=status, created_at=from_us(r.created_us),
                  updated_at=from_us(r.updated_us), edit=json.loads(r.edit_json), revision=r.revision,
                  duration_us=r.duration_us, media_bytes=r.media_bytes, lqip=r.lqip, cover_time_us=r.cover_time_us,
                  assets=tuple(assets), media_missing=any(a.missing for a in assets),
@@ -108,8 +120,7 @@ class DraftStore:
         self.staging_root = layout.media / ".staging"
         self.thumbs = ThumbCache(layout.thumbs)
         self.background = background
-        self._writer_ident: int | None = None
-        self._writer = ThreadPoolExecutor(1, thread_name_prefix="drafts-writer", initializer=self._mark_writer)
+        self._writer = writer_for(engine)
         self._listeners: list[Callable[[str, tuple[str, ...]], None]] = []
         self._finisher: _Finisher | None = None
         self._closed = False
@@ -122,16 +133,11 @@ class DraftStore:
         self.last_recovery: dict | None = self.recover() if recover else None
 
     # -- plumbing ------------------------------------------------------------------------------
-    def _mark_writer(self) -> None:
-        self._writer_ident = threading.get_ident()
-
     def _write(self, fn: Callable, *args, **kwargs):  # noqa: ANN002, ANN003
-        """Run ``fn`` on the single writer thread and return its result (errors made readable)."""
+        """Run ``fn`` on the database writer thread and return its result (errors made readable)."""
         if self._closed:
             raise DraftError("The draft store is closed.")
-        if threading.get_ident() == self._writer_ident:
-            return self._guard(fn, *args, **kwargs)
-        return self._writer.submit(self._guard, fn, *args, **kwargs).result()
+        return self._writer.run(self._guard, fn, *args, **kwargs)
 
     def _guard(self, fn: Callable, *args, **kwargs):  # noqa: ANN002, ANN003
         try:
@@ -144,16 +150,14 @@ class DraftStore:
             if "readonly" in text or "read-only" in text:
                 raise ReadOnlyError(f"{self.layout.data} cannot be written to; nothing was changed. "
                                     "Make the folder writable and try again.") from e
+            if "locked" in text or "busy" in text:
+                raise busy_error() from e
             raise
 
     @contextlib.contextmanager
     def _media_lock(self):
         """Serialise library changes between processes (released by the OS if we are killed)."""
-        try:
-            import fcntl
-        except ImportError:  # Windows: one process at a time is the documented limit there
-            fcntl = None
-        if self._lock_depth or fcntl is None:  # re-entered on the writer thread (recovery -> purge)
+        if self._lock_depth:  # re-entered on the writer thread (recovery -> purge)
             self._lock_depth += 1
             try:
                 yield
@@ -164,13 +168,16 @@ class DraftStore:
             fd = os.open(self.layout.media / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
             raise storage_error(e, self.layout.media, "changing the drafts") from e
+        if not durable.lock(fd, blocking=True):  # only where a blocking lock gives up (Windows, ~10 s)
+            os.close(fd)
+            raise DraftError("Another Reel Studio window or command is changing the drafts; nothing was "
+                             "changed. Try again in a moment.")
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
             self._lock_depth = 1
             yield
         finally:
             self._lock_depth = 0
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            durable.unlock(fd)
             os.close(fd)
 
     def _session(self) -> Session:
@@ -194,8 +201,10 @@ class DraftStore:
             return
         if self._finisher is not None:
             self._finisher.stop()
+        with contextlib.suppress(WriterClosed):
+            self._writer.run(lambda: None)  # let this store's queued writes finish
         self._closed = True
-        self._writer.shutdown(wait=True)
+        release(self._writer)
 
     # -- reads ---------------------------------------------------------------------------------
     def _assets_for(self, s: Session, draft_ids: Sequence[str]) -> dict[str, list[MediaAsset]]:
@@ -232,7 +241,58 @@ class DraftStore:
             row = s.get(DraftRow, draft_id)
             if row is None:
                 raise DraftNotFound(draft_id)
-            return _draft_from_row(row, self._assets_for(s, [row.id])[row.id])
+            return _draft_from_row(row, self._assets_for(s, [row.id])[row.id], self._badges(s, [row.id])[row.id])
+
+    # -- badges (derived from the export lock and the upload jobs) ------------------------------
+    def _badges(self, s: Session, draft_ids: Sequence[str]) -> dict[str, str]:
+        out = {d: "draft" for d in draft_ids}
+        for i in range(0, len(draft_ids), 500):
+            rows = s.execute(select(_UPLOAD_JOBS.c.draft_id, _UPLOAD_JOBS.c.state)
+                             .where(_UPLOAD_JOBS.c.draft_id.in_(draft_ids[i:i + 500]))).all()
+            for draft_id, state in rows:
+                if state in _QUEUED_STATES:
+                    out[draft_id] = "queued"
+                elif state == "COMPLETED" and out[draft_id] == "draft":
+                    out[draft_id] = "published"
+        for d in draft_ids:
+            if self.is_exporting(d):
+                out[d] = "exporting"
+        return out
+
+    def _export_lock(self, draft_id: str) -> Path:
+        return self.layout.cache / "exports" / f"{draft_id}.lock"
+
+    @contextlib.contextmanager
+    def exporting(self, draft_id: str):  # noqa: ANN201
+        """Hold while exporting ``draft_id``: its badge says "Exporting" exactly as long as the holder
+        lives (another process sees it too; a killed exporter leaves no stale badge)."""
+        path = self._export_lock(draft_id)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise storage_error(e, path.parent, "exporting") from e
+        try:
+            durable.lock(fd, blocking=False)
+            self._emit("updated", [draft_id])
+            yield
+        finally:
+            os.close(fd)  # releases the lock; the file stays (removing it would race a new export)
+            self._emit("updated", [draft_id])
+
+    def is_exporting(self, draft_id: str) -> bool:
+        path = self._export_lock(draft_id)
+        if not path.exists():
+            return False
+        try:
+            fd = os.open(path, os.O_RDWR)
+        except OSError:
+            return False
+        try:
+            free = durable.lock(fd, blocking=False)
+            return not free
+        finally:
+            os.close(fd)
 
     def list_drafts(self, *, search: str = "", offset: int = 0, limit: int = 50, trashed: bool = False) -> list[Draft]:
         """Newest first (last change). ``trashed=True`` lists the Trash instead."""
@@ -243,8 +303,10 @@ class DraftStore:
         q = q.order_by(DraftRow.updated_us.desc(), DraftRow.id.desc()).offset(max(0, offset)).limit(max(0, limit))
         with self._session() as s:
             rows = s.scalars(q).all()
-            assets = self._assets_for(s, [r.id for r in rows])
-        return [_draft_from_row(r, assets[r.id]) for r in rows]
+            ids = [r.id for r in rows]
+            assets = self._assets_for(s, ids)
+            badges = self._badges(s, ids)
+        return [_draft_from_row(r, assets[r.id], badges[r.id]) for r in rows]
 
     def count(self, *, search: str = "", trashed: bool = False) -> int:
         q = select(func.count()).select_from(DraftRow).where(
@@ -332,6 +394,11 @@ class DraftStore:
         takes = self.layout.takes.absolute()
         if move and src.absolute().parent.parent == takes:
             take_dir = src.absolute().parent
+            if _holds_unsaved_sound(take_dir, src):
+                # Finalizing this take failed: its sound is still raw (audio.pcm) beside the picture.
+                # Save a copy and keep the take folder whole, offered back until it is saved with its sound.
+                log.warning("take %s keeps its raw sound: saving a copy of its picture only", take_dir.name)
+                take_dir = None
         mode = "move" if take_dir is not None and fsops.same_filesystem(src, self.layout.media) else "copy"
         kind = "video" if info.video is not None else "audio"
         if info.video is not None and _is_image(info):
@@ -450,7 +517,10 @@ class DraftStore:
                     fsops.fsync_dir(final.parent)
                 take_dir = item.get("take_dir")
                 if take_dir and Path(take_dir).parent == self.layout.takes.absolute():
-                    fsops.remove_tree(Path(take_dir))
+                    if _holds_unsaved_sound(Path(take_dir), Path(item["source"])):
+                        log.warning("take folder %s kept: it still holds raw sound", take_dir)
+                    else:
+                        fsops.remove_tree(Path(take_dir))
             elif here is not None:
                 source = Path(item["source"])
                 if item["mode"] == "move" or not source.exists():
@@ -513,6 +583,9 @@ class DraftStore:
         return self.update_edit(draft_id, json.loads(text))
 
     def set_status(self, draft_id: str, status: str) -> None:
+        """Legacy: records ``status`` in the row, which no reader uses any more — ``Draft.status`` is
+        derived from the export lock and the upload jobs (see ``_badges``). Kept so callers that still
+        call it do no harm; use ``exporting()`` around an export instead."""
         if status not in STATUSES:
             raise DraftError(f"Unknown draft status “{status}” (expected one of {', '.join(STATUSES)}).")
         self._update_row(draft_id, status=status)
@@ -581,10 +654,30 @@ class DraftStore:
 
     def purge(self, *, draft_ids: Sequence[str] | None = None, older_than_days: float | None = TRASH_DAYS) -> dict:
         """Delete drafts in the Trash for good (those trashed longer ago than ``older_than_days``, or the
-        given ones, or all with ``older_than_days=None``). Media no remaining draft uses is deleted."""
+        given ones, or all with ``older_than_days=None``). Media no remaining draft uses is deleted.
+        Raises BadInput for a number of days that is not finite and >= 0."""
+        if older_than_days is not None:
+            try:
+                days = float(older_than_days)
+            except (TypeError, ValueError):
+                days = math.nan
+            if not math.isfinite(days) or days < 0 or days > 100_000:
+                raise BadInput(f"“{older_than_days}” is not a number of days; give 0 or more (e.g. 30).")
+            older_than_days = days
         report = self._write(self._purge, list(draft_ids) if draft_ids is not None else None, older_than_days)
         if report["drafts"]:
+            log.info("purged %d draft(s) from the Trash for good (%d file(s), %d bytes)",
+                     report["drafts"], report["files"], report["bytes"])
             self._emit("purged", report["ids"])
+        return report
+
+    def maintenance(self) -> dict:
+        """The app's own upkeep, run by the window once after it opened the store (never by a read such
+        as `studio drafts list`): drafts in the Trash for over TRASH_DAYS are deleted for good, and
+        the log says so. Returns the purge report."""
+        report = self.purge(older_than_days=TRASH_DAYS)
+        log.info("drafts maintenance: %d draft(s) older than %d days emptied from the Trash",
+                 report["drafts"], TRASH_DAYS)
         return report
 
     def _purge(self, draft_ids: list[str] | None, older_than_days: float | None) -> dict:
@@ -783,6 +876,18 @@ class _Finisher:
         self.cancel.set()
         self.queue.put(None)
         self.thread.join(timeout=10)
+
+
+def _holds_unsaved_sound(take_dir: Path, media: Path) -> bool:
+    """True when the take folder still has raw sound (audio.pcm) that ``media`` does not contain:
+    a take whose finalize failed (only a finished take.mp4 carries the sound)."""
+    from studio.capture.takes import FINISHED_MEDIA, RAW_AUDIO
+
+    raw = take_dir / RAW_AUDIO
+    try:
+        return media.name != FINISHED_MEDIA and raw.is_file() and raw.stat().st_size > 0
+    except OSError:
+        return True  # cannot tell: keep it
 
 
 def _is_image(info) -> bool:  # noqa: ANN001

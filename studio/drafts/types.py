@@ -6,6 +6,8 @@ import errno
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from studio.errors import DiskFullError, ReadOnlyError, StudioError
+
 STATUSES = ("draft", "exporting", "queued", "published")
 KINDS = ("video", "audio", "image")
 
@@ -65,25 +67,19 @@ class Draft:
         return d
 
 
-class DraftError(RuntimeError):
+class DraftError(StudioError, RuntimeError):
     """A draft operation the user can act on; ``str(e)`` is the sentence to show."""
 
-    @property
-    def user_message(self) -> str:
-        return str(self)
 
+class DraftNotFound(DraftError, KeyError):
+    """No draft has this id (or the prefix is not an id). Still a KeyError for lookups that expect one."""
 
-class DraftNotFound(KeyError):
     def __init__(self, draft_id: str, message: str | None = None):
-        super().__init__(draft_id)
         self.draft_id = draft_id
         self.message = message or f"There is no draft “{draft_id}”. It may have been deleted; see `studio drafts list`."
+        super().__init__(self.message)
 
     def __str__(self) -> str:
-        return self.message
-
-    @property
-    def user_message(self) -> str:
         return self.message
 
 
@@ -98,15 +94,7 @@ class RevisionConflict(DraftError):
         self.draft_id, self.expected, self.actual = draft_id, expected, actual
 
 
-class DiskFullError(DraftError):
-    pass
-
-
-class ReadOnlyError(DraftError):
-    pass
-
-
-def storage_error(exc: OSError, folder: object, doing: str) -> DraftError | OSError:
+def storage_error(exc: OSError, folder: object, doing: str) -> StudioError | OSError:
     """Turn a low-level OSError into a sentence the creator can act on (or return it unchanged)."""
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return DiskFullError(f"The disk holding {folder} is full, so {doing} did not happen. "

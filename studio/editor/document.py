@@ -46,6 +46,8 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 
+from studio.errors import StudioError
+
 CURRENT_VERSION = 2
 US = 1_000_000
 
@@ -60,7 +62,7 @@ FPS_CHOICES = (24, 25, 30, 50, 60)
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 
 
-class EditError(ValueError):
+class EditError(StudioError, ValueError):
     """The edit document is invalid or an operation cannot apply; ``str(e)`` is for the creator."""
 
 

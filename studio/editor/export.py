@@ -20,21 +20,18 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from studio.drafts.fsops import fsync_file
+from studio.durable import fsync_file
 from studio.editor.document import Edit, EditError
 from studio.editor.render_graph import RenderAsset, RenderError, asset_from_media, build_render, total_frames
+from studio.errors import StudioError
 
 log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[float, "float | None"], None]
 
 
-class ExportError(RuntimeError):
+class ExportError(StudioError, RuntimeError):
     """The export could not be made; ``str(e)`` says why and what to do."""
-
-    @property
-    def user_message(self) -> str:
-        return str(self)
 
 
 class ExportCancelled(ExportError):
@@ -67,8 +64,8 @@ def export_draft(studio, draft_id: str, out: Path | None = None, *,  # noqa: ANN
                  on_progress: ProgressFn | None = None, cancel: threading.Event | None = None) -> Path:
     """Render the draft's current edit to ``out`` (default: cache/staging/<id>-r<revision>.mp4).
 
-    ``on_progress(fraction, eta_seconds_or_None)`` is called from this thread. Sets the draft's
-    status to "exporting" while it runs and restores it afterwards. Raises ExportCancelled when
+    ``on_progress(fraction, eta_seconds_or_None)`` is called from this thread. The draft's badge
+    says "exporting" while it runs (derived from a lock the OS drops if this process dies). Raises ExportCancelled when
     ``cancel`` is set, ExportError (missing media, disk full, ffmpeg failure) with a sentence for
     the user, and the draft store's DraftNotFound.
     """
@@ -80,16 +77,9 @@ def export_draft(studio, draft_id: str, out: Path | None = None, *,  # noqa: ANN
         raise ExportError("Some of this draft's media is missing from the library; "
                           "run `studio drafts recover` or re-import the file, then export again.")
     out = Path(out) if out is not None else default_output(studio, draft)
-    previous = draft.status
-    studio.drafts.set_status(draft.id, "exporting")
-    try:
+    with studio.drafts.exporting(draft.id):  # the "Exporting" badge lives exactly as long as this export
         return render_to_file(edit, assets, out, overlay_dir=studio.layout.cache / "overlays",
                               on_progress=on_progress, cancel=cancel)
-    finally:
-        try:
-            studio.drafts.set_status(draft.id, previous if previous != "exporting" else "draft")
-        except Exception:  # noqa: BLE001 - the export result matters more than the status flag
-            log.exception("could not restore the status of draft %s", draft.id)
 
 
 def render_to_file(edit: Edit, assets: dict, out: Path, *, overlay_dir: Path | None = None,

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from studio.editor.document import Edit, Sticker, TextOverlay
+from studio.errors import StudioError
 from studio.paths import resource
 
 FONT_DIR = ("fonts", "inter")
@@ -34,7 +35,7 @@ _fonts_loaded = False
 _app = None
 
 
-class OverlayError(RuntimeError):
+class OverlayError(StudioError, RuntimeError):
     """An overlay cannot be drawn (e.g. its sticker image is missing); ``str(e)`` is for the creator."""
 
 

@@ -27,13 +27,14 @@ from typing import Callable, Iterator
 import numpy as np
 
 from studio.editor.document import Clip, Edit
+from studio.errors import StudioError
 from studio.media.decoder import DecoderPool
 
 log = logging.getLogger(__name__)
 US = 1_000_000
 
 
-class PreviewError(RuntimeError):
+class PreviewError(StudioError, RuntimeError):
     """The preview cannot show this frame; ``str(e)`` is for the creator."""
 
 

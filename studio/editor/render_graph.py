@@ -27,13 +27,14 @@ from typing import Any, Mapping
 
 from studio.editor.document import US, Clip, Edit
 from studio.editor.looks import look_filters
+from studio.errors import StudioError
 
 AUDIO_RATE = 48_000
 X264 = {"preset": "veryfast", "crf": "20"}
 AUDIO_BITRATE = "160k"
 
 
-class RenderError(ValueError):
+class RenderError(StudioError, ValueError):
     """The edit cannot be rendered as it is (e.g. it has no clips); ``str(e)`` is for the creator."""
 
 

@@ -12,6 +12,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from studio import durable
+from studio.errors import StudioError
 from studio.media import ffmpeg
 
 # BT.709 in TV range is what players assume for HD; tagging it avoids washed-out or shifted colours.
@@ -59,7 +61,7 @@ class RawAudio:
     offset_samples: int   # where its first sample lies relative to the first frame (negative: before)
 
 
-class FinalizeError(RuntimeError):
+class FinalizeError(StudioError, RuntimeError):
     """The take could not be turned into a finished file; the raw recording is kept."""
 
 
@@ -89,10 +91,7 @@ def finalize_take(video: Path, out: Path, audio: RawAudio | None = None, *, time
         detail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
         raise FinalizeError(f"The recording in {video.parent.name} could not be finished ({detail[0]}); "
                             "the raw recording was kept.")
-    with open(part, "rb+") as f:
-        import os
-
-        os.fsync(f.fileno())
+    durable.fsync_file(part)
     part.replace(out)
     return out
 

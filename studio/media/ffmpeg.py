@@ -14,11 +14,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from studio.errors import StudioError
+
 ENV_FFMPEG = "STUDIO_FFMPEG"
 REQUIRED_ENCODERS = ("libx264", "aac")
 
 
-class FFmpegNotFound(RuntimeError):
+class FFmpegNotFound(StudioError, RuntimeError):
     """ffmpeg could not be located; the message says how to fix it."""
 
 

@@ -12,12 +12,13 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from studio.errors import StudioError
 from studio.media import ffmpeg
 
 US = 1_000_000
 
 
-class MediaError(ValueError):
+class MediaError(StudioError, ValueError):
     """A file we cannot use. ``reason`` is machine-readable, ``str(e)`` is for the creator."""
 
     def __init__(self, reason: str, message: str):

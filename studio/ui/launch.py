@@ -59,7 +59,12 @@ def _open_database(studio, window) -> None:  # noqa: ANN001 - Studio, MainWindow
         else:
             sys.excepthook(type(e), e, e.__traceback__)
 
-    run_in_background(lambda: studio.drafts, on_error=failed)
+    def open_store():  # noqa: ANN202 - the app's own upkeep (empties old Trash, logged) runs here, not on reads
+        store = studio.drafts
+        store.maintenance()
+        return store
+
+    run_in_background(open_store, on_error=failed)
 
 
 def _reopen(window, previous) -> None:  # noqa: ANN001 - MainWindow, PreviousRun

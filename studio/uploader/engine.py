@@ -19,6 +19,7 @@ import zlib
 from dataclasses import dataclass
 from typing import Callable
 
+from studio.errors import StudioError
 from studio.uploader.errors import (PERMANENT_CODES, NoSuchUploadError, OfflineError, PermanentUploadError,
                                     SourceChangedError, TransientUploadError, UploadError)
 from studio.uploader.store import (CANCELLED, COMPLETED, IN_PROGRESS, PAUSED, PENDING, RETRYING, JobStore,
@@ -255,7 +256,7 @@ class RunContext:
             self.bytes_sent += n
 
 
-class Interrupted(Exception):
+class Interrupted(StudioError):
     """The job was paused/cancelled (by the user, from any process) or the app is stopping."""
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from studio.errors import StudioError
 
-class UploadError(Exception):
+
+class UploadError(StudioError):
     """Base: something the user can act on. ``user_message`` is what the CLI prints."""
 
     def __init__(self, message: str):
         super().__init__(message)
-        self.user_message = message
 
 
 class PermanentUploadError(UploadError):

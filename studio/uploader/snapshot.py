@@ -6,12 +6,12 @@ The fingerprint (size, mtime, sha256) taken here is checked before every run of 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from studio.durable import sha256_file  # noqa: F401 - the one copy (engine.py imports it from here)
 from studio.uploader.errors import UploadError
 
 CHUNK = 1024 * 1024
@@ -24,16 +24,6 @@ class Snapshot:
     mtime_ns: int
     sha256: str
     owned: bool   # we created it, so we delete it after COMPLETED
-
-
-def sha256_file(path: str | os.PathLike) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb", buffering=0) as f:
-        buf = bytearray(CHUNK)
-        view = memoryview(buf)
-        while n := f.readinto(buf):
-            h.update(view[:n])
-    return h.hexdigest()
 
 
 def freeze(source: Path, staging: Path, job_id: str) -> Snapshot:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from studio.drafts.crashtest import run_rounds
+from crashtest import run_rounds
 
 
 @pytest.mark.timeout(240)
@@ -12,11 +12,15 @@ def test_sigkill_30_times_the_invariant_holds(data_dir, shared_media):
     summary = run_rounds(30, data_dir, shared_media / "minimal.mp4", seed=3)
     assert summary["failures"] == []
     assert summary["saves_reported"] > 30, "the child must really have been saving between kills"
+    # The kills must land inside the operations the invariant is about, not only between them.
+    assert summary["kills_in_save"] >= 3, summary
+    assert summary["kills_in_purge"] >= 2, summary
+    assert sum(summary["settled"].values()) >= 3, f"recovery settled too few half-done saves/purges: {summary}"
 
 
 def test_the_invariant_check_catches_breakage(studio, shared_media):
     """The checker must fail on a broken library, or the crash test proves nothing."""
-    from studio.drafts.crashtest import check_invariant
+    from crashtest import check_invariant
 
     d = studio.drafts.import_files([shared_media / "minimal.mp4"])
     assert check_invariant(studio, {d.id: d.title}, set(), set()) == []

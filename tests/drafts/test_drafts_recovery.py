@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
@@ -128,7 +129,10 @@ def test_unsaved_takes_are_listed_saved_or_discarded(studio, shared_media):
         studio.drafts.discard_take(studio.layout.media)
 
 
-def test_old_trash_is_purged_at_start(studio, shared_media):
+def test_opening_never_empties_the_trash_only_maintenance_or_purge_does(studio, shared_media, cli, caplog):
+    """Recovery runs on every open, even `studio drafts list`: it must never delete anything."""
+    import logging
+
     from sqlalchemy import update
 
     from studio.drafts.models import DraftRow
@@ -138,10 +142,30 @@ def test_old_trash_is_purged_at_start(studio, shared_media):
     with studio.engine.begin() as c:
         c.execute(update(DraftRow).values(deleted_us=DraftRow.deleted_us - 31 * 86_400 * 10**6))
     path = studio.drafts.asset_path(d.assets[0])
+    studio.close()
+    assert cli("drafts", "list", "--json").returncode == 0
     studio = reopen(studio)
-    assert studio.drafts.last_recovery["purged"] == 1 and not path.exists()
+    assert path.exists() and studio.drafts.list_drafts(trashed=True)[0].id == d.id
+    with caplog.at_level(logging.INFO, logger="studio.drafts.store"):
+        assert studio.drafts.maintenance()["drafts"] == 1
+    assert not path.exists()
+    assert any("maintenance" in r.getMessage() and "1 draft" in r.getMessage() for r in caplog.records)
     assert not [p for p in studio.layout.media.rglob("*") if p.is_file() and not p.name.startswith(".")]
     studio.close()
+
+
+def test_a_take_whose_finalize_failed_keeps_its_raw_sound_when_saved(studio, shared_media):
+    store = studio.drafts  # opened (recovery done) before the take appears: as if its finalize had failed
+    take = studio.layout.takes / "crashed1"
+    take.mkdir(parents=True)
+    shutil.copyfile(shared_media / "minimal.mp4", take / "video.frag.mp4")
+    (take / "audio.pcm").write_bytes(os.urandom(48_000 * 4))
+    (take / "manifest.json").write_text(json.dumps({"id": "crashed1", "state": "recording",
+                                                   "video": "video.frag.mp4", "media": "video.frag.mp4"}))
+    d = store.save_new_draft([take / "video.frag.mp4"], title="half a take", move=True)
+    assert store.get(d.id).assets, "the picture is saved"
+    assert (take / "audio.pcm").stat().st_size == 48_000 * 4, "the raw sound must survive the save"
+    assert (take / "video.frag.mp4").exists(), "the take stays whole until it is saved with its sound"
 
 
 def test_purge_interrupted_after_commit_still_deletes(studio, shared_media, monkeypatch):

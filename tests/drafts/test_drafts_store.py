@@ -130,8 +130,9 @@ def test_rename_status_search_paging_and_prefix(studio, shared_media):
     made = [store.import_files([shared_media / "minimal.mp4"], title=f"Beach day {i}") for i in range(5)]
     store.rename(made[0].id, "  Sunset   walk ")
     assert store.get(made[0].id).title == "Sunset walk"
-    store.set_status(made[1].id, "queued")
-    assert store.get(made[1].id).status == "queued"
+    with store.exporting(made[1].id):
+        assert store.get(made[1].id).status == "exporting"
+    assert store.get(made[1].id).status == "draft"
     newest_first = [d.id for d in store.list_drafts()]
     assert newest_first[:2] == [made[0].id, made[4].id], "a rename counts as a change; a status does not"
     assert [d.title for d in store.list_drafts(search="sunset")] == ["Sunset walk"]
@@ -153,23 +154,32 @@ def test_add_asset_links_music(studio, shared_media):
 
 
 def test_all_writes_go_through_one_thread(studio, shared_media):
+    """Every INSERT/UPDATE/DELETE the store runs, from any thread, executes on the one writer thread
+    (watched at the SQL level, so a write that goes around the writer makes this fail)."""
+    from sqlalchemy import event
+
     store = studio.drafts
     d = store.import_files([shared_media / "minimal.mp4"])
     seen = set()
-    real = store._guard
 
-    def spy(fn, *a, **kw):
-        seen.add(threading.get_ident())
-        return real(fn, *a, **kw)
+    def spy(conn, cursor, statement, *_a):  # noqa: ANN001
+        if statement.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE"):
+            seen.add(threading.get_ident())
 
-    store._guard = spy
-    threads = [threading.Thread(target=lambda i=i: [store.update_edit(d.id, {**d.edit, "caption": f"{i}-{k}"})
-                                                    for k in range(5)]) for i in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(seen) == 1 and store.get(d.id).revision == 21
+    event.listen(studio.engine, "before_cursor_execute", spy)
+    try:
+        threads = [threading.Thread(target=lambda i=i: [store.update_edit(d.id, {**d.edit, "caption": f"{i}-{k}"})
+                                                        for k in range(5)]) for i in range(4)]
+        threads.append(threading.Thread(target=lambda: store.rename(d.id, "other thread")))
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        store.delete([d.id])
+        store.restore([d.id])
+    finally:
+        event.remove(studio.engine, "before_cursor_execute", spy)
+    assert len(seen) == 1 and threading.get_ident() not in seen and store.get(d.id).revision == 21
 
 
 def test_edit_json_is_stored_whole(studio, shared_media):

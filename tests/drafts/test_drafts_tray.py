@@ -28,7 +28,7 @@ def _workers_done(qapp):
 
 def bulk_drafts(studio, shared_media, n: int) -> list[str]:
     """One real imported draft (real asset, thumbnail, LQIP) plus n-1 rows sharing its media."""
-    from studio.drafts.seeding import seed_drafts
+    from seeding import seed_drafts
 
     real = studio.drafts.import_files([shared_media / "minimal.mp4"], title="Real one")
     assert real.lqip

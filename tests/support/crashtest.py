@@ -1,8 +1,10 @@
 """The SIGKILL crash test for DESIGN invariant 1, shared by tests/drafts and bench/bench_drafts.py.
 
-A child process (``python -m studio.drafts.crashtest DATA_DIR SAMPLE SEED``) saves takes, imports
-files, edits and purges drafts in a loop, printing a line after each operation *returns*; the parent
-kills it with SIGKILL at a random moment, opens the profile (start-up recovery runs) and checks:
+A child process (``python crashtest.py DATA_DIR SAMPLE SEED``) saves takes, imports files, edits and
+purges drafts in a loop, printing a line when a save or purge *starts* and another after it
+*returns*; the parent kills it with SIGKILL — at a random moment, or a few milliseconds after a
+save or a purge started, so kills really land inside them (counted: ``kills_in_save``,
+``kills_in_purge``) — opens the profile (start-up recovery runs) and checks:
 every row's media exists with the recorded size (and hash once recorded), no media file is without
 a row, no staging is left, every save the child reported is present, and every take the child
 created is either in its draft or still offered as an unsaved take.
@@ -14,11 +16,16 @@ import json
 import os
 import random
 import shutil
+import selectors
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+import studio as studio_package
+
+REPO = Path(studio_package.__file__).resolve().parent.parent
 
 
 def child_main(data_dir: str, sample: str, seed: int) -> None:
@@ -44,12 +51,14 @@ def child_main(data_dir: str, sample: str, seed: int) -> None:
             (tmp / "manifest.json").write_text(json.dumps({"id": tag, "state": "finished", "media": "take.mp4"}))
             os.rename(tmp, studio.layout.takes / tag)
             print(f"take {tag}", file=out, flush=True)
+            print(f"saving {tag}", file=out, flush=True)
             d = store.save_new_draft([studio.layout.takes / tag / "take.mp4"], title=f"take-{tag}", move=True)
             mine.append(d.id)
             print(f"saved {d.id} take-{tag}", file=out, flush=True)
         elif roll < 0.75:
             src = imports / f"{tag}.mp4"
             shutil.copyfile(sample, src)
+            print(f"saving {tag}", file=out, flush=True)
             d = store.import_files([src], title=f"import-{tag}")
             mine.append(d.id)
             print(f"saved {d.id} import-{tag}", file=out, flush=True)
@@ -59,9 +68,10 @@ def child_main(data_dir: str, sample: str, seed: int) -> None:
                               base_revision=d.revision)
         elif mine:
             victim = mine.pop(rng.randrange(len(mine)))
-            print(f"purging {victim}", file=out, flush=True)
             store.delete([victim])
+            print(f"purging {victim}", file=out, flush=True)
             store.purge(draft_ids=[victim], older_than_days=None)
+            print(f"purged {victim}", file=out, flush=True)
 
 
 def check_invariant(studio, saved: dict[str, str], purging: set[str], takes: set[str]) -> list[str]:  # noqa: ANN001
@@ -69,7 +79,7 @@ def check_invariant(studio, saved: dict[str, str], purging: set[str], takes: set
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from studio.drafts import fsops
+    from studio import durable
     from studio.drafts.models import DraftRow, MediaAssetRow
     from studio.drafts.recovery import library_files
 
@@ -87,7 +97,7 @@ def check_invariant(studio, saved: dict[str, str], purging: set[str], takes: set
             continue
         if p.stat().st_size != a.size:
             problems.append(f"row {a.id}: size {p.stat().st_size} != recorded {a.size}")
-        if a.sha256 is not None and fsops.sha256_file(p) != a.sha256:
+        if a.sha256 is not None and durable.sha256_file(p) != a.sha256:
             problems.append(f"row {a.id}: content hash differs from the recorded one")
         if a.missing:
             problems.append(f"row {a.id}: flagged missing")
@@ -114,7 +124,11 @@ def check_invariant(studio, saved: dict[str, str], purging: set[str], takes: set
 
 def run_rounds(rounds: int, data_dir: Path, sample: Path, *, seed: int = 1, max_wait: float = 0.8,
                log=None) -> dict:  # noqa: ANN001
-    """Kill the child ``rounds`` times; after each kill, recover and check. Returns a summary."""
+    """Kill the child ``rounds`` times; after each kill, recover and check. Returns a summary.
+
+    A third of the rounds aim at a save (kill 0-15 ms after "saving"), a sixth at a purge (0-3 ms after
+    "purging"); the rest kill at a random moment. ``kills_in_save``/``kills_in_purge`` count the kills
+    whose last started operation had not reported its end."""
     from studio.app import build
 
     rng = random.Random(seed)
@@ -124,26 +138,43 @@ def run_rounds(rounds: int, data_dir: Path, sample: Path, *, seed: int = 1, max_
     failures: list[str] = []
     recover_s: list[float] = []
     settled: dict[str, int] = {}
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    inside = {"save": 0, "purge": 0}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1",
+           "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)}
     # Create and migrate the database first: a kill during the very first migration is a separate
     # (database-layer) problem, reported to the lead, not part of invariant 1.
     first = build(data_dir)
     first.drafts  # noqa: B018
     first.close()
     for i in range(rounds):
-        proc = subprocess.Popen([sys.executable, "-m", "studio.drafts.crashtest", str(data_dir), str(sample),
+        proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), str(data_dir), str(sample),
                                  str(seed * 100_000 + i)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                                stdin=subprocess.DEVNULL, env=env, text=True)
+                                stdin=subprocess.DEVNULL, env=env)
+        reader = _Reader(proc)
         try:
-            if rng.random() < 0.15:
+            aim = rng.random()
+            if aim < 0.1:
                 time.sleep(rng.uniform(0.0, 0.6))  # sometimes while the child is still recovering
+            elif aim < 0.43:
+                reader.wait_for("saving ", timeout=30)
+                time.sleep(rng.uniform(0.0, 0.015))
+            elif aim < 0.6:
+                reader.wait_for("purging ", timeout=30)
+                time.sleep(rng.uniform(0.0, 0.003))
             else:
-                _wait_ready(proc, timeout=30)
+                reader.wait_for("ready", timeout=30)
                 time.sleep(rng.uniform(0.0, max_wait))
         finally:
             proc.send_signal(signal.SIGKILL)
-            out, _ = proc.communicate(timeout=30)
-        for line in out.splitlines():
+            out = reader.rest()
+        lines = out.splitlines()
+        started = next((ln.split()[0] for ln in reversed(lines)
+                        if ln.split() and ln.split()[0] in ("saving", "saved", "purging", "purged")), None)
+        if started == "saving":
+            inside["save"] += 1
+        elif started == "purging":
+            inside["purge"] += 1
+        for line in lines:
             parts = line.split()
             if len(parts) == 3 and parts[0] == "saved":
                 saved[parts[1]] = parts[2]
@@ -166,26 +197,46 @@ def run_rounds(rounds: int, data_dir: Path, sample: Path, *, seed: int = 1, max_
             if log:
                 log(failures[-1])
     return {"rounds": rounds, "saves_reported": len(saved), "takes": len(takes), "failures": failures, "settled": settled,
+            "kills_in_save": inside["save"], "kills_in_purge": inside["purge"],
             "recover_max_s": max(recover_s) if recover_s else 0.0}
 
 
-def _wait_ready(proc: subprocess.Popen, timeout: float) -> None:
-    import selectors
+class _Reader:
+    """The child's stdout, read as it comes (the child flushes each line)."""
 
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
-    deadline = time.monotonic() + timeout
-    buf = ""
-    while time.monotonic() < deadline and "ready" not in buf:
-        if not sel.select(timeout=0.1):
-            if proc.poll() is not None:
-                return
-            continue
-        ch = proc.stdout.read(1)  # unbuffered enough: the child flushes each line
-        if not ch:
-            return
-        buf += ch
-    sel.close()
+    def __init__(self, proc: subprocess.Popen):
+        self.proc = proc
+        self.buf = b""
+        self._fd = proc.stdout.fileno()
+        self._sel = selectors.DefaultSelector()
+        self._sel.register(self._fd, selectors.EVENT_READ)
+
+    def wait_for(self, marker: str, timeout: float) -> bool:
+        """Read until a line starting with ``marker`` arrives after this call (False on timeout or exit)."""
+        start = len(self.buf)
+        needle = b"\n" + marker.encode()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if (b"\n" + self.buf).find(needle, start) != -1:  # a new line starting with marker
+                return True
+            if not self._sel.select(timeout=0.05):
+                if self.proc.poll() is not None:
+                    return False
+                continue
+            chunk = os.read(self._fd, 65536)
+            if not chunk:
+                return False
+            self.buf += chunk
+        return False
+
+    def rest(self) -> str:
+        """Everything the child wrote (call after it was killed)."""
+        self.proc.wait(timeout=30)
+        while chunk := os.read(self._fd, 65536):
+            self.buf += chunk
+        self._sel.close()
+        self.proc.stdout.close()
+        return self.buf.decode(errors="replace")
 
 
 if __name__ == "__main__":
