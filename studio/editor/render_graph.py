@@ -27,6 +27,7 @@ from typing import Any, Mapping
 
 from studio.editor.document import US, Clip, Edit
 from studio.editor.looks import look_filters
+from studio.media.decoder import ffmpeg_input_options
 
 AUDIO_RATE = 48_000
 X264 = {"preset": "veryfast", "crf": "20"}
@@ -176,7 +177,10 @@ def _clip_video(ffmpeg, seg: Segment, fps: int, out_w: int, out_h: int):
     if asset.kind == "image":
         inp = ffmpeg.input(str(asset.path), loop=1, framerate=fps, t=_sec(seg.source_len_us))
     else:
-        inp = ffmpeg.input(str(asset.path), ss=_sec(seg.source_in_us - margin), t=_sec(seg.source_len_us + margin))
+        # The input seek starts decoding at a keyframe mid-file: tell the decoder what it would have
+        # learned from the file's first frame (old x264 4:4:4 streams decode to garbage otherwise).
+        inp = ffmpeg.input(str(asset.path), ss=_sec(seg.source_in_us - margin), t=_sec(seg.source_len_us + margin),
+                           **ffmpeg_input_options(asset.path))
     v = inp.video
     # Input seeking keeps timestamps relative to the seek point, so frames keep their true place
     # (a frame that began before the cut stays before it); fps(start_time=0) then picks, for every
