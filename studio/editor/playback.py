@@ -191,7 +191,7 @@ class PlaybackWorker(QThread):
 
     def _play(self, t_us: int, rate: float) -> None:
         edit = self.compositor.edit
-        start = self._clamp(t_us)
+        start = snap_to_frame(edit, self._clamp(t_us))   # the frame the pipe starts with (and the sound)
         if rate > 0 and start >= last_frame_us(edit):
             start = 0  # play from the top when the playhead sits at the end
         self._set_playing(True)

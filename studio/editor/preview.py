@@ -358,21 +358,36 @@ AUDIO_RATE = 48_000
 
 def audio_argv(edit: Edit, assets: dict, start_us: int) -> list[str]:
     """ffmpeg argv (no binary) writing the reel's mixed sound from ``start_us`` to stdout as
-    s16le 48 kHz stereo — the export's audio graph (clip sound, speed, volume, music, fades)."""
+    s16le 48 kHz stereo — the export's audio graph (clip sound, speed, volume, music, fades).
+
+    The sound starts with the canvas frame on screen at ``start_us`` (``snap_to_frame``), where
+    playback's picture starts, and each sample is the export's sample at that moment."""
     import ffmpeg as ffmpeg_python
 
     from studio.editor import render_graph as rg
 
     fps = edit.canvas.fps
     end = edit.duration_us
-    start = max(0, min(int(start_us), end))
+    start = snap_to_frame(edit, max(0, min(int(start_us), end)))
     if end <= start:
         raise PreviewError("There is no sound left to play from here.")
     parts = []
+    clip_starts = {clip.id: a for clip, a, _b in edit.clip_ranges()}
     for seg in rg.plan_segments(edit, assets, start, end):
-        inp = None
-        if seg.asset.kind != "image":
-            inp = ffmpeg_python.input(str(seg.asset.path), ss=rg._sec(seg.source_in_us), t=rg._sec(seg.source_len_us))
+        clip_start = clip_starts[seg.clip.id]
+        if seg.clip.speed != 1.0 and seg.asset.kind != "image" and start > clip_start:
+            # atempo's overlap-add depends on where it started: begun at the playhead, a sped-up clip
+            # sounds several ms off the export, which starts it at the clip's first sample. So the
+            # clip is stretched from its start, like the export does, and cut at the playhead.
+            whole = rg.plan_segments(edit, assets, clip_start, end)[0]
+            a = rg.clip_audio(ffmpeg_python, whole, rg.segment_input(ffmpeg_python, whole, fps), fps)
+            skip = (rg.frame_index(start, fps) - rg.frame_index(clip_start, fps)) * AUDIO_RATE // fps
+            parts.append(a.filter("atrim", start_sample=skip).filter("asetpts", "PTS-STARTPTS").filter(
+                "atrim", end_sample=seg.frames * AUDIO_RATE // fps))
+            continue
+        # The export's own input (seeked a margin early, which clip_audio trims off again): opened
+        # any other way, the sound runs that margin — two frames — ahead of the export's.
+        inp = None if seg.asset.kind == "image" else rg.segment_input(ffmpeg_python, seg, fps)
         parts.append(rg.clip_audio(ffmpeg_python, seg, inp, fps))
     a = ffmpeg_python.concat(*parts, v=0, a=1) if len(parts) > 1 else parts[0]
     a = rg.mix_audio(ffmpeg_python, a, edit, assets, start, end, rg.frame_index(end - start, fps))
