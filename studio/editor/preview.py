@@ -17,9 +17,7 @@ Everything here is plain Python + numpy/OpenCV (+ QtGui images for the overlay P
 from __future__ import annotations
 
 import logging
-import subprocess
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -27,6 +25,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from studio.editor.document import Clip, Edit
+from studio.media import ffmpeg
 from studio.media.decoder import DecoderPool
 
 log = logging.getLogger(__name__)
@@ -399,46 +398,28 @@ class FramePipe:
     """An ffmpeg process writing raw RGB frames of ``size`` to stdout; read them one by one."""
 
     def __init__(self, argv: list[str], size: tuple[int, int], *, cancel: Callable[[], bool] | None = None):
-        from studio.media.ffmpeg import ffmpeg_exe
-
         self.size = size
         self._frame_bytes = size[0] * size[1] * 3
-        self._proc = subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *argv],
-                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      bufsize=self._frame_bytes * 2)
-        self._stderr: list[bytes] = []
-        self._err_reader = threading.Thread(target=self._drain, daemon=True)
-        self._err_reader.start()
-        self.cancelled = False
-        if cancel is not None:
-            threading.Thread(target=self._watch, args=(cancel,), daemon=True).start()
+        self._ff = ffmpeg.spawn(["-loglevel", "error", *argv], stdout=True, cancel=cancel,
+                                bufsize=self._frame_bytes * 2)
 
-    def _watch(self, cancel: Callable[[], bool]) -> None:
-        while self._proc.poll() is None:
-            if cancel():
-                self.cancelled = True
-                self._proc.kill()
-                return
-            time.sleep(0.02)
-
-    def _drain(self) -> None:
-        for line in self._proc.stderr:
-            if len(self._stderr) < 50:
-                self._stderr.append(line)
+    @property
+    def cancelled(self) -> bool:
+        return self._ff.cancelled
 
     def read(self) -> np.ndarray | None:
         """The next frame, or None at the end (or when cancelled)."""
         data = self._read_exact(self._frame_bytes)
         if data is None:
-            if self._proc.wait(timeout=30) != 0 and not self.cancelled:
-                log.warning("preview ffmpeg failed: %s", b"".join(self._stderr).decode(errors="replace")[-800:])
+            if self._ff.wait(timeout=30) != 0 and not self.cancelled:
+                log.warning("preview ffmpeg failed: %s", self._ff.error_text[-800:])
             return None
         w, h = self.size
         return np.frombuffer(data, np.uint8).reshape(h, w, 3)
 
     def _read_exact(self, n: int) -> bytes | None:
         buf = bytearray()
-        out = self._proc.stdout
+        out = self._ff.stdout
         while len(buf) < n:
             chunk = out.read(n - len(buf))
             if not chunk:
@@ -452,20 +433,10 @@ class FramePipe:
 
     @property
     def error_text(self) -> str:
-        return b"".join(self._stderr).decode(errors="replace")
+        return self._ff.error_text
 
     def close(self) -> None:
-        if self._proc.poll() is None:
-            self._proc.kill()
-        try:
-            self._proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        for f in (self._proc.stdout, self._proc.stderr):
-            try:
-                f.close()
-            except OSError:
-                pass
+        self._ff.close()
 
     def __enter__(self) -> "FramePipe":
         return self

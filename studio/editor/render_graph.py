@@ -3,7 +3,7 @@
     argv = build_render(edit, assets, out="reel.mp4")                 # the whole reel, H.264/AAC
     argv = build_render(edit, assets, out="pipe:1", size=(540, 960),  # rgb24 frames from t=2 s
                         start_us=2_000_000, duration_us=1_000_000, for_preview=True)
-    studio.media.ffmpeg.run(argv)  # or Popen([ffmpeg_exe(), *argv]) to stream
+    studio.media.ffmpeg.run(argv)  # or ffmpeg.spawn(argv, stdout=True) to stream
 
 The graph, per clip: input seek/trim (-ss/-t on the input) -> speed (setpts) -> frame rate -> user
 rotation -> one crop of exactly the part of the source that will be visible -> scale to its size on
