@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import logging
 import os
-import subprocess
 import threading
 import time
 import uuid
-from collections import deque
 from pathlib import Path
 from typing import Callable
 
@@ -24,6 +22,7 @@ from studio.durable import fsync_file
 from studio.editor.document import Edit, EditError
 from studio.editor.render_graph import RenderAsset, RenderError, asset_from_media, build_render, total_frames
 from studio.errors import StudioError
+from studio.media import ffmpeg
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +85,6 @@ def render_to_file(edit: Edit, assets: dict, out: Path, *, overlay_dir: Path | N
                    on_progress: ProgressFn | None = None, cancel: threading.Event | None = None) -> Path:
     """Render ``edit`` to ``out`` atomically. The draft-free core of ``export_draft`` (same errors)."""
     from studio.editor.overlays import OverlayError, ensure_gui
-    from studio.media import ffmpeg
 
     out = Path(out).absolute()
     try:
@@ -102,10 +100,9 @@ def render_to_file(edit: Edit, assets: dict, out: Path, *, overlay_dir: Path | N
         raise ExportError(str(e)) from e
     frames = total_frames(edit)
     fps = edit.canvas.fps
-    cmd = [ffmpeg.ffmpeg_exe(), "-hide_banner", "-nostdin", "-progress", "pipe:1", "-nostats", *argv]
     log.info("export: %s frames to %s", frames, out)
     try:
-        _run_with_progress(cmd, frames / fps, on_progress, cancel)
+        _run_with_progress(argv, frames / fps, on_progress, cancel)
         fsync_file(tmp)
         os.replace(tmp, out)
     except BaseException:
@@ -116,47 +113,26 @@ def render_to_file(edit: Edit, assets: dict, out: Path, *, overlay_dir: Path | N
     return out
 
 
-def _run_with_progress(cmd: list[str], total_s: float, on_progress: ProgressFn | None,
+def _run_with_progress(argv: list[str], total_s: float, on_progress: ProgressFn | None,
                        cancel: threading.Event | None) -> None:
+    started = time.monotonic()
+
+    def progress(out_time_us: int) -> None:
+        if on_progress and total_s > 0:
+            fraction = min(max(out_time_us / 1e6 / total_s, 0.0), 0.999)
+            elapsed = time.monotonic() - started
+            on_progress(fraction, elapsed * (1 - fraction) / fraction if fraction > 0.01 else None)
+
     try:
-        # Own session: a terminal's Ctrl+C reaches only us, and we cancel (kill + clean up) ourselves;
-        # ffmpeg would otherwise finish the file gracefully and exit as if it had succeeded.
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                start_new_session=os.name == "posix")
+        proc = ffmpeg.spawn(argv, progress=progress, cancel=cancel, new_session=True)
     except OSError as e:
         raise ExportError(f"ffmpeg could not be started: {e.strerror}.") from e
-    errors: deque[str] = deque(maxlen=30)
-    err_thread = threading.Thread(target=lambda: errors.extend(
-        line.decode("utf-8", "replace").rstrip() for line in proc.stderr), daemon=True)
-    err_thread.start()
-    stop_watch = threading.Event()
-    if cancel is not None:
-        def watch() -> None:
-            while not stop_watch.is_set():
-                if cancel.wait(0.1):
-                    proc.kill()
-                    return
-        threading.Thread(target=watch, daemon=True).start()
-    started = time.monotonic()
-    try:
-        for raw in proc.stdout:
-            key, _, value = raw.decode("ascii", "replace").strip().partition("=")
-            if key == "out_time_us" and on_progress and total_s > 0 and value.lstrip("-").isdigit():
-                fraction = min(max(int(value) / 1e6 / total_s, 0.0), 0.999)
-                elapsed = time.monotonic() - started
-                eta = elapsed * (1 - fraction) / fraction if fraction > 0.01 else None
-                on_progress(fraction, eta)
-        proc.wait()
-    finally:
-        stop_watch.set()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        err_thread.join(timeout=5)
+    with proc:
+        returncode = proc.wait()
     if cancel is not None and cancel.is_set():
         raise ExportCancelled()
-    if proc.returncode != 0:
-        raise _ffmpeg_failure(list(errors))
+    if returncode != 0:
+        raise _ffmpeg_failure(proc.error_lines)
 
 
 def _ffmpeg_failure(lines: list[str]) -> ExportError:

@@ -1,10 +1,15 @@
 """Rasterize text and sticker overlays once, to RGBA PNGs, for both preview and export.
 
-Drawing text with Qt (bundled Inter font) rather than ffmpeg's drawtext means the preview and the
+Drawing text with Qt (bundled fonts, below) rather than ffmpeg's drawtext means the preview and the
 export composite the very same pixels: each overlay becomes one PNG at the output scale plus the
 pixel position of its top-left corner, and the render graph overlays that image between its start
 and end times. Files are named by a hash of everything that affects their pixels, so an unchanged
 overlay is never drawn twice.
+
+Fonts: Inter for Latin text, then — per character, through Qt's family fallback list — Noto Color
+Emoji (colour bitmaps, drawn in colour by any FreeType), a Noto Sans CJK subset, Noto Sans Arabic
+and Noto Sans Devanagari, all bundled under resources/fonts and registered once by ``load_fonts``.
+The machine's own fonts come only after them, so a text looks the same on every computer.
 
 QtGui painting needs a QGuiApplication; ``ensure_gui()`` makes an offscreen one for headless use
 (CLI, tests). QPainter on a QImage is safe in worker threads once the application exists.
@@ -14,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import threading
 from dataclasses import dataclass
@@ -24,9 +30,14 @@ from studio.editor.document import Edit, Sticker, TextOverlay
 from studio.errors import StudioError
 from studio.paths import resource
 
-FONT_DIR = ("fonts", "inter")
+log = logging.getLogger(__name__)
+
+FONT_ROOT = "fonts"          # resources/fonts/<family folder>/*.otf|*.ttf, each with its licence
 FONT_FAMILY = "Inter"
-_RASTER_VERSION = 2   # bump when drawing changes so cached PNGs are redrawn
+EMOJI_FAMILY = "Noto Color Emoji"
+# Tried in this order for every character Inter lacks (emoji, CJK, Arabic, Devanagari).
+FALLBACK_FAMILIES = (EMOJI_FAMILY, "Noto Sans CJK SC", "Noto Sans Arabic", "Noto Sans Devanagari")
+_RASTER_VERSION = 3   # bump when drawing changes so cached PNGs are redrawn
 # Sizes and positions are multiples of ALIGN canvas pixels, so a half- or quarter-size preview
 # scales each overlay by a whole factor and places it exactly where the export has it.
 ALIGN = 4
@@ -72,16 +83,36 @@ def ensure_gui() -> None:
         _app = QGuiApplication(["studio", "-platform", os.environ.get("QT_QPA_PLATFORM", "offscreen")])
 
 
-def _load_fonts() -> None:
+def load_fonts() -> tuple[str, ...]:
+    """Register every bundled font with Qt (once per process) and return the family list text is
+    drawn with: Inter first, then the fallbacks. Needs a QGuiApplication (``ensure_gui``)."""
     global _fonts_loaded
     with _lock:
-        if _fonts_loaded:
-            return
-        from PySide6.QtGui import QFontDatabase
+        if not _fonts_loaded:
+            from PySide6.QtGui import QFontDatabase
 
-        for f in sorted(resource(*FONT_DIR).glob("*.otf")):
-            QFontDatabase.addApplicationFont(str(f))
-        _fonts_loaded = True
+            files = sorted(p for p in resource(FONT_ROOT).glob("*/*") if p.suffix.lower() in (".otf", ".ttf"))
+            for f in files:
+                if QFontDatabase.addApplicationFont(str(f)) < 0:
+                    log.warning("the bundled font %s could not be loaded", f)
+            # Characters that are emoji by default (🐦, ✨) take the colour font even when an
+            # earlier family has a plain glyph for them.
+            if EMOJI_FAMILY in QFontDatabase.families():
+                QFontDatabase.setApplicationEmojiFontFamilies([EMOJI_FAMILY])
+            _fonts_loaded = True
+        return (FONT_FAMILY, *FALLBACK_FAMILIES)
+
+
+def text_font(pixel_size: int, *, bold: bool = False):
+    """The QFont overlays are drawn with (bundled families, in fallback order)."""
+    from PySide6.QtGui import QFont
+
+    ensure_gui()
+    font = QFont(FONT_FAMILY)
+    font.setFamilies(list(load_fonts()))
+    font.setPixelSize(max(4, int(pixel_size)))
+    font.setBold(bold)
+    return font
 
 
 def builtin_stickers() -> dict[str, Path]:
@@ -131,13 +162,9 @@ def _rotated(img, degrees: float):
 def draw_text(t: TextOverlay, out_w: int, out_h: int):
     """A QImage (ARGB32 premultiplied) of a text overlay at output scale, rotated."""
     from PySide6.QtCore import QRectF, Qt
-    from PySide6.QtGui import QFont, QFontMetricsF, QImage, QPainter
+    from PySide6.QtGui import QFontMetricsF, QImage, QPainter
 
-    ensure_gui()
-    _load_fonts()
-    font = QFont(FONT_FAMILY)
-    font.setPixelSize(max(4, round(t.size * out_h)))
-    font.setBold(t.bold)
+    font = text_font(round(t.size * out_h), bold=t.bold)
     align = {"left": Qt.AlignmentFlag.AlignLeft, "center": Qt.AlignmentFlag.AlignHCenter,
              "right": Qt.AlignmentFlag.AlignRight}[t.align]
     flags = int(align) | int(Qt.TextFlag.TextWordWrap)

@@ -24,6 +24,7 @@ from PySide6.QtCore import QIODevice, QObject, QThread, Signal
 from PySide6.QtGui import QImage
 
 from studio.editor.preview import PreviewCompositor, last_frame_us, snap_to_frame
+from studio.media import ffmpeg
 
 log = logging.getLogger(__name__)
 US = 1_000_000
@@ -191,7 +192,7 @@ class PlaybackWorker(QThread):
 
     def _play(self, t_us: int, rate: float) -> None:
         edit = self.compositor.edit
-        start = self._clamp(t_us)
+        start = snap_to_frame(edit, self._clamp(t_us))   # the frame the pipe starts with (and the sound)
         if rate > 0 and start >= last_frame_us(edit):
             start = 0  # play from the top when the playhead sits at the end
         self._set_playing(True)
@@ -312,19 +313,14 @@ class AudioFeed(QObject):
         self.stop()
         if not self.available:
             return False
-        import subprocess
-
         from PySide6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices
-
-        from studio.media.ffmpeg import ffmpeg_exe
 
         fmt = QAudioFormat()
         fmt.setSampleRate(self.RATE)
         fmt.setChannelCount(2)
         fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
         self._stop.clear()
-        self._proc = subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-nostdin", *argv], stdin=subprocess.DEVNULL,
-                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self._proc = ffmpeg.spawn(argv, stdout=True)
         self._source = _PcmSource(self)
         self._reader = threading.Thread(target=self._read, args=(self._proc, self._source), daemon=True)
         self._reader.start()
@@ -350,10 +346,7 @@ class AudioFeed(QObject):
             self._sink.deleteLater()
             self._sink = None
         if self._proc is not None:
-            if self._proc.poll() is None:
-                self._proc.kill()
-            self._proc.wait(timeout=5)
-            self._proc.stdout.close()
+            self._proc.close()
             self._proc = None
         if self._reader is not None:
             self._reader.join(timeout=2)

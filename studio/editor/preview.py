@@ -17,9 +17,7 @@ Everything here is plain Python + numpy/OpenCV (+ QtGui images for the overlay P
 from __future__ import annotations
 
 import logging
-import subprocess
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
@@ -28,6 +26,7 @@ import numpy as np
 
 from studio.editor.document import Clip, Edit
 from studio.errors import StudioError
+from studio.media import ffmpeg
 from studio.media.decoder import DecoderPool
 
 log = logging.getLogger(__name__)
@@ -359,21 +358,36 @@ AUDIO_RATE = 48_000
 
 def audio_argv(edit: Edit, assets: dict, start_us: int) -> list[str]:
     """ffmpeg argv (no binary) writing the reel's mixed sound from ``start_us`` to stdout as
-    s16le 48 kHz stereo — the export's audio graph (clip sound, speed, volume, music, fades)."""
+    s16le 48 kHz stereo — the export's audio graph (clip sound, speed, volume, music, fades).
+
+    The sound starts with the canvas frame on screen at ``start_us`` (``snap_to_frame``), where
+    playback's picture starts, and each sample is the export's sample at that moment."""
     import ffmpeg as ffmpeg_python
 
     from studio.editor import render_graph as rg
 
     fps = edit.canvas.fps
     end = edit.duration_us
-    start = max(0, min(int(start_us), end))
+    start = snap_to_frame(edit, max(0, min(int(start_us), end)))
     if end <= start:
         raise PreviewError("There is no sound left to play from here.")
     parts = []
+    clip_starts = {clip.id: a for clip, a, _b in edit.clip_ranges()}
     for seg in rg.plan_segments(edit, assets, start, end):
-        inp = None
-        if seg.asset.kind != "image":
-            inp = ffmpeg_python.input(str(seg.asset.path), ss=rg._sec(seg.source_in_us), t=rg._sec(seg.source_len_us))
+        clip_start = clip_starts[seg.clip.id]
+        if seg.clip.speed != 1.0 and seg.asset.kind != "image" and start > clip_start:
+            # atempo's overlap-add depends on where it started: begun at the playhead, a sped-up clip
+            # sounds several ms off the export, which starts it at the clip's first sample. So the
+            # clip is stretched from its start, like the export does, and cut at the playhead.
+            whole = rg.plan_segments(edit, assets, clip_start, end)[0]
+            a = rg.clip_audio(ffmpeg_python, whole, rg.segment_input(ffmpeg_python, whole, fps), fps)
+            skip = (rg.frame_index(start, fps) - rg.frame_index(clip_start, fps)) * AUDIO_RATE // fps
+            parts.append(a.filter("atrim", start_sample=skip).filter("asetpts", "PTS-STARTPTS").filter(
+                "atrim", end_sample=seg.frames * AUDIO_RATE // fps))
+            continue
+        # The export's own input (seeked a margin early, which clip_audio trims off again): opened
+        # any other way, the sound runs that margin — two frames — ahead of the export's.
+        inp = None if seg.asset.kind == "image" else rg.segment_input(ffmpeg_python, seg, fps)
         parts.append(rg.clip_audio(ffmpeg_python, seg, inp, fps))
     a = ffmpeg_python.concat(*parts, v=0, a=1) if len(parts) > 1 else parts[0]
     a = rg.mix_audio(ffmpeg_python, a, edit, assets, start, end, rg.frame_index(end - start, fps))
@@ -385,46 +399,28 @@ class FramePipe:
     """An ffmpeg process writing raw RGB frames of ``size`` to stdout; read them one by one."""
 
     def __init__(self, argv: list[str], size: tuple[int, int], *, cancel: Callable[[], bool] | None = None):
-        from studio.media.ffmpeg import ffmpeg_exe
-
         self.size = size
         self._frame_bytes = size[0] * size[1] * 3
-        self._proc = subprocess.Popen([ffmpeg_exe(), "-hide_banner", "-nostdin", "-loglevel", "error", *argv],
-                                      stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                      bufsize=self._frame_bytes * 2)
-        self._stderr: list[bytes] = []
-        self._err_reader = threading.Thread(target=self._drain, daemon=True)
-        self._err_reader.start()
-        self.cancelled = False
-        if cancel is not None:
-            threading.Thread(target=self._watch, args=(cancel,), daemon=True).start()
+        self._ff = ffmpeg.spawn(["-loglevel", "error", *argv], stdout=True, cancel=cancel,
+                                bufsize=self._frame_bytes * 2)
 
-    def _watch(self, cancel: Callable[[], bool]) -> None:
-        while self._proc.poll() is None:
-            if cancel():
-                self.cancelled = True
-                self._proc.kill()
-                return
-            time.sleep(0.02)
-
-    def _drain(self) -> None:
-        for line in self._proc.stderr:
-            if len(self._stderr) < 50:
-                self._stderr.append(line)
+    @property
+    def cancelled(self) -> bool:
+        return self._ff.cancelled
 
     def read(self) -> np.ndarray | None:
         """The next frame, or None at the end (or when cancelled)."""
         data = self._read_exact(self._frame_bytes)
         if data is None:
-            if self._proc.wait(timeout=30) != 0 and not self.cancelled:
-                log.warning("preview ffmpeg failed: %s", b"".join(self._stderr).decode(errors="replace")[-800:])
+            if self._ff.wait(timeout=30) != 0 and not self.cancelled:
+                log.warning("preview ffmpeg failed: %s", self._ff.error_text[-800:])
             return None
         w, h = self.size
         return np.frombuffer(data, np.uint8).reshape(h, w, 3)
 
     def _read_exact(self, n: int) -> bytes | None:
         buf = bytearray()
-        out = self._proc.stdout
+        out = self._ff.stdout
         while len(buf) < n:
             chunk = out.read(n - len(buf))
             if not chunk:
@@ -438,20 +434,10 @@ class FramePipe:
 
     @property
     def error_text(self) -> str:
-        return b"".join(self._stderr).decode(errors="replace")
+        return self._ff.error_text
 
     def close(self) -> None:
-        if self._proc.poll() is None:
-            self._proc.kill()
-        try:
-            self._proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        for f in (self._proc.stdout, self._proc.stderr):
-            try:
-                f.close()
-            except OSError:
-                pass
+        self._ff.close()
 
     def __enter__(self) -> "FramePipe":
         return self

@@ -3,7 +3,7 @@
     argv = build_render(edit, assets, out="reel.mp4")                 # the whole reel, H.264/AAC
     argv = build_render(edit, assets, out="pipe:1", size=(540, 960),  # rgb24 frames from t=2 s
                         start_us=2_000_000, duration_us=1_000_000, for_preview=True)
-    studio.media.ffmpeg.run(argv)  # or Popen([ffmpeg_exe(), *argv]) to stream
+    studio.media.ffmpeg.run(argv)  # or ffmpeg.spawn(argv, stdout=True) to stream
 
 The graph, per clip: input seek/trim (-ss/-t on the input) -> speed (setpts) -> frame rate -> user
 rotation -> one crop of exactly the part of the source that will be visible -> scale to its size on
@@ -28,6 +28,7 @@ from typing import Any, Mapping
 from studio.editor.document import US, Clip, Edit
 from studio.editor.looks import look_filters
 from studio.errors import StudioError
+from studio.media.decoder import ffmpeg_input_options
 
 AUDIO_RATE = 48_000
 X264 = {"preset": "veryfast", "crf": "20"}
@@ -171,13 +172,24 @@ def _seek_margin_us(seg: Segment) -> int:
     return min(2 * frame, seg.source_in_us)
 
 
+def segment_input(ffmpeg, seg: Segment, fps: int):
+    """The ffmpeg input of one segment, for its picture and its sound alike (export, preview
+    frames and preview sound): seeked ``_seek_margin_us`` before the segment, which ``_clip_video``
+    and ``clip_audio`` then take off again — so every path must open its input here."""
+    asset = seg.asset
+    if asset.kind == "image":
+        return ffmpeg.input(str(asset.path), loop=1, framerate=fps, t=_sec(seg.source_len_us))
+    margin = _seek_margin_us(seg)
+    # The input seek starts decoding at a keyframe mid-file: tell the decoder what it would have
+    # learned from the file's first frame (old x264 4:4:4 streams decode to garbage otherwise).
+    return ffmpeg.input(str(asset.path), ss=_sec(seg.source_in_us - margin), t=_sec(seg.source_len_us + margin),
+                        **ffmpeg_input_options(asset.path))
+
+
 def _clip_video(ffmpeg, seg: Segment, fps: int, out_w: int, out_h: int):
     clip, asset = seg.clip, seg.asset
     margin = _seek_margin_us(seg)
-    if asset.kind == "image":
-        inp = ffmpeg.input(str(asset.path), loop=1, framerate=fps, t=_sec(seg.source_len_us))
-    else:
-        inp = ffmpeg.input(str(asset.path), ss=_sec(seg.source_in_us - margin), t=_sec(seg.source_len_us + margin))
+    inp = segment_input(ffmpeg, seg, fps)
     v = inp.video
     # Input seeking keeps timestamps relative to the seek point, so frames keep their true place
     # (a frame that began before the cut stays before it); fps(start_time=0) then picks, for every
@@ -216,6 +228,7 @@ def _clip_video(ffmpeg, seg: Segment, fps: int, out_w: int, out_h: int):
 
 
 def clip_audio(ffmpeg, seg: Segment, inp, fps: int):
+    """The segment's sound, exactly ``seg.frames`` canvas frames long; ``inp`` is ``segment_input``'s."""
     samples = seg.frames * AUDIO_RATE // fps
     margin = _seek_margin_us(seg)
     clip = seg.clip

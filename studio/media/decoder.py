@@ -9,11 +9,19 @@ that is on screen at ``t`` (the last frame whose timestamp is ≤ t), upright an
         rgb = dec.frame_at(2_500_000, size=(540, 960))   # numpy uint8 (h, w, 3)
 
 One decoder is not thread-safe; ``DecoderPool`` keeps one per file and serializes access to it.
+
+Old x264 builds (before core 151) wrote High 4:4:4 streams with a chroma bug that libavcodec
+works around only when it knows the encoder's build, which it learns from the SEI in the file's
+first frame. A decoder that starts at a later keyframe (any seek, here or in an ffmpeg command)
+never sees that SEI and paints green/grey blocks. ``decoder_hints(path)`` reads the build once and
+every decoder — ours and ffmpeg's, through ``ffmpeg_input_options`` — is told it up front.
 """
 
 from __future__ import annotations
 
 import bisect
+import functools
+import re
 import threading
 from collections import OrderedDict
 from fractions import Fraction
@@ -28,6 +36,51 @@ US = 1_000_000
 # keyframe: decoding ~1 s of frames costs less than a seek plus the frames after the keyframe.
 FORWARD_DECODE_US = 1_000_000
 SEEK_COST_FRAMES = 6
+
+
+# x264 writes its version into a user-data SEI of the first frame: "x264 - core 142 r2431 ...".
+_X264_SEI = re.compile(rb"x264 - core (\d{1,4})")
+_HINT_PACKETS = 8   # the SEI sits in the first packet; a few more cover odd muxers
+
+
+def decoder_hints(path: str | Path) -> dict[str, str]:
+    """Decoder options (libavcodec names) a decoder starting mid-file needs to decode ``path`` as
+    one starting at its first frame would: ``{"x264_build": "142"}`` for x264 streams, else {}.
+    Cached per file version; unreadable files give {} (opening them reports the error)."""
+    path = Path(path)
+    try:
+        st = path.stat()
+    except OSError:
+        return {}
+    return dict(_hints(str(path), st.st_size, st.st_mtime_ns))
+
+
+@functools.lru_cache(maxsize=256)
+def _hints(path: str, _size: int, _mtime_ns: int) -> tuple[tuple[str, str], ...]:
+    import av
+
+    try:
+        with av.open(path) as container:
+            if not container.streams.video:
+                return ()
+            stream = container.streams.video[0]
+            if stream.codec_context.name != "h264":
+                return ()
+            for n, packet in enumerate(container.demux(stream)):
+                m = _X264_SEI.search(bytes(packet))
+                if m:
+                    return (("x264_build", str(int(m.group(1)))),)
+                if n + 1 >= _HINT_PACKETS:
+                    break
+    except Exception:  # noqa: BLE001 - a file PyAV cannot read has no hints; the decoder says why
+        return ()
+    return ()
+
+
+def ffmpeg_input_options(path: str | Path) -> dict[str, str]:
+    """``decoder_hints`` as ffmpeg input options for the file's video decoder (``-x264_build:v N``),
+    for commands that seek into ``path`` (render graph, thumbnails)."""
+    return {f"{k}:v": v for k, v in decoder_hints(path).items()}
 
 
 def _rotate(rgb: np.ndarray, rotation: int) -> np.ndarray:
@@ -59,6 +112,9 @@ class VideoDecoder:
             raise MediaError("no_video", f"“{self.path.name}” has no video.")
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO"
+        hints = decoder_hints(self.path)
+        if hints:  # before the first packet opens the codec: seeks must not lose the encoder's quirks
+            self._stream.codec_context.options = {**self._stream.codec_context.options, **hints}
         self._tb = Fraction(self._stream.time_base)
         self.fps = float(self._stream.average_rate or self._stream.guessed_rate or 30)
         self._frames = None        # decode iterator positioned after _current

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from studio.media import ffmpeg
+from studio.media.decoder import ffmpeg_input_options
 from studio.media.probe import MediaError
 
 
@@ -30,6 +31,8 @@ def frame_jpeg(path: str | Path, time_us: int = 0, *, max_side: int = 480, quali
 def _grab(path: Path, time_us: int, max_side: int, quality: int) -> bytes:
     # Fast input seek lands on the keyframe before time_us; good enough for a cover thumbnail.
     seek = ["-ss", f"{time_us / 1e6:.6f}"] if time_us > 0 else []
+    # a seek starts decoding mid-file: pass on what the decoder would have read at the first frame
+    seek += [arg for k, v in ffmpeg_input_options(path).items() for arg in (f"-{k}", v)]
     scale = (f"scale=w='min({max_side},iw)':h='min({max_side},ih)':force_original_aspect_ratio=decrease,"
              "scale=trunc(iw/2)*2:trunc(ih/2)*2,format=yuvj420p")
     proc = ffmpeg.run(["-v", "error", *seek, "-i", str(path), "-map", "0:v:0", "-frames:v", "1",
