@@ -59,6 +59,10 @@ def run(ctx) -> int:  # noqa: ANN001 - studio.cli.Context
         finally:
             done.set()
 
+    import signal
+
+    # SIGTERM cancels like Ctrl+C does: ffmpeg (in its own session) is stopped and the partial file removed.
+    signal.signal(signal.SIGTERM, lambda *_: cancel.set())
     worker = threading.Thread(target=work, name="render")
     worker.start()
     try:

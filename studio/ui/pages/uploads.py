@@ -95,8 +95,9 @@ class JobRow(QFrame):
         self.title.setText(job.title or job.key)
         self.where.setText(f"{'This computer' if job.target_name == 'local' else job.target_name} · {job.key}")
         self.set_state(job.state, job.paused_reason)
-        self.error.setText(job.error or job.notice or "")
-        self.error.setVisible(bool(job.error or job.notice))
+        lines = [job.error or job.notice or "", f"Webhook: {job.webhook_status}" if job.webhook_status else ""]
+        self.error.setText("\n".join(x for x in lines if x))
+        self.error.setVisible(any(lines))
         self._set_bar(Progress(job.bytes_done, job.size, 0.0, None).fraction)
         moving = job.state in ("IN_PROGRESS", "RETRYING") and self.live is not None
         if not moving:
