@@ -94,7 +94,7 @@ def b64(digest: bytes) -> str:
 
 READ_CHUNK = 1024 * 1024
 MAX_LIST_PAGES = 10_002   # ListParts pages: S3 allows 10,000 parts; a page holds at least one
-STOP_JOIN_S = 1.0         # on a stop, parts still on the wire after this are left (re-sent next run)
+STOP_JOIN_S = 0.5         # on a stop, parts still on the wire after this are left (re-sent next run)
 
 
 class _Sha256:

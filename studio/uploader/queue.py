@@ -53,7 +53,7 @@ class UploadQueue:
         self._sent_lock = threading.Lock()
         self.list_parts_page = 1000
         self.idle_webhook_horizon = 2.0   # until_idle also waits for webhook retries due this soon
-        self.stop_grace = 1.5          # seconds a stop waits for lanes before leaving parts in flight
+        self.stop_grace = 0.8          # seconds a stop waits for lanes before leaving parts in flight
         self.last_sweep: dict = {}     # target name -> {"aborted": [...], "foreign": [...]} (reported only)
         from studio.uploader.webhook import Outbox
 

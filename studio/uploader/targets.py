@@ -167,11 +167,14 @@ class TargetStore:
                 raise NoKeyringError()
             secrets[_secret_name(target.name)] = {"access_key": access_key, "secret_key": secret_key}
         if target.webhook_url and not target.webhook_unsigned:
-            if not webhook_secret:
+            kept = replace_existing and credentials.get_secret(_webhook_secret_name(target.name))
+            if not webhook_secret and not kept:
                 raise UploadError(f"A webhook is signed with a secret: set ${ENV_SECRET} (kept in the keyring, or "
                                   "read from the environment when uploads run where there is no keyring), or "
                                   "choose an unsigned webhook explicitly (--webhook-unsigned).")
-            if credentials.keyring_available():
+            if not webhook_secret:
+                pass   # --replace keeps the secret already in the keyring
+            elif credentials.keyring_available():
                 secrets[_webhook_secret_name(target.name)] = {"secret": webhook_secret}
             else:
                 log.info("no keyring: the webhook secret of %s will be read from $%s at run time",

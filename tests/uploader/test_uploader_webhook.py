@@ -70,3 +70,47 @@ def test_failing_webhook_does_not_fail_the_upload(studio, s3_server, tmp_path):
     assert job.webhook_status.startswith("failed, unsigned") and "404" in job.webhook_status
     assert "X-Studio-Signature" not in received[0][0]   # unsigned, as chosen, and labelled so
     assert any(k == "notice" and "webhook" in p for k, p in events)
+
+
+def test_verify_signature_is_the_documented_scheme():
+    import hashlib
+    import hmac
+
+    from studio.uploader.webhook import sign, verify_signature
+
+    body = b'{"delivery_id": "d1"}'
+    header = sign("k", 1_800_000_000, body)
+    mac = hmac.new(b"k", b"1800000000." + body, hashlib.sha256).hexdigest()
+    assert header == f"t=1800000000,v1={mac}"   # Stripe-style: HMAC-SHA256(secret, "<t>." + body)
+    assert verify_signature("k", header, body, 300, now=1_800_000_100)
+    assert not verify_signature("k", header, body, 300, now=1_800_000_301)        # an old request replayed
+    assert not verify_signature("k", header.replace("t=1800000000", "t=1800000200"), body, 300,
+                                now=1_800_000_200)                                  # a new t on old v1
+    for bad in (None, "", "v1=abc", "t=x,v1=abc", "garbage", f"t=1800000000,v1={'0' * 64}"):
+        assert not verify_signature("k", bad, body, 300, now=1_800_000_000)
+
+
+def test_webhook_urls_are_validated():
+    import pytest
+
+    from studio.uploader.errors import UploadError
+    from studio.uploader.webhook import validate_url
+
+    assert validate_url("https://example.com/h") == "https://example.com/h"
+    for bad in ("ftp://example.com/h", "example.com/h", "http://", "https://exa mple.com", "http://h:99999/x"):
+        with pytest.raises(UploadError, match="http:// or https://"):
+            validate_url(bad)
+
+
+def test_progress_meter_shows_a_restart_instead_of_clamping():
+    from studio.uploader.progress import ProgressMeter
+
+    now = [0.0]
+    m = ProgressMeter(max_per_second=1000, clock=lambda: now[0])
+    now[0] = 1.0
+    assert m.update(60, 100).done == 60
+    m.restart()
+    now[0] = 2.0
+    assert m.update(5, 100).done == 5      # back to where the job really is, not the old 60
+    now[0] = 3.0
+    assert m.update(500, 100).done == 100  # and never past 100 %
