@@ -146,5 +146,7 @@ def _run(ctx: Context) -> int:
     ctx.emit({"ok": not failed, **summary, "stopped": stop.is_set(), "jobs": _jobs_json(ctx)},
              f"completed {summary['completed']}, failed {summary['failed']}, paused {summary['paused']}")
     if stop.is_set():
-        return 130
+        from studio.cli import exit_now
+
+        exit_now(ctx, 130)
     return 1 if summary["failed"] else 0
