@@ -190,8 +190,30 @@ class PartReader:
         return True
 
 
+class PartHash:
+    """The digests that identify a part: its checksum in the target's algorithm (also its sha256 when
+    that is SHA256), or its MD5 when the target sends no checksum. One hash per byte on the hot path;
+    the MD5 is added only where it is the one thing to compare with (``md5=True``)."""
+
+    def __init__(self, algorithm: str, *, md5: bool = False):
+        self.algo = _hasher(algorithm)
+        self.md5 = hashlib.md5() if md5 or self.algo is None else None
+
+    def update(self, data: bytes) -> None:
+        if self.algo is not None:
+            self.algo.update(data)
+        if self.md5 is not None:
+            self.md5.update(data)
+
+    def result(self) -> "PartDigest":
+        algo = self.algo
+        return PartDigest(algo.b64() if algo is not None else None,
+                          self.md5.hexdigest() if self.md5 is not None else None,
+                          algo.digest().hex() if isinstance(algo, _Sha256) else None)
+
+
 class HashingPartReader(PartReader):
-    """A PartReader that hashes the bytes it hands out: the part's checksums come from what was sent.
+    """A PartReader that hashes the bytes it hands out: the part's checksum comes from what was sent.
 
     botocore may read a body more than once (a signing pass, then the sending pass); every pass
     starts at offset 0, so a read from 0 starts the digests afresh and the last whole pass wins.
@@ -203,8 +225,7 @@ class HashingPartReader(PartReader):
         self._start()
 
     def _start(self) -> None:
-        self._algo = _hasher(self.algorithm)
-        self._md5, self._sha = hashlib.md5(), hashlib.sha256()
+        self._hash = PartHash(self.algorithm)
         self._hashed = 0
 
     def read(self, size: int = -1) -> bytes:
@@ -213,25 +234,23 @@ class HashingPartReader(PartReader):
         at = self.pos
         data = super().read(size)
         if at == self._hashed and data:
-            for h in (self._algo, self._md5, self._sha):
-                if h is not None:
-                    h.update(data)
+            self._hash.update(data)
             self._hashed += len(data)
         return data
 
     def digests(self) -> "PartDigest | None":
         """The digests of one whole pass over the part, or None when no pass read it whole in order."""
-        if self._hashed != self.length:
-            return None
-        return PartDigest(self._algo.b64() if self._algo is not None else None, self._md5.hexdigest(),
-                          self._sha.hexdigest())
+        return self._hash.result() if self._hashed == self.length else None
 
 
 @dataclass(frozen=True)
 class PartDigest:
     checksum: str | None   # base64, in the target's algorithm (None for NONE)
-    md5: str               # hex
-    sha256: str            # hex
+    md5: str | None        # hex, when computed
+    sha256: str | None     # hex, when the algorithm is SHA256
+
+    def identity(self) -> str | None:
+        return self.checksum or self.md5
 
 
 def classify(exc: BaseException, *, bucket: str = "") -> UploadError:
@@ -525,7 +544,7 @@ class JobEngine:
             if sp["Size"] != length:
                 continue
             # Acknowledged by the server but the crash came before our commit: adopt it if it is ours.
-            d = self._digest_part(offset, length)
+            d = self._digest_part(offset, length, md5=True)
             if _etag(sp["ETag"]) == d.md5:
                 self.ctx.store.add_part(self.job.id, Part(n, length, sp["ETag"], d.checksum, d.md5, d.sha256))
         return self.ctx.store.parts(self.job.id)
@@ -608,16 +627,19 @@ class JobEngine:
         algo = self.job.checksum_algorithm
         trailer = self.ctx.trailer_checksums and algo != "NONE"
         # Trailer mode: botocore computes the checksum while streaming the part and the server checks
-        # it. Header mode, for servers that refuse trailers: computed first, sent as a header. Either
-        # way the digests recorded are those of the pass that was sent (HashingPartReader).
-        header = None if trailer else self._digest_part(offset, length)
+        # it; ours comes from the same bytes as they are read (HashingPartReader). Header mode, for
+        # servers that refuse trailers: computed first (again on each attempt), sent as a header.
         attempt = 0
         while True:
             if self._abandon.is_set() or self.ctx.stop.is_set():
                 raise Interrupted("abandoned")
             self.ctx.slowdown.wait(self.ctx.stop)
             self.ctx.bandwidth.acquire(length, self.ctx.stop)
-            reader = HashingPartReader(self._fd(), offset, length, algo)
+            header = None if trailer else self._digest_part(offset, length)
+            # Header mode: the server checks the bytes it gets against the checksum (or MD5 ETag) we
+            # computed, so those digests are the sent bytes' and the body needs no second hash.
+            reader = HashingPartReader(self._fd(), offset, length, algo) if trailer else \
+                PartReader(self._fd(), offset, length)
             args = {"Bucket": self.job.bucket, "Key": self.job.key, "UploadId": self.job.upload_id,
                     "PartNumber": n, "Body": reader, "ContentLength": length}
             if trailer:
@@ -627,10 +649,8 @@ class JobEngine:
             try:
                 self.ctx.count_sent(length)
                 resp = self.s3.upload_part(**args)
-                sent = reader.digests() or self._digest_part(offset, length)
-                if header is not None and header.sha256 != sent.sha256:
-                    raise TransientUploadError("The file changed while a part was being read; resending it.")
-                self._check_part_answer(resp, sent, algo)
+                sent = header if header is not None else reader.digests() or self._digest_part(offset, length)
+                sent = self._check_part_answer(resp, sent, algo, offset, length)
                 self.ctx.slowdown.ok()
                 return Part(n, length, resp["ETag"], sent.checksum, sent.md5, sent.sha256)
             except Exception as e:  # noqa: BLE001 - classified below
@@ -647,30 +667,39 @@ class JobEngine:
                 if self.ctx.stop.wait(self.ctx.retry.delay(attempt)):
                     raise Interrupted("stopping") from None
 
-    @staticmethod
-    def _check_part_answer(resp: dict, sent: PartDigest, algo: str) -> None:
-        """The server's ETag (a plain MD5) and checksum, when it gives them, must be those of what we sent."""
+    def _check_part_answer(self, resp: dict, sent: PartDigest, algo: str, offset: int, length: int) -> PartDigest:
+        """The server's checksum and ETag (a plain MD5), where it gives them, must be those of what we sent.
+        A server that answers with neither checksum nor an MD5 we computed gets its MD5 checked from a
+        second read of the part (whose checksum must again be the one sent)."""
         etag = resp.get("ETag") or ""
-        if MD5_HEX.match(etag) and _etag(etag) != sent.md5:
-            raise TransientUploadError("A part arrived damaged (the storage's MD5 of it differs); resending it.")
         remote = resp.get("Checksum" + algo) if algo != "NONE" else None
         if remote and sent.checksum and remote != sent.checksum:
             raise TransientUploadError("A part arrived damaged (the storage's checksum of it differs); resending it.")
+        if MD5_HEX.match(etag) and sent.md5 is None and not remote:
+            again = self._digest_part(offset, length, md5=True)
+            if again.identity() != sent.identity():
+                raise TransientUploadError("The file changed while a part was being sent; resending it.")
+            sent = again
+        if MD5_HEX.match(etag) and sent.md5 is not None and _etag(etag) != sent.md5:
+            raise TransientUploadError("A part arrived damaged (the storage's MD5 of it differs); resending it.")
+        return sent
 
-    def _digest_part(self, offset: int, length: int) -> PartDigest:
-        """The part's digests read from the staged file in small chunks: memory stays flat."""
-        h = _hasher(self.job.checksum_algorithm)
-        m, sha = hashlib.md5(), hashlib.sha256()
+    def _digest_part(self, offset: int, length: int, *, md5: bool = False, whole=None) -> PartDigest:  # noqa: ANN001
+        """The part's digests read from the staged file in small chunks (memory stays flat); ``whole``
+        (a hashlib object) is fed the same bytes."""
+        h = PartHash(self.job.checksum_algorithm, md5=md5)
         fd, pos, end = self._fd(), offset, offset + length
         while pos < end:
             chunk = os.pread(fd, min(READ_CHUNK, end - pos), pos)
             if not chunk:
+                if whole is not None:
+                    break
                 raise SourceChangedError("The staged file became shorter while uploading.")
-            for x in (h, m, sha):
-                if x is not None:
-                    x.update(chunk)
+            h.update(chunk)
+            if whole is not None:
+                whole.update(chunk)
             pos += len(chunk)
-        return PartDigest(h.b64() if h is not None else None, m.hexdigest(), sha.hexdigest())
+        return h.result()
 
     def _exhausted(self, err: TransientUploadError) -> UploadError:
         if isinstance(err, OfflineError) or (self.ctx.is_reachable and not self.ctx.is_reachable()):
@@ -712,9 +741,9 @@ class JobEngine:
         differs = []
         for n in range(1, self.job.part_count + 1):
             offset, length = self.job.part_range(n)
-            d = self._digest_part_into(offset, length, whole)
+            d = self._digest_part(offset, length, whole=whole, md5=not parts[n].checksum)
             p = parts[n]
-            same = (p.sha256 == d.sha256) if p.sha256 else (p.md5 == d.md5) if p.md5 else (p.checksum == d.checksum)
+            same = (p.checksum == d.checksum) if p.checksum else (p.md5 == d.md5)
             if not same or p.size != length:
                 differs.append(n)
         try:
@@ -733,20 +762,6 @@ class JobEngine:
         self._restart("The file changed while it was uploading; the upload started again from zero with its "
                       "new content.")
         raise SourceChangedError("The file changed while it was uploading; it is being uploaded again.")
-
-    def _digest_part_into(self, offset: int, length: int, whole) -> PartDigest:  # noqa: ANN001 - hashlib object
-        h = _hasher(self.job.checksum_algorithm)
-        m, sha = hashlib.md5(), hashlib.sha256()
-        fd, pos, end = self._fd(), offset, offset + length
-        while pos < end:
-            chunk = os.pread(fd, min(READ_CHUNK, end - pos), pos)
-            if not chunk:
-                break
-            for x in (h, m, sha, whole):
-                if x is not None:
-                    x.update(chunk)
-            pos += len(chunk)
-        return PartDigest(h.b64() if h is not None else None, m.hexdigest(), sha.hexdigest())
 
     # -- completion
     def _complete(self) -> None:

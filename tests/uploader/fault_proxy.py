@@ -6,7 +6,7 @@ scheduled for it: "reset" (RST halfway through the body), "stall" (never answers
 CompleteMultipartUpload: "lost" forwards it, then resets the connection instead of answering;
 "swap" forwards it and, before answering, calls ``on_complete()`` (a test overwrites the object:
 a storage that ends up holding other bytes). Part faults also include "wrong-etag" (forwarded,
-but the answer's ETag is another MD5: a server that reports a wrong part). ``list_faults`` apply
+but the answer's ETag is another MD5 and its checksum another one: a server that reports a wrong part). ``list_faults`` apply
 to ListParts: "nomarker" (says truncated, gives no NextPartNumberMarker) and "stuck" (says
 truncated, and the next marker is the one asked for).
 """
@@ -155,8 +155,10 @@ class FaultProxy:
             body = _dechunk(body)
         if fault == "swap" and self.on_complete is not None:
             self.on_complete()
-        if fault == "wrong-etag":
+        if fault == "wrong-etag":   # the answer describes other bytes: another MD5, another checksum
             lines = [re.sub(rb'(?i)^(etag:\s*)"?[0-9a-f]{32}"?', rb'\1"00000000000000000000000000000bad"', ln)
+                     for ln in lines]
+            lines = [re.sub(rb"(?i)^(x-amz-checksum-(?:sha256|crc32c?):\s*)\S+", rb"\1AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", ln)
                      for ln in lines]
         if fault.startswith("list-"):
             marker = re.search(rb"part-number-marker=(\d+)", request_line)
