@@ -312,6 +312,7 @@ class RunContext:
     on_restart: Callable[[str, str], None] | None = None         # (job id, why): progress starts again from 0
     part_size_wanted: int = 0               # the target's part size, for re-planning a changed file
     list_parts_page: int = 1000             # MaxParts of one ListParts page
+    webhook_row: Callable[[UploadJob], object] | None = None    # the outbox row committed with COMPLETED
 
     def __post_init__(self):
         if self.retry is None:
@@ -860,11 +861,16 @@ class JobEngine:
         return h.hexdigest() == self.job.sha256
 
     def _finish(self) -> UploadJob:
+        from dataclasses import replace
+
         from studio.uploader.models import now_us
 
         now = now_us()
-        self.ctx.store.update(self.job.id, state=COMPLETED, error=None, paused_reason=None, completed_us=now,
-                              verified_us=now)
+        outbox = self.ctx.webhook_row(replace(self.job, verified_us=now)) if self.ctx.webhook_row else None
+        status = ("pending" if outbox.signed else "pending, unsigned") if outbox is not None else None
+        if not self.ctx.store.complete(self.job.id, outbox, error=None, paused_reason=None, completed_us=now,
+                                       verified_us=now, webhook_status=status):
+            raise Interrupted(self.ctx.store.state(self.job.id) or "deleted")   # cancelled at the last moment
         self._progress(self.job.size)
         if self.ctx.on_state:
             self.ctx.on_state(self.job.id, COMPLETED)

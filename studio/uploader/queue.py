@@ -487,7 +487,8 @@ class UploadQueue:
                              on_progress=lambda jid, done, total: emit("progress", jid, (done, total)),
                              on_state=lambda jid, state: emit("state", jid, state),
                              on_restart=lambda jid, why: emit("restart", jid, why),
-                             part_size_wanted=target.part_size, list_parts_page=self.list_parts_page)
+                             part_size_wanted=target.part_size, list_parts_page=self.list_parts_page,
+                             webhook_row=(lambda j: self.webhooks.row_for(j, target)) if target.webhook_url else None)
         engine = eng.JobEngine(job, ctx)
         try:
             engine.run()
@@ -549,10 +550,7 @@ class UploadQueue:
         return bw
 
     def _after_complete(self, job: UploadJob, target, emit: EventFn) -> None:  # noqa: ANN001
-        if target.webhook_url:
-            # In the outbox first (durable), delivered by the webhook thread, never on this lane.
-            d = self.webhooks.add(job, target)
-            self.store.update(job.id, webhook_status=d.status_line())
+        # A webhook is already in the outbox (committed with COMPLETED): the webhook thread delivers it.
         self._drop_staging(job)
         self._draft_status(job.draft_id, "published")
         log.info("job %s completed: s3://%s/%s", job.id, job.bucket, job.key)

@@ -136,6 +136,15 @@ class JobStore:
                 q = q.where(JobRow.state.in_(only_if))
             return s.execute(q.values(updated_us=now_us(), **values)).rowcount > 0
 
+    def complete(self, job_id: str, outbox=None, **values) -> bool:  # noqa: ANN001 - models.OutboxRow | None
+        """Mark a job COMPLETED (only from a runnable state) and queue its webhook in the same transaction."""
+        with Session(self.engine) as s, s.begin():
+            done = s.execute(update(JobRow).where(JobRow.id == job_id, JobRow.state.in_(RUNNABLE))
+                             .values(state=COMPLETED, updated_us=now_us(), **values)).rowcount > 0
+            if done and outbox is not None:
+                s.add(outbox)
+            return done
+
     def parts(self, job_id: str) -> dict[int, Part]:
         with Session(self.engine) as s:
             rows = s.scalars(select(PartRow).where(PartRow.job_id == job_id)).all()

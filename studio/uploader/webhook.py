@@ -139,19 +139,15 @@ class Outbox:
         self.timeout = timeout
         self.give_up_after = give_up_after
 
-    def add(self, job, target) -> Delivery:  # noqa: ANN001 - store.UploadJob, targets.Target
-        """Queue the webhook of a COMPLETED job (once: a second call returns the first delivery)."""
-        existing = self.for_job(job.id)
-        if existing:
-            return existing
+    @staticmethod
+    def row_for(job, target) -> OutboxRow:  # noqa: ANN001 - store.UploadJob (verified), targets.Target
+        """The outbox row of a job's webhook; the job store inserts it in the transaction that marks the
+        job COMPLETED, so a crash can never leave a completed upload without its webhook."""
         did = uuid.uuid4().hex
-        body = json.dumps(payload(job, did), sort_keys=True)
         now = now_us()
-        with Session(self.engine) as s, s.begin():
-            s.add(OutboxRow(id=did, job_id=job.id, target_name=target.name, url=target.webhook_url, body=body,
-                            signed=not target.webhook_unsigned, state=PENDING, attempts=0, next_attempt_us=now,
-                            created_us=now))
-        return self.for_job(job.id)
+        return OutboxRow(id=did, job_id=job.id, target_name=target.name, url=target.webhook_url,
+                         body=json.dumps(payload(job, did), sort_keys=True), signed=not target.webhook_unsigned,
+                         state=PENDING, attempts=0, next_attempt_us=now, created_us=now)
 
     def for_job(self, job_id: str) -> Delivery | None:
         with Session(self.engine) as s:
