@@ -18,8 +18,8 @@ from typing import Callable
 from studio.uploader import engine as eng
 from studio.uploader.errors import (NoSuchUploadError, OfflineError, SourceChangedError, TargetNotFound,
                                     UploadError)
-from studio.uploader.store import (CANCELLED, FAILED, PAUSED, PENDING, RUNNABLE, UNFINISHED, JobStore,
-                                   UploadJob)
+from studio.uploader.store import (CANCELLED, COMPLETED, FAILED, PAUSED, PENDING, RUNNABLE, UNFINISHED,
+                                   JobStore, UploadJob)
 from studio.uploader.targets import plan_part_size, reachable
 
 log = logging.getLogger(__name__)
@@ -421,7 +421,37 @@ class UploadQueue:
                 self._delivering = False
             stop.wait(0.2)
 
+    def sweep_staging(self, *, older_than: float = 600) -> int:
+        """Remove frozen copies no job needs: a job finished or cancelled (a kill came before the clean-up)
+        or none at all (a kill during enqueue, older than ``older_than`` s so a concurrent enqueue is safe).
+        Exports of drafts are not touched here (they are reused, and pruned per draft). Returns how many."""
+        import re
+
+        jobs = {j.id: j for j in self.store.list()}
+        removed = 0
+        now = time.time()
+        for f in self.studio.layout.staging.glob("upload-*"):
+            m = re.match(r"upload-([0-9a-f]{32})-", f.name)
+            if not m or not f.is_file():
+                continue
+            job = jobs.get(m.group(1))
+            try:
+                finished = job is not None and job.state in (COMPLETED, CANCELLED) and str(f) == job.staging_path
+                stray = (job is None or str(f) != job.staging_path) and now - f.stat().st_mtime >= older_than
+                if finished or stray:
+                    f.unlink()
+                    removed += 1
+            except OSError:
+                continue
+        if removed:
+            log.info("removed %d frozen copies no upload needs any more", removed)
+        return removed
+
     def _sweep_all(self) -> None:
+        try:
+            self.sweep_staging()
+        except Exception as e:  # noqa: BLE001 - housekeeping never stops the uploads
+            log.info("staging clean-up skipped: %s", type(e).__name__)
         names = {j.target_name for j in self.store.list(states=UNFINISHED)}
         for name in names:
             try:

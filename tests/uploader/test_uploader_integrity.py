@@ -367,3 +367,23 @@ def test_a_signal_stops_render_and_leaves_no_partial_file(studio, data_dir, shar
     assert proc.returncode == 130, rest
     assert "cancelled" in rest and "Traceback" not in rest
     assert not out.exists() and not [p for p in out.parent.glob("*partial*")]
+
+
+def test_frozen_copies_no_job_needs_are_cleaned_up_by_the_runner(studio, s3_server, tmp_path):
+    add_target(studio, s3_server)
+    done = studio.uploads.enqueue_file(make_file(tmp_path / "a.mp4", 1 * MiB), "seaweed")
+    waiting = studio.uploads.enqueue_file(make_file(tmp_path / "b.mp4", 1 * MiB), "seaweed")
+    studio.uploads.pause(waiting.id)
+    run_until_idle(studio)
+    kept_by_a_kill = studio.layout.staging / f"upload-{done.id}-a.mp4"
+    kept_by_a_kill.write_bytes(b"left by a kill between COMPLETED and the clean-up")
+    stray = studio.layout.staging / f"upload-{'e' * 32}-c.mp4"   # a kill during enqueue: no job
+    stray.write_bytes(b"x")
+    fresh = studio.layout.staging / f"upload-{'f' * 32}-d.mp4"   # another process enqueueing right now
+    fresh.write_bytes(b"y")
+    old = time.time() - 3600
+    os.utime(stray, (old, old))
+    assert studio.uploads.get(done.id).state == "COMPLETED"
+    assert studio.uploads.sweep_staging() == 2
+    assert not kept_by_a_kill.exists() and not stray.exists()
+    assert fresh.exists() and os.path.exists(waiting.staging_path)   # a waiting job keeps its copy
