@@ -386,8 +386,8 @@ class JobEngine:
             except NoSuchUploadError:
                 if self._local_proof(raise_on_change=False) and self._remote_proof(read_back_ok=True):
                     return self._finish()
-                self._restart("The storage had forgotten the unfinished upload (aborted or expired); "
-                              "it was started again from zero.")
+                self._restart("The storage no longer has the unfinished upload (aborted or expired), and no "
+                              "object there is proven to be this file; it was started again from zero.")
                 done = {}
         self._progress(sum(p.size for p in done.values()))
         self._send_missing(done)

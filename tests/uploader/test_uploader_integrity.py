@@ -127,6 +127,13 @@ def test_a_server_that_ends_up_holding_other_bytes_is_never_completed(studio, s3
     job = studio.uploads.get(job.id)
     assert job.state == "FAILED" and "not the file that was sent" in job.error
     assert job.verified_us is None
+    # Retry works after this failure too: the storage is asked again, and the bytes are sent again.
+    add_target(studio, s3_server, replace=True)
+    studio.uploads.retry(job.id)
+    run_until_idle(studio)
+    again = studio.uploads.get(job.id)
+    assert again.state == "COMPLETED", again.error
+    assert _object_sha(raw_s3, again) == again.sha256 == job.sha256
 
 
 # -- 2. change detection by content ---------------------------------------------------------------
