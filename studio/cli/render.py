@@ -59,6 +59,10 @@ def run(ctx) -> int:  # noqa: ANN001 - studio.cli.Context
         finally:
             done.set()
 
+    import signal
+
+    # SIGTERM cancels like Ctrl+C does: ffmpeg (in its own session) is stopped and the partial file removed.
+    signal.signal(signal.SIGTERM, lambda *_: cancel.set())
     worker = threading.Thread(target=work, name="render")
     worker.start()
     try:
@@ -70,14 +74,14 @@ def run(ctx) -> int:  # noqa: ANN001 - studio.cli.Context
         cancel.set()
         done.wait()
         worker.join()
-        progress.done()
-        print("Render cancelled; no file was written.", file=sys.stderr)
-        return 130
+        outcome["error"] = ExportCancelled()
     progress.done()
     err = outcome.get("error")
     if isinstance(err, ExportCancelled):
+        from studio.cli import exit_now
+
         print("Render cancelled; no file was written.", file=sys.stderr)
-        return 130
+        exit_now(ctx, 130)   # within 2 s of Ctrl+C / SIGTERM: no slow interpreter clean-up
     if isinstance(err, ExportError):
         raise UserError(str(err), 1) from err
     if err is not None:

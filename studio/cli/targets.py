@@ -40,7 +40,10 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     a.add_argument("--profile", default=None, help="AWS profile name (with --credentials aws)")
     a.add_argument("--access-key", default=None, help="access key id (with --credentials keyring)")
     a.add_argument("--secret-stdin", action="store_true", help="read the secret key from stdin")
-    a.add_argument("--webhook", default=None, help="URL to POST to when an upload completes")
+    a.add_argument("--webhook", default=None,
+                   help="http(s) URL to POST to when an upload completes, signed with $STUDIO_WEBHOOK_SECRET")
+    a.add_argument("--webhook-unsigned", action="store_true",
+                   help="send the webhook without a signature (an explicit choice; shown as unsigned)")
     a.add_argument("--unmetered-only", action="store_true", help="upload only on unmetered networks")
     a.add_argument("--replace", action="store_true", help="replace a target with the same name")
     add_json_flag(a)
@@ -81,17 +84,29 @@ def _add(ctx: Context) -> int:
                     concurrency=a.concurrency, checksum_algorithm=a.checksum,
                     checksum_when_required=a.checksums_when_required, bandwidth_limit=a.bandwidth_limit,
                     credential_source=a.credentials, aws_profile=a.profile, webhook_url=a.webhook,
-                    unmetered_only=a.unmetered_only)
-    ctx.studio.targets.add(target, access_key=a.access_key, secret_key=secret,
-                           webhook_secret=os.environ.get("STUDIO_WEBHOOK_SECRET"), replace_existing=a.replace)
-    ctx.emit({"ok": True, "target": target.to_dict()}, f"Added target {target.name}.")
+                    unmetered_only=a.unmetered_only, webhook_unsigned=bool(a.webhook and a.webhook_unsigned))
+    if a.webhook_unsigned and not a.webhook:
+        raise UserError("--webhook-unsigned needs --webhook URL.", 2)
+    hook_secret = None if a.webhook_unsigned else os.environ.get("STUDIO_WEBHOOK_SECRET") or None
+    ctx.studio.targets.add(target, access_key=a.access_key, secret_key=secret, webhook_secret=hook_secret,
+                           replace_existing=a.replace)
+    text = f"Added target {target.name}."
+    if target.webhook_url:
+        from studio.uploader.credentials import keyring_available
+
+        text += (" Its webhook is unsigned." if target.webhook_unsigned else
+                 " Its webhook is signed with the secret kept in the keyring." if keyring_available() else
+                 " Its webhook is signed with $STUDIO_WEBHOOK_SECRET, read when uploads run (no keyring here).")
+    ctx.emit({"ok": True, "target": target.to_dict()}, text)
     return 0
 
 
 def _list(ctx: Context) -> int:
     targets = ctx.studio.targets.list()
     lines = [f"{t.name:<16} {t.endpoint_url or ('this computer' if t.is_local else 'AWS S3')}  "
-             f"bucket={t.bucket}  credentials={t.credential_source}" for t in targets]
+             f"bucket={t.bucket}  credentials={t.credential_source}"
+             + (f"  webhook={t.webhook_url}{' (unsigned)' if t.webhook_unsigned else ' (signed)'}" if t.webhook_url
+                else "") for t in targets]
     ctx.emit([t.to_dict() for t in targets], "\n".join(lines))
     return 0
 

@@ -29,11 +29,20 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     p.set_defaults(handler=run)
 
 
-def _job_dict(j) -> dict:  # noqa: ANN001 - store.UploadJob
+def _job_dict(j, delivery=None) -> dict:  # noqa: ANN001 - store.UploadJob, webhook.Delivery | None
+    """``sha256`` is the proven one: set only once the stored object was verified to be those bytes."""
+    verified = j.state == "COMPLETED" and j.verified_us is not None
     return {"id": j.id, "state": j.state, "target": j.target_name, "bucket": j.bucket, "key": j.key,
-            "bytes_total": j.size, "bytes_done": j.bytes_done, "error": j.error, "notice": j.notice,
-            "paused_reason": j.paused_reason, "draft_id": j.draft_id, "title": j.title, "sha256": j.sha256,
-            "upload_id": j.upload_id, "part_size": j.part_size, "webhook": j.webhook_status}
+            "bytes_total": j.size, "bytes_done": min(j.bytes_done, j.size), "error": j.error, "notice": j.notice,
+            "paused_reason": j.paused_reason, "draft_id": j.draft_id, "title": j.title,
+            "sha256": j.sha256 if verified else None, "sha256_expected": j.sha256, "verified": verified,
+            "upload_id": j.upload_id, "part_size": j.part_size, "webhook": j.webhook_status,
+            "webhook_delivery": delivery.to_dict() if delivery is not None else None}
+
+
+def _jobs_json(ctx: Context) -> list[dict]:
+    deliveries = ctx.studio.uploads.webhooks.by_job()
+    return [_job_dict(j, deliveries.get(j.id)) for j in ctx.studio.uploads.list()]
 
 
 def run(ctx: Context) -> int:
@@ -71,9 +80,10 @@ def _list(ctx: Context) -> int:
     from studio.uploader.progress import human_bytes
 
     jobs = ctx.studio.uploads.list()
-    lines = [f"{j.id[:8]}  {j.state:<11} {human_bytes(j.bytes_done):>9} / {human_bytes(j.size):<9} "
-             f"{j.target_name}:{j.key}" + (f"  — {j.error}" if j.error else "") for j in jobs]
-    ctx.emit([_job_dict(j) for j in jobs], "\n".join(lines) or "No uploads.")
+    lines = [f"{j.id[:8]}  {j.state:<11} {human_bytes(min(j.bytes_done, j.size)):>9} / {human_bytes(j.size):<9} "
+             f"{j.target_name}:{j.key}" + (f"  — {j.error or j.notice}" if j.error or j.notice else "")
+             + (f"  [webhook {j.webhook_status}]" if j.webhook_status else "") for j in jobs]
+    ctx.emit(_jobs_json(ctx) if ctx.json else [], "\n".join(lines) or "No uploads.")
     return 0
 
 
@@ -95,7 +105,16 @@ def _run(ctx: Context) -> int:
     from studio.uploader.progress import ProgressMeter, human_bytes, human_eta
 
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def on_signal(signum, _frame) -> None:  # noqa: ANN001
+        # Ctrl+C and SIGTERM alike: stop at once; acknowledged parts are committed, the job resumes later.
+        if not stop.is_set():
+            print(f"Stopping ({signal.Signals(signum).name}); the uploads resume where they are on the next run.",
+                  file=sys.stderr, flush=True)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
     meters: dict[str, ProgressMeter] = {}
 
     def on_event(kind: str, job_id: str, payload: object) -> None:
@@ -105,6 +124,11 @@ def _run(ctx: Context) -> int:
             if p:
                 print(f"{job_id[:8]} {p.fraction * 100:5.1f}% {human_bytes(p.done)}/{human_bytes(p.total)} "
                       f"{human_bytes(p.rate)}/s ETA {human_eta(p.eta)}", file=sys.stderr, flush=True)
+        elif kind == "restart":
+            meters.pop(job_id, None)   # from zero, said so: never hidden by the old maximum
+            print(f"{job_id[:8]} restarted from zero: {payload}", file=sys.stderr, flush=True)
+        elif kind == "webhook":
+            print(f"{job_id[:8]} webhook {payload}", file=sys.stderr, flush=True)
         elif kind == "state":
             job = ctx.studio.uploads.get(job_id)
             extra = f": {job.error}" if job.error and payload in ("FAILED", "PAUSED") else ""
@@ -119,6 +143,10 @@ def _run(ctx: Context) -> int:
         raise
     jobs = ctx.studio.uploads.list()
     failed = [j for j in jobs if j.state == "FAILED"]
-    ctx.emit({"ok": not failed, **summary, "jobs": [_job_dict(j) for j in jobs]},
+    ctx.emit({"ok": not failed, **summary, "stopped": stop.is_set(), "jobs": _jobs_json(ctx)},
              f"completed {summary['completed']}, failed {summary['failed']}, paused {summary['paused']}")
+    if stop.is_set():
+        from studio.cli import exit_now
+
+        exit_now(ctx, 130)
     return 1 if summary["failed"] else 0

@@ -94,6 +94,8 @@ def b64(digest: bytes) -> str:
 
 
 READ_CHUNK = 1024 * 1024
+MAX_LIST_PAGES = 10_002   # ListParts pages: S3 allows 10,000 parts; a page holds at least one
+STOP_JOIN_S = 0.5         # on a stop, parts still on the wire after this are left (re-sent next run)
 
 
 class _Sha256:
@@ -189,6 +191,69 @@ class PartReader:
         return True
 
 
+class PartHash:
+    """The digests that identify a part: its checksum in the target's algorithm (also its sha256 when
+    that is SHA256), or its MD5 when the target sends no checksum. One hash per byte on the hot path;
+    the MD5 is added only where it is the one thing to compare with (``md5=True``)."""
+
+    def __init__(self, algorithm: str, *, md5: bool = False):
+        self.algo = _hasher(algorithm)
+        self.md5 = hashlib.md5() if md5 or self.algo is None else None
+
+    def update(self, data: bytes) -> None:
+        if self.algo is not None:
+            self.algo.update(data)
+        if self.md5 is not None:
+            self.md5.update(data)
+
+    def result(self) -> "PartDigest":
+        algo = self.algo
+        return PartDigest(algo.b64() if algo is not None else None,
+                          self.md5.hexdigest() if self.md5 is not None else None,
+                          algo.digest().hex() if isinstance(algo, _Sha256) else None)
+
+
+class HashingPartReader(PartReader):
+    """A PartReader that hashes the bytes it hands out: the part's checksum comes from what was sent.
+
+    botocore may read a body more than once (a signing pass, then the sending pass); every pass
+    starts at offset 0, so a read from 0 starts the digests afresh and the last whole pass wins.
+    """
+
+    def __init__(self, fd: int, offset: int, length: int, algorithm: str):
+        super().__init__(fd, offset, length)
+        self.algorithm = algorithm
+        self._start()
+
+    def _start(self) -> None:
+        self._hash = PartHash(self.algorithm)
+        self._hashed = 0
+
+    def read(self, size: int = -1) -> bytes:
+        if self.pos == 0:
+            self._start()
+        at = self.pos
+        data = super().read(size)
+        if at == self._hashed and data:
+            self._hash.update(data)
+            self._hashed += len(data)
+        return data
+
+    def digests(self) -> "PartDigest | None":
+        """The digests of one whole pass over the part, or None when no pass read it whole in order."""
+        return self._hash.result() if self._hashed == self.length else None
+
+
+@dataclass(frozen=True)
+class PartDigest:
+    checksum: str | None   # base64, in the target's algorithm (None for NONE)
+    md5: str | None        # hex, when computed
+    sha256: str | None     # hex, when the algorithm is SHA256
+
+    def identity(self) -> str | None:
+        return self.checksum or self.md5
+
+
 def classify(exc: BaseException, *, bucket: str = "") -> UploadError:
     """Turn a botocore/socket error into a typed error with a sentence for the user."""
     from botocore.exceptions import (BotoCoreError, ClientError, ConnectionClosedError, ConnectTimeoutError,
@@ -245,6 +310,10 @@ class RunContext:
     control_poll: float = 0.3               # seconds between checks of pause/cancel from elsewhere
     trailer_checksums: bool = True          # False: the target wants checksums only when required
     bytes_sent: int = 0                     # body bytes handed to the network by this process
+    on_restart: Callable[[str, str], None] | None = None         # (job id, why): progress starts again from 0
+    part_size_wanted: int = 0               # the target's part size, for re-planning a changed file
+    list_parts_page: int = 1000             # MaxParts of one ListParts page
+    webhook_row: Callable[[UploadJob], object] | None = None    # the outbox row committed with COMPLETED
 
     def __post_init__(self):
         if self.retry is None:
@@ -261,7 +330,14 @@ class Interrupted(StudioError):
 
 
 class JobEngine:
-    """Uploads one job. ``run()`` returns normally when COMPLETED, raises UploadError or Interrupted."""
+    """Uploads one job. ``run()`` returns normally when COMPLETED, raises UploadError or Interrupted.
+
+    COMPLETED means proven: every part's checksums were computed here from the bytes read and sent
+    and matched the server's answers; before completion one sequential read of the staged file
+    shows each part still holds those bytes and that their whole-file sha256 is the one recorded;
+    after completion the object's size and composite checksum (or multipart ETag) equal what the
+    local part digests give, or, where the server offers neither, the object read back hashes to it.
+    """
 
     def __init__(self, job: UploadJob, ctx: RunContext):
         self.job = job
@@ -295,7 +371,7 @@ class JobEngine:
 
     def _progress(self, done: int) -> None:
         if self.ctx.on_progress:
-            self.ctx.on_progress(self.job.id, min(done, self.job.size), self.job.size)
+            self.ctx.on_progress(self.job.id, max(0, min(done, self.job.size)), self.job.size)
 
     # -- the whole job
     def run(self) -> UploadJob:
@@ -309,33 +385,98 @@ class JobEngine:
             try:
                 done = self._reconcile()
             except NoSuchUploadError:
-                if self._object_matches():
+                if self._local_proof(raise_on_change=False) and self._remote_proof(read_back_ok=True):
                     return self._finish()
-                self._restart("The storage had forgotten the unfinished upload (aborted or expired); "
-                              "it was started again.")
+                self._restart("The storage no longer has the unfinished upload (aborted or expired), and no "
+                              "object there is proven to be this file; it was started again from zero.")
                 done = {}
         self._progress(sum(p.size for p in done.values()))
         self._send_missing(done)
+        self._local_proof()
         self._complete()
+        if not self._remote_proof(read_back_ok=True, strict=True):
+            raise PermanentUploadError("The object in the storage is not the file that was sent (its checksum "
+                                       "differs from the parts' checksums); retry the upload.")
         return self._finish()
 
+    # -- the staged file: changed by content, never by mtime alone
     def _check_snapshot(self) -> None:
+        from studio.uploader.snapshot import refreeze, sha256_file
+
+        self.close()   # a new run reads the staged file as it is now
         path = self.job.staging_path
         try:
             st = os.stat(path)
         except OSError:
             raise PermanentUploadError("The frozen copy of the file to upload is gone from the staging folder; "
-                                       "enqueue the file again.") from None
+                                       "retry the upload to freeze it again.") from None
+        src = self._source_stat()
+        if src is not None and (src.st_size, src.st_mtime_ns) != (self.job.source_size, self.job.source_mtime_ns):
+            if src.st_size == self.job.size and sha256_file(self.job.source_path) == self.job.sha256:
+                log.info("job %s: the original was touched but holds the same bytes; resuming", self.job.id)
+                self.ctx.store.update(self.job.id, source_mtime_ns=src.st_mtime_ns, source_size=src.st_size)
+            else:
+                snap = refreeze(self.job)
+                self._replan(snap.size, snap.sha256, snap.mtime_ns, source_size=snap.source_size,
+                             source_mtime_ns=snap.source_mtime_ns)
+                self._restart("The original file changed after it was queued; the upload started again from "
+                              "zero with its new content.")
+            self.job = self.ctx.store.get(self.job.id)
+            return
         if st.st_size != self.job.size or st.st_mtime_ns != self.job.mtime_ns:
-            from studio.uploader.snapshot import sha256_file
+            digest = sha256_file(path)
+            if st.st_size == self.job.size and digest == self.job.sha256:
+                log.info("job %s: the staged file was touched but holds the same bytes; resuming", self.job.id)
+                self.ctx.store.update(self.job.id, mtime_ns=st.st_mtime_ns)
+            elif not self._adopt_new_content():
+                self._restart("The file changed after it was queued; the upload started again from zero with "
+                              "its new content.")
+            self.job = self.ctx.store.get(self.job.id)
 
-            log.warning("job %s: staged file changed (size/mtime); restarting the upload cleanly", self.job.id)
-            self.ctx.store.update(self.job.id, size=st.st_size, mtime_ns=st.st_mtime_ns, sha256=sha256_file(path))
-            self.job = self.ctx.store.get(self.job.id)
-            if self.job.upload_id:
-                self._abort_quietly(self.job.upload_id)
-            self._restart("The file changed after it was queued; the upload started again from its new content.")
-            self.job = self.ctx.store.get(self.job.id)
+    def _source_stat(self) -> os.stat_result | None:
+        """The user's original, when the job uploads a private copy of it (None otherwise)."""
+        job = self.job
+        if not job.owns_staging or job.source_size is None or job.source_path == job.staging_path:
+            return None
+        try:
+            return os.stat(job.source_path)
+        except OSError:
+            return None   # the original is gone: the frozen copy is still what was queued
+
+    def _adopt_new_content(self) -> bool:
+        """The staged bytes changed: freeze the user's original again when there is one, else take the
+        staged file as it is now; a new fingerprint and part size. Returns True when the fresh copy of
+        the original holds the very bytes queued (the staged copy alone was damaged): nothing to restart."""
+        from studio.uploader.snapshot import refreeze, sha256_file
+
+        src = self._source_stat()
+        if src is not None:
+            snap = refreeze(self.job)
+            self.close()
+            if snap.size == self.job.size and snap.sha256 == self.job.sha256:
+                log.warning("job %s: the staged copy was damaged; copied again from the original", self.job.id)
+                self.ctx.store.update(self.job.id, mtime_ns=snap.mtime_ns, source_size=snap.source_size,
+                                      source_mtime_ns=snap.source_mtime_ns)
+                self.job = self.ctx.store.get(self.job.id)
+                return True
+            self._replan(snap.size, snap.sha256, snap.mtime_ns, source_size=snap.source_size,
+                         source_mtime_ns=snap.source_mtime_ns)
+            return False
+        st = os.stat(self.job.staging_path)
+        self._replan(st.st_size, sha256_file(self.job.staging_path), st.st_mtime_ns)
+        return False
+
+    def _replan(self, size: int, sha256: str, mtime_ns: int, **extra) -> None:
+        """A new content: new fingerprint, a part size planned for the new size, old upload aborted."""
+        from studio.uploader.targets import plan_part_size
+
+        self.close()
+        if self.job.upload_id:
+            self._abort_quietly(self.job.upload_id)
+        wanted = self.ctx.part_size_wanted or self.job.part_size
+        self.ctx.store.update(self.job.id, size=size, sha256=sha256, mtime_ns=mtime_ns,
+                              part_size=plan_part_size(size, wanted), **extra)
+        self.job = self.ctx.store.get(self.job.id)
 
     def _check_bucket(self) -> None:
         # Some S3-compatible servers create missing buckets on the fly; ask first so a typo fails clearly.
@@ -346,29 +487,48 @@ class JobEngine:
                 "ContentType": _content_type(self.job.key)}
         if self.job.checksum_algorithm != "NONE":
             args["ChecksumAlgorithm"] = self.job.checksum_algorithm
+        intent = self.ctx.store.record_intent(self.job)   # the sweeper knows it is ours even after a crash
         resp = self._call(lambda: self.s3.create_multipart_upload(**args))
         # Committed before the first part is sent: a crash from here on resumes this upload.
-        self.ctx.store.update(self.job.id, upload_id=resp["UploadId"])
+        self.ctx.store.record_created(intent, self.job.id, resp["UploadId"])
         self.job = self.ctx.store.get(self.job.id)
         log.info("job %s: multipart upload created", self.job.id)
 
     def _restart(self, notice: str) -> None:
+        """From zero, and said so: the job's notice, and the progress meters start again."""
         log.warning("job %s: %s", self.job.id, notice)
         self.ctx.store.drop_parts(self.job.id)
         self.ctx.store.update(self.job.id, upload_id=None, notice=notice)
         self.job = self.ctx.store.get(self.job.id)
+        if self.ctx.on_restart:
+            self.ctx.on_restart(self.job.id, notice)
+        self._progress(0)
         self._create()
 
     def _list_server_parts(self) -> dict[int, dict]:
+        """Every page of ListParts. A server whose marker does not advance is refused with a sentence."""
         parts, marker = {}, 0
-        while True:
+        page = max(1, int(self.ctx.list_parts_page))
+        for _ in range(MAX_LIST_PAGES):
             resp = self._call(lambda: self.s3.list_parts(Bucket=self.job.bucket, Key=self.job.key,
-                                                         UploadId=self.job.upload_id, PartNumberMarker=marker))
+                                                         UploadId=self.job.upload_id, PartNumberMarker=marker,
+                                                         MaxParts=page))
             for p in resp.get("Parts", []):
                 parts[int(p["PartNumber"])] = p
             if not resp.get("IsTruncated"):
                 return parts
-            marker = int(resp["NextPartNumberMarker"])
+            try:
+                nxt = int(resp.get("NextPartNumberMarker"))
+            except (TypeError, ValueError):
+                nxt = None
+            if nxt is None or nxt <= marker:
+                raise PermanentUploadError(
+                    "The storage's list of uploaded parts is broken (it says there are more parts but does not "
+                    "say where the next page starts); this storage cannot resume uploads safely. Cancel and "
+                    "retry the upload, or use another storage.")
+            marker = nxt
+        raise PermanentUploadError("The storage's list of uploaded parts never ends; this storage cannot resume "
+                                   "uploads safely. Cancel and retry the upload, or use another storage.")
 
     def _reconcile(self) -> dict[int, Part]:
         """ListParts is the truth: keep local parts the server has, adopt server parts we can verify."""
@@ -386,11 +546,9 @@ class JobEngine:
             if sp["Size"] != length:
                 continue
             # Acknowledged by the server but the crash came before our commit: adopt it if it is ours.
-            data = os.pread(self._fd(), length, offset)
-            md5 = hashlib.md5(data).hexdigest()
-            if _etag(sp["ETag"]) == md5:
-                self.ctx.store.add_part(self.job.id, Part(n, length, sp["ETag"],
-                                                          part_checksum(data, self.job.checksum_algorithm), md5))
+            d = self._digest_part(offset, length, md5=True)
+            if _etag(sp["ETag"]) == d.md5:
+                self.ctx.store.add_part(self.job.id, Part(n, length, sp["ETag"], d.checksum, d.md5, d.sha256))
         return self.ctx.store.parts(self.job.id)
 
     def _fd(self) -> int:
@@ -399,10 +557,13 @@ class JobEngine:
                 self._fd_value = os.open(self.job.staging_path, os.O_RDONLY)
             return self._fd_value
 
+    _keep_fd = False
+
     def close(self) -> None:
-        if self._fd_value is not None:
-            os.close(self._fd_value)
-            self._fd_value = None
+        with self._fd_lock:
+            if self._fd_value is not None and not self._keep_fd:
+                os.close(self._fd_value)
+                self._fd_value = None
 
     # -- parts
     def _send_missing(self, done: dict[int, Part]) -> None:
@@ -442,8 +603,13 @@ class JobEngine:
             self._abandon.set()   # parts already on the wire finish, and are kept if acknowledged
             raise
         finally:
+            deadline = time.monotonic() + STOP_JOIN_S
             for t in threads:
-                t.join()
+                t.join(timeout=None if not self.ctx.stop.is_set() else max(0.0, deadline - time.monotonic()))
+            if any(t.is_alive() for t in threads):
+                # A stop with parts still on the wire: they are abandoned (re-sent next run). Their
+                # descriptor stays open, so a reused fd number can never feed them another file.
+                self._keep_fd = True
         if errors:
             raise errors[0]
 
@@ -462,32 +628,33 @@ class JobEngine:
         offset, length = self.job.part_range(n)
         algo = self.job.checksum_algorithm
         trailer = self.ctx.trailer_checksums and algo != "NONE"
-        # Trailer mode: botocore computes the checksum while streaming the part (one read, like
-        # TransferManager) and the server checks it. Header mode, for servers that refuse trailers
-        # ("checksums only when required"): computed first, sent as a header.
-        checksum, md5 = (None, None) if trailer else self._digest_part(offset, length, with_md5=algo == "NONE")
+        # Trailer mode: botocore computes the checksum while streaming the part and the server checks
+        # it; ours comes from the same bytes as they are read (HashingPartReader). Header mode, for
+        # servers that refuse trailers: computed first (again on each attempt), sent as a header.
         attempt = 0
         while True:
             if self._abandon.is_set() or self.ctx.stop.is_set():
                 raise Interrupted("abandoned")
             self.ctx.slowdown.wait(self.ctx.stop)
             self.ctx.bandwidth.acquire(length, self.ctx.stop)
+            header = None if trailer else self._digest_part(offset, length)
+            # Header mode: the server checks the bytes it gets against the checksum (or MD5 ETag) we
+            # computed, so those digests are the sent bytes' and the body needs no second hash.
+            reader = HashingPartReader(self._fd(), offset, length, algo) if trailer else \
+                PartReader(self._fd(), offset, length)
             args = {"Bucket": self.job.bucket, "Key": self.job.key, "UploadId": self.job.upload_id,
-                    "PartNumber": n, "Body": PartReader(self._fd(), offset, length), "ContentLength": length}
+                    "PartNumber": n, "Body": reader, "ContentLength": length}
             if trailer:
                 args["ChecksumAlgorithm"] = algo
-            elif checksum:
-                args["Checksum" + algo] = checksum
+            elif header is not None and header.checksum:
+                args["Checksum" + algo] = header.checksum
             try:
                 self.ctx.count_sent(length)
                 resp = self.s3.upload_part(**args)
-                etag = resp["ETag"]
-                if trailer:
-                    checksum = resp.get("Checksum" + algo) or self._digest_part(offset, length, with_md5=False)[0]
-                if md5 and MD5_HEX.match(etag) and _etag(etag) != md5:
-                    raise TransientUploadError("A part arrived damaged (its MD5 differs); resending it.")
+                sent = header if header is not None else reader.digests() or self._digest_part(offset, length)
+                sent = self._check_part_answer(resp, sent, algo, offset, length)
                 self.ctx.slowdown.ok()
-                return Part(n, length, etag, checksum, md5)
+                return Part(n, length, resp["ETag"], sent.checksum, sent.md5, sent.sha256)
             except Exception as e:  # noqa: BLE001 - classified below
                 err = classify(e, bucket=self.job.bucket)
                 if not isinstance(err, TransientUploadError):
@@ -502,21 +669,39 @@ class JobEngine:
                 if self.ctx.stop.wait(self.ctx.retry.delay(attempt)):
                     raise Interrupted("stopping") from None
 
-    def _digest_part(self, offset: int, length: int, *, with_md5: bool) -> tuple[str | None, str | None]:
-        """The part's checksum (and MD5 when no checksum is sent), read in small chunks: memory stays flat."""
-        h = _hasher(self.job.checksum_algorithm)
-        m = hashlib.md5() if with_md5 else None
+    def _check_part_answer(self, resp: dict, sent: PartDigest, algo: str, offset: int, length: int) -> PartDigest:
+        """The server's checksum and ETag (a plain MD5), where it gives them, must be those of what we sent.
+        A server that answers with neither checksum nor an MD5 we computed gets its MD5 checked from a
+        second read of the part (whose checksum must again be the one sent)."""
+        etag = resp.get("ETag") or ""
+        remote = resp.get("Checksum" + algo) if algo != "NONE" else None
+        if remote and sent.checksum and remote != sent.checksum:
+            raise TransientUploadError("A part arrived damaged (the storage's checksum of it differs); resending it.")
+        if MD5_HEX.match(etag) and sent.md5 is None and not remote:
+            again = self._digest_part(offset, length, md5=True)
+            if again.identity() != sent.identity():
+                raise TransientUploadError("The file changed while a part was being sent; resending it.")
+            sent = again
+        if MD5_HEX.match(etag) and sent.md5 is not None and _etag(etag) != sent.md5:
+            raise TransientUploadError("A part arrived damaged (the storage's MD5 of it differs); resending it.")
+        return sent
+
+    def _digest_part(self, offset: int, length: int, *, md5: bool = False, whole=None) -> PartDigest:  # noqa: ANN001
+        """The part's digests read from the staged file in small chunks (memory stays flat); ``whole``
+        (a hashlib object) is fed the same bytes."""
+        h = PartHash(self.job.checksum_algorithm, md5=md5)
         fd, pos, end = self._fd(), offset, offset + length
         while pos < end:
             chunk = os.pread(fd, min(READ_CHUNK, end - pos), pos)
             if not chunk:
+                if whole is not None:
+                    break
                 raise SourceChangedError("The staged file became shorter while uploading.")
-            if h is not None:
-                h.update(chunk)
-            if m is not None:
-                m.update(chunk)
+            h.update(chunk)
+            if whole is not None:
+                whole.update(chunk)
             pos += len(chunk)
-        return (h.b64() if h is not None else None), (m.hexdigest() if m is not None else None)
+        return h.result()
 
     def _exhausted(self, err: TransientUploadError) -> UploadError:
         if isinstance(err, OfflineError) or (self.ctx.is_reachable and not self.ctx.is_reachable()):
@@ -545,6 +730,41 @@ class JobEngine:
                 if self.ctx.stop.wait(self.ctx.retry.delay(attempt)):
                     raise Interrupted("stopping") from None
 
+    # -- the local proof: the staged file still holds exactly the bytes the parts were sent from
+    def _local_proof(self, *, raise_on_change: bool = True) -> bool:
+        """One sequential read: each part's digests equal those of the bytes sent, and their sha256 is the
+        job's. When not, the file changed during the upload: start again cleanly (SourceChangedError)."""
+        parts = self.ctx.store.parts(self.job.id)
+        if len(parts) != self.job.part_count:
+            if not raise_on_change:
+                return False
+            raise TransientUploadError("Some parts are still missing; the upload will continue.")
+        whole = hashlib.sha256()
+        differs = []
+        for n in range(1, self.job.part_count + 1):
+            offset, length = self.job.part_range(n)
+            d = self._digest_part(offset, length, whole=whole, md5=not parts[n].checksum)
+            p = parts[n]
+            same = (p.checksum == d.checksum) if p.checksum else (p.md5 == d.md5)
+            if not same or p.size != length:
+                differs.append(n)
+        try:
+            size_now = os.fstat(self._fd()).st_size
+        except OSError:
+            size_now = -1
+        digest = whole.hexdigest()
+        if not differs and digest == self.job.sha256 and size_now == self.job.size:
+            return True
+        if not raise_on_change:
+            return False
+        if self._adopt_new_content():
+            # the original still holds the queued bytes: parts that differ are sent again, the rest kept
+            self.ctx.store.drop_parts(self.job.id, differs)
+            raise SourceChangedError("The staged copy was damaged; its changed parts are sent again.")
+        self._restart("The file changed while it was uploading; the upload started again from zero with its "
+                      "new content.")
+        raise SourceChangedError("The file changed while it was uploading; it is being uploaded again.")
+
     # -- completion
     def _complete(self) -> None:
         parts = self.ctx.store.parts(self.job.id)
@@ -565,7 +785,7 @@ class JobEngine:
                 return
             except Exception as e:  # noqa: BLE001 - a lost response may hide a success
                 err = classify(e, bucket=self.job.bucket)
-                if isinstance(err, (NoSuchUploadError, TransientUploadError)) and self._object_matches():
+                if isinstance(err, (NoSuchUploadError, TransientUploadError)) and self._remote_proof():
                     log.info("job %s: completion response lost, but the object is there and matches", self.job.id)
                     return
                 if isinstance(err, NoSuchUploadError):
@@ -589,42 +809,69 @@ class JobEngine:
                 return None
             raise
 
-    def _object_matches(self) -> bool:
-        try:
-            head = self._head()
-        except Exception:  # noqa: BLE001 - unknown counts as "not there"
-            return False
-        return bool(head) and head["ContentLength"] == self.job.size and \
-            head.get("Metadata", {}).get("sha256") == self.job.sha256
+    def _remote_proof(self, *, read_back_ok: bool = True, strict: bool = False) -> bool:
+        """Is the stored object the bytes of our parts? Size, then the server's composite checksum and
+        multipart ETag against those computed from the local part digests (every one the server offers
+        must match); where it offers neither, the object read back must hash to the job's sha256.
 
-    def _verify(self) -> None:
-        """Size, the sha256 stored at creation, and the composite checksum (or multipart ETag) of our parts."""
-        head = self._call(lambda: self._head(checksums=True) or {})
-        if not head:
-            raise PermanentUploadError("The storage reports the finished object missing; retry the upload.")
-        if head["ContentLength"] != self.job.size or head.get("Metadata", {}).get("sha256") != self.job.sha256:
-            raise PermanentUploadError("The object in the storage does not match the local file (size or "
-                                       "checksum differ); retry the upload.")
+        ``strict``: errors of the storage propagate (after retries) instead of reading as "no".
+        """
+        try:
+            head = self._call(lambda: self._head(checksums=True) or {}) if strict else self._head(checksums=True)
+        except (UploadError, Interrupted):
+            if strict:
+                raise
+            return False
+        except Exception:  # noqa: BLE001 - unknown counts as "not proven"
+            return False
+        if not head or head.get("ContentLength") != self.job.size:
+            return False
         parts = [p for _n, p in sorted(self.ctx.store.parts(self.job.id).items())]
+        if len(parts) != self.job.part_count:
+            parts = []
+        checked = False
         algo = self.job.checksum_algorithm
         remote = head.get("Checksum" + algo) if algo != "NONE" else None
-        if remote and "-" in remote and all(p.checksum for p in parts):
+        if remote and "-" in remote and parts and all(p.checksum for p in parts):
             if remote != composite_checksum([p.checksum for p in parts], algo):
-                raise PermanentUploadError("The object in the storage does not match the local file (its "
-                                           "content checksum differs); retry the upload.")
-            return
+                log.warning("job %s: the object's composite checksum differs from our parts'", self.job.id)
+                return False
+            checked = True
         m = MULTI_ETAG.match(head.get("ETag", ""))
         if m and parts and all(p.md5 for p in parts):
             want = hashlib.md5(b"".join(bytes.fromhex(p.md5) for p in parts)).hexdigest()
             if m.group(1) != want or int(m.group(2)) != len(parts):
-                raise PermanentUploadError("The object in the storage does not match the local file (its "
-                                           "content checksum differs); retry the upload.")
+                log.warning("job %s: the object's ETag differs from our parts'", self.job.id)
+                return False
+            checked = True
+        if checked:
+            return True
+        return read_back_ok and self._read_back_matches()
+
+    def _read_back_matches(self) -> bool:
+        """The last resort of a server without checksums or multipart ETags: read it and hash it."""
+        h = hashlib.sha256()
+        try:
+            body = self.s3.get_object(Bucket=self.job.bucket, Key=self.job.key)["Body"]
+            for chunk in iter(lambda: body.read(READ_CHUNK), b""):
+                h.update(chunk)
+                if self.ctx.stop.is_set():
+                    return False
+        except Exception:  # noqa: BLE001 - not proven
+            return False
+        return h.hexdigest() == self.job.sha256
 
     def _finish(self) -> UploadJob:
-        self._verify()
+        from dataclasses import replace
+
         from studio.uploader.models import now_us
 
-        self.ctx.store.update(self.job.id, state=COMPLETED, error=None, paused_reason=None, completed_us=now_us())
+        now = now_us()
+        outbox = self.ctx.webhook_row(replace(self.job, verified_us=now)) if self.ctx.webhook_row else None
+        status = ("pending" if outbox.signed else "pending, unsigned") if outbox is not None else None
+        if not self.ctx.store.complete(self.job.id, outbox, error=None, paused_reason=None, completed_us=now,
+                                       verified_us=now, webhook_status=status):
+            raise Interrupted(self.ctx.store.state(self.job.id) or "deleted")   # cancelled at the last moment
         self._progress(self.job.size)
         if self.ctx.on_state:
             self.ctx.on_state(self.job.id, COMPLETED)

@@ -139,7 +139,19 @@ class LocalS3:
             return value
         path = self.root / "credentials.json"
         if path.exists():
-            return json.loads(path.read_text())
+            try:
+                value = json.loads(path.read_text())
+                if not (isinstance(value, dict) and isinstance(value.get("access_key"), str)
+                        and isinstance(value.get("secret_key"), str)):
+                    raise ValueError("not a credentials object")
+                return {"access_key": value["access_key"], "secret_key": value["secret_key"]}
+            except (OSError, ValueError) as e:
+                from studio.uploader.errors import LocalS3Error
+
+                raise LocalS3Error(f"The local storage's credentials file {path} is damaged or unreadable "
+                                   f"({type(e).__name__}). Stop the local storage (`studio local-s3 stop`), move "
+                                   "that file aside and start it again: new credentials are generated (files "
+                                   "already uploaded stay).") from None
         value = self._generate()
         self.root.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

@@ -1,4 +1,4 @@
-"""Tables of the upload queue (created by migrations 0003 and 0004; keep the two in step).
+"""Tables of the upload queue (created by migrations 0003, 0004 and 0005; keep them in step).
 
 No secret ever lives here: a target records only where its credentials come from.
 """
@@ -36,6 +36,7 @@ class TargetRow(Base):
     webhook_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     unmetered_only: Mapped[bool] = mapped_column(Boolean, server_default=false())
     public_base_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    webhook_unsigned: Mapped[bool] = mapped_column(Boolean, server_default=false())
     created_us: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -68,6 +69,9 @@ class JobRow(Base):
     created_us: Mapped[int] = mapped_column(BigInteger)
     updated_us: Mapped[int] = mapped_column(BigInteger)
     completed_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    source_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    source_mtime_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    verified_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class PartRow(Base):
@@ -80,4 +84,39 @@ class PartRow(Base):
     etag: Mapped[str] = mapped_column(Text)
     checksum: Mapped[str | None] = mapped_column(Text, nullable=True)
     md5: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)
     acked_us: Mapped[int] = mapped_column(BigInteger)
+
+
+class CreatedUploadRow(Base):
+    """A multipart upload this profile created: the intent before CreateMultipartUpload, the id after."""
+
+    __tablename__ = "upload_created"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    job_id: Mapped[str] = mapped_column(String(32))
+    target_name: Mapped[str] = mapped_column(String(64))
+    bucket: Mapped[str] = mapped_column(String(255))
+    key: Mapped[str] = mapped_column(Text)
+    upload_id: Mapped[str | None] = mapped_column(Text, nullable=True)
+    intent_us: Mapped[int] = mapped_column(BigInteger)
+    aborted_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class OutboxRow(Base):
+    """A completion webhook waiting to be delivered (or delivered / given up: kept for the record)."""
+
+    __tablename__ = "webhook_outbox"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(32))
+    target_name: Mapped[str] = mapped_column(String(64))
+    url: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    signed: Mapped[bool] = mapped_column(Boolean)
+    state: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_attempt_us: Mapped[int] = mapped_column(BigInteger)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_us: Mapped[int] = mapped_column(BigInteger)
+    delivered_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)

@@ -1,7 +1,8 @@
 """Progress for people: acknowledged bytes, a moving-average rate, an ETA, at most N updates/s.
 
 Only acknowledged (committed) parts count, so progress never goes backwards on a retry and never
-passes 100%.
+passes 100%. A restart from zero is not a retry: the owner of the meter drops it (or calls
+``restart``) and says why, so the bar goes back to zero instead of hiding the restart.
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ class ProgressMeter:
         self._finished = self._finished or done >= total
         self._last_emit = now
         return self.current(total)
+
+    def restart(self) -> None:
+        """The job started again from zero: forget the old maximum and the rate."""
+        self._samples.clear()
+        self._best = 0
+        self._finished = False
+        self._last_emit = -1e9
 
     def current(self, total: int) -> Progress:
         rate = 0.0

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import Callable
 
 from studio.uploader import engine as eng
-from studio.uploader.errors import NoSuchUploadError, OfflineError, TargetNotFound, UploadError
-from studio.uploader.store import (CANCELLED, FAILED, PAUSED, PENDING, RUNNABLE, UNFINISHED, JobStore,
-                                   UploadJob)
+from studio.uploader.errors import (NoSuchUploadError, OfflineError, SourceChangedError, TargetNotFound,
+                                    UploadError)
+from studio.uploader.store import (CANCELLED, COMPLETED, FAILED, PAUSED, PENDING, RUNNABLE, UNFINISHED,
+                                   JobStore, UploadJob)
 from studio.uploader.targets import plan_part_size, reachable
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,13 @@ class UploadQueue:
         self._lock_file = None
         self._running = threading.Event()
         self._sent_lock = threading.Lock()
+        self.list_parts_page = 1000
+        self.idle_webhook_horizon = 2.0   # until_idle also waits for webhook retries due this soon
+        self.stop_grace = 0.8          # seconds a stop waits for lanes before leaving parts in flight
+        self.last_sweep: dict = {}     # target name -> {"aborted": [...], "foreign": [...]} (reported only)
+        from studio.uploader.webhook import Outbox
+
+        self.webhooks = Outbox(studio.engine, lambda name: self.studio.targets.webhook_secret(name))
 
     # -- enqueue
     def enqueue_file(self, path: str | os.PathLike, target_name: str, *, draft_id: str | None = None,
@@ -78,22 +86,47 @@ class UploadQueue:
             staging_path=str(snap.path), owns_staging=snap.owned, draft_id=draft_id, title=title or Path(path).stem,
             bucket=target.bucket, key=key, size=snap.size, mtime_ns=snap.mtime_ns, sha256=snap.sha256,
             part_size=plan_part_size(snap.size, target.part_size), checksum_algorithm=target.checksum_algorithm,
-            **meta)
+            source_size=snap.source_size, source_mtime_ns=snap.source_mtime_ns, **meta)
 
     def enqueue_draft(self, draft_id: str, target_name: str, *, on_progress=None, cancel=None) -> UploadJob:
-        """Export the draft (into staging) and queue the result. Raises ExportUnavailable, ExportError..."""
+        """Export the draft (into staging) and queue the result. Raises ExportUnavailable, ExportError...
+
+        A finished export of the draft's current revision is reused, not rendered again; each job gets
+        its own link to it, so posting one draft twice or to two targets gives two independent jobs.
+        """
         self.studio.targets.get(target_name)  # fail on a typo before a long export
-        try:
-            from studio.editor.export import export_draft
-        except ImportError:
-            raise ExportUnavailable() from None
         draft = self.studio.drafts.get(draft_id)
-        out = export_draft(self.studio, draft_id, on_progress=on_progress, cancel=cancel)
+        out = self._export(draft, on_progress=on_progress, cancel=cancel)
         caption = (draft.edit or {}).get("caption", "") if isinstance(draft.edit, dict) else ""
         job = self.enqueue_file(out, target_name, draft_id=draft_id, title=draft.title, caption=caption,
                                 duration_us=draft.duration_us)
         self._draft_status(draft_id, "queued")
         return job
+
+    def _export(self, draft, *, on_progress=None, cancel=None) -> Path:  # noqa: ANN001 - drafts Draft
+        try:
+            from studio.editor.export import default_output, export_draft
+        except ImportError:
+            raise ExportUnavailable() from None
+        out = default_output(self.studio, draft)
+        if out.is_file() and out.stat().st_size > 0:
+            # written to a temporary name, fsynced, renamed into place: if it is there, it is whole
+            log.info("draft %s revision %s: reusing its finished export", draft.id, draft.revision)
+            if on_progress:
+                on_progress(1.0, 0.0)
+        else:
+            out = export_draft(self.studio, draft.id, on_progress=on_progress, cancel=cancel)
+        self._prune_exports(draft.id, keep=out)
+        return out
+
+    def _prune_exports(self, draft_id: str, keep: Path) -> None:
+        """Exports of older revisions of this draft are not reused: remove them (jobs hold their own links)."""
+        for old in self.studio.layout.staging.glob(f"{draft_id}-r*.mp4"):
+            if old != keep:
+                try:
+                    old.unlink()
+                except OSError:
+                    pass
 
     def _draft_status(self, draft_id: str | None, status: str) -> None:
         if not draft_id:
@@ -147,7 +180,11 @@ class UploadQueue:
         return self.store.get(jid)
 
     def retry(self, job_id: str) -> UploadJob:
-        """A FAILED or CANCELLED job back to PENDING (a cancelled one starts a new multipart upload)."""
+        """A FAILED, CANCELLED or PAUSED job back to PENDING (a cancelled one starts a new multipart upload).
+
+        When its frozen copy is gone, it is frozen again: from the original file, or for a draft from its
+        export (rendered again if needed: this may take a while, call it off the UI thread).
+        """
         from studio.uploader.snapshot import freeze
 
         jid = self._resolve_id(job_id)
@@ -159,12 +196,28 @@ class UploadQueue:
             self.store.drop_parts(jid)
             values["upload_id"] = None
         if not job.staging_path or not Path(job.staging_path).exists():
-            snap = freeze(Path(job.source_path), self.studio.layout.staging, jid)
+            source = Path(job.source_path)
+            if not source.is_file() and job.draft_id:
+                source = self._export(self.studio.drafts.get(job.draft_id))
+            elif not source.is_file():
+                raise UploadError(f"The file {source.name} is gone, and so is its frozen copy; enqueue the file "
+                                  "again from where it is now.")
+            snap = freeze(source, self.studio.layout.staging, jid)
             self.store.drop_parts(jid)
             values.update(staging_path=str(snap.path), size=snap.size, mtime_ns=snap.mtime_ns, sha256=snap.sha256,
-                          upload_id=None)
+                          upload_id=None, source_path=str(source.absolute()), source_size=snap.source_size,
+                          source_mtime_ns=snap.source_mtime_ns, owns_staging=True,
+                          part_size=plan_part_size(snap.size, self._wanted_part_size(job)))
+            if job.size != snap.size or job.sha256 != snap.sha256:
+                values["notice"] = "The file had changed since it was queued; the retry uploads its new content."
         self.store.update(jid, **values)
         return self.store.get(jid)
+
+    def _wanted_part_size(self, job: UploadJob) -> int:
+        try:
+            return self.studio.targets.get(job.target_name).part_size
+        except TargetNotFound:
+            return job.part_size
 
     def cancel(self, job_id: str) -> UploadJob:
         """Cancel and abort the multipart upload on the server (talks to the network: call off the UI thread)."""
@@ -193,45 +246,85 @@ class UploadQueue:
             log.info("abort of job %s failed (%s); the sweeper will clean it up", job.id, type(e).__name__)
 
     def _drop_staging(self, job: UploadJob) -> None:
-        if job.owns_staging and job.staging_path:
+        """The job's own frozen copy or link; never a file another job or the export cache holds."""
+        if job.owns_staging and job.staging_path and job.staging_path != job.source_path:
             Path(job.staging_path).unlink(missing_ok=True)
 
     # -- sweeper
-    def sweep(self, target_name: str, *, stale_after: float = 24 * 3600) -> int:
-        """Abort multipart uploads under the target's prefix that no unfinished job owns. Returns how many.
+    CRASH_WINDOW_S = 120   # an intent with no id: an upload of that key initiated this close to it is ours
 
-        An unowned upload of one of our own keys is a leftover (a crash between creating it and
-        committing its id, or a failed abort): aborted at once. Any other unowned upload under the
-        prefix may belong to another computer sharing the bucket: aborted only once ``stale_after``
-        seconds old.
+    def sweep(self, target_name: str) -> int:
+        """Abort the multipart uploads this profile created and no longer owns. Returns how many.
+
+        Ours are the upload ids recorded in ``upload_created`` (an intent row is written before each
+        CreateMultipartUpload, the id right after): one no unfinished job owns any more is a leftover
+        (a restart, a failed abort). An intent whose id never got committed (a crash in between) claims
+        the one upload of exactly that key initiated within a couple of minutes of it. Every other
+        upload in the bucket (another device's, another profile's) is never aborted, only reported in
+        ``last_sweep[target]["foreign"]`` and the log.
         """
         from datetime import datetime, timezone
 
         target = self.studio.targets.get(target_name)
-        prefix = target.prefix()
-        if not prefix:
-            return 0  # without a prefix of our own we cannot tell our uploads from someone else's
         client = self.studio.targets.client(target, read_timeout=self.read_timeout)   # the runner's, cached
         owned = self.store.owned_upload_ids()
-        our_keys = {j.key for j in self.store.list() if j.bucket == target.bucket}
-        now = datetime.now(timezone.utc)
-        aborted = 0
-        kwargs = {"Bucket": target.bucket, "Prefix": prefix}
-        while True:
+        created = self.store.created_uploads(target.bucket)
+        by_id = {r.upload_id: r for r in created if r.upload_id}
+        intents = [r for r in created if not r.upload_id]
+        keys = {r.key for r in created}
+        aborted, foreign, done_rows = [], [], []
+        kwargs = {"Bucket": target.bucket}
+        prefix = target.prefix()
+        if prefix:
+            kwargs["Prefix"] = prefix
+        listed: set[str] = set()
+        for _page in range(10_000):
             resp = client.list_multipart_uploads(**kwargs)
             for u in resp.get("Uploads", []):
-                if u["UploadId"] in owned:
+                uid, key = u["UploadId"], u["Key"]
+                listed.add(uid)
+                if uid in owned:
                     continue
-                age = (now - u["Initiated"]).total_seconds() if u.get("Initiated") else 0
-                if u["Key"] in our_keys or age >= stale_after:
-                    client.abort_multipart_upload(Bucket=target.bucket, Key=u["Key"], UploadId=u["UploadId"])
-                    aborted += 1
+                row = by_id.get(uid) or self._claim_intent(intents, key, u.get("Initiated"))
+                if row is None:
+                    if key in keys or not prefix or key.startswith(prefix):
+                        foreign.append({"key": key, "upload_id": uid})
+                    continue
+                try:
+                    client.abort_multipart_upload(Bucket=target.bucket, Key=key, UploadId=uid)
+                except Exception as e:  # noqa: BLE001 - tried again next sweep
+                    log.info("sweeper could not abort an upload of %s (%s)", key, type(e).__name__)
+                    continue
+                aborted.append({"key": key, "upload_id": uid})
+                done_rows.append(row.id)
             if not resp.get("IsTruncated"):
                 break
             kwargs.update(KeyMarker=resp.get("NextKeyMarker"), UploadIdMarker=resp.get("NextUploadIdMarker"))
+        # Ids we created that the server no longer lists (completed, aborted) need no more sweeping; nor do
+        # intents older than the crash window that no upload answered (the crash came before the create).
+        cutoff_us = (time.time() - self.CRASH_WINDOW_S) * 1e6
+        finished = [r.id for r in created if r.upload_id and r.upload_id not in owned and r.upload_id not in listed]
+        stale = [r.id for r in intents if r.intent_us < cutoff_us]
+        self.store.mark_aborted(done_rows + finished + stale)
+        self.last_sweep[target_name] = {"aborted": aborted, "foreign": foreign,
+                                        "at": datetime.now(timezone.utc).isoformat()}
         if aborted:
-            log.info("sweeper aborted %d orphaned multipart uploads in %s/%s", aborted, target.bucket, prefix)
-        return aborted
+            log.info("sweeper aborted %d of this profile's abandoned multipart uploads in %s", len(aborted),
+                     target.bucket)
+        if foreign:
+            log.info("sweeper left %d multipart uploads in %s that this profile did not create", len(foreign),
+                     target.bucket)
+        return len(aborted)
+
+    def _claim_intent(self, intents: list, key: str, initiated) -> object | None:  # noqa: ANN001
+        if initiated is None:
+            return None
+        at = initiated.timestamp()
+        for r in intents:
+            if r.key == key and abs(at - r.intent_us / 1e6) <= self.CRASH_WINDOW_S:
+                intents.remove(r)   # one intent claims one upload
+                return r
+        return None
 
     # -- the runner
     def acquire_runner(self) -> bool:
@@ -265,8 +358,13 @@ class UploadQueue:
         lanes: dict[str, threading.Thread] = {}
         results = {"completed": 0, "failed": 0, "paused": 0}
         self._running.set()
+        hooks_done = threading.Event()
+        hooks = threading.Thread(target=self._deliver_webhooks, args=(stop, hooks_done, emit),
+                                 name="webhook-outbox", daemon=True)
         try:
             self._sweep_all()
+            self.webhooks.make_all_due()   # a new runner tries every waiting webhook at once
+            hooks.start()
             last_probe = 0.0
             while not stop.is_set():
                 if time.monotonic() - last_probe >= offline_probe:
@@ -280,18 +378,80 @@ class UploadQueue:
                                               name=f"upload-lane-{name}", daemon=True)
                         lanes[name] = th
                         th.start()
-                if until_idle and not runnable and not lanes:
+                if until_idle and not runnable and not lanes and not self._delivering and \
+                        not self.webhooks.due(within=self.idle_webhook_horizon):
                     break
                 stop.wait(poll)
         finally:
-            for th in lanes.values():
-                th.join()
+            hooks_done.set()
+            # A stop (Ctrl+C, SIGTERM, the app closing) waits only a moment for parts on the wire: what is
+            # acknowledged is committed, the rest is sent again next time.
+            deadline = time.monotonic() + self.stop_grace if stop.is_set() else None
+            for th in [*lanes.values(), hooks]:
+                if th.ident is not None:
+                    th.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            if any(th.is_alive() for th in lanes.values()):
+                log.info("stopped with parts still in flight; they are sent again on the next run")
             self._running.clear()
             self.release_runner()
         results["bytes_sent"] = self.bytes_sent
         return results
 
+    _delivering = False
+
+    def _deliver_webhooks(self, stop: threading.Event, done: threading.Event, emit: EventFn) -> None:
+        """The outbox, off the upload lanes: each due delivery gets one attempt, then a short wait."""
+        while not stop.is_set() and not done.is_set():
+            try:
+                for d in self.webhooks.due():
+                    if stop.is_set():
+                        break
+                    self._delivering = True
+                    state = self.webhooks.attempt(d.id)
+                    self._delivering = False
+                    latest = self.webhooks.for_job(d.job_id)
+                    if latest is not None:
+                        self.store.update(d.job_id, webhook_status=latest.status_line())
+                        emit("webhook", d.job_id, latest.status_line())
+                        if state == "failed":
+                            emit("notice", d.job_id, f"Uploaded, but the webhook {latest.status_line()}.")
+            except Exception:  # noqa: BLE001 - the outbox keeps its rows; try again shortly
+                log.exception("webhook delivery loop")
+            finally:
+                self._delivering = False
+            stop.wait(0.2)
+
+    def sweep_staging(self, *, older_than: float = 600) -> int:
+        """Remove frozen copies no job needs: a job finished or cancelled (a kill came before the clean-up)
+        or none at all (a kill during enqueue, older than ``older_than`` s so a concurrent enqueue is safe).
+        Exports of drafts are not touched here (they are reused, and pruned per draft). Returns how many."""
+        import re
+
+        jobs = {j.id: j for j in self.store.list()}
+        removed = 0
+        now = time.time()
+        for f in self.studio.layout.staging.glob("upload-*"):
+            m = re.match(r"upload-([0-9a-f]{32})-", f.name)
+            if not m or not f.is_file():
+                continue
+            job = jobs.get(m.group(1))
+            try:
+                finished = job is not None and job.state in (COMPLETED, CANCELLED) and str(f) == job.staging_path
+                stray = (job is None or str(f) != job.staging_path) and now - f.stat().st_mtime >= older_than
+                if finished or stray:
+                    f.unlink()
+                    removed += 1
+            except OSError:
+                continue
+        if removed:
+            log.info("removed %d frozen copies no upload needs any more", removed)
+        return removed
+
     def _sweep_all(self) -> None:
+        try:
+            self.sweep_staging()
+        except Exception as e:  # noqa: BLE001 - housekeeping never stops the uploads
+            log.info("staging clean-up skipped: %s", type(e).__name__)
         names = {j.target_name for j in self.store.list(states=UNFINISHED)}
         for name in names:
             try:
@@ -326,7 +486,8 @@ class UploadQueue:
             if outcome == "restart":
                 restarts += 1
                 if restarts > 3:
-                    self._fail(jobs[0].id, "The storage keeps forgetting the upload; retry later.", emit)
+                    self._fail(jobs[0].id, "The upload had to start again too often (the file keeps changing, or "
+                                           "the storage keeps forgetting the upload); retry later.", emit)
                 continue
             restarts = 0
             if outcome in results:
@@ -354,7 +515,10 @@ class UploadQueue:
                              trailer_checksums=not target.checksum_when_required,
                              retry=self.retry_policy, is_reachable=lambda: target.is_local or reachable(target),
                              on_progress=lambda jid, done, total: emit("progress", jid, (done, total)),
-                             on_state=lambda jid, state: emit("state", jid, state))
+                             on_state=lambda jid, state: emit("state", jid, state),
+                             on_restart=lambda jid, why: emit("restart", jid, why),
+                             part_size_wanted=target.part_size, list_parts_page=self.list_parts_page,
+                             webhook_row=(lambda j: self.webhooks.row_for(j, target)) if target.webhook_url else None)
         engine = eng.JobEngine(job, ctx)
         try:
             engine.run()
@@ -382,10 +546,13 @@ class UploadQueue:
             emit("state", job.id, state)
             return "interrupted"
         if isinstance(error, NoSuchUploadError):
+            notice = "The storage had forgotten the unfinished upload; it was started again from zero."
             self.store.drop_parts(job.id)
-            self.store.update(job.id, upload_id=None,
-                              notice="The storage had forgotten the unfinished upload; it was started again.")
+            self.store.update(job.id, upload_id=None, notice=notice)
+            emit("restart", job.id, notice)
             return "restart"
+        if isinstance(error, SourceChangedError):
+            return "restart"   # the engine already started it again cleanly, and said why on the job
         if isinstance(error, OfflineError):
             self.store.update(job.id, state=PAUSED, paused_reason="offline", error=str(error), only_if=RUNNABLE)
             emit("state", job.id, PAUSED)
@@ -413,14 +580,7 @@ class UploadQueue:
         return bw
 
     def _after_complete(self, job: UploadJob, target, emit: EventFn) -> None:  # noqa: ANN001
+        # A webhook is already in the outbox (committed with COMPLETED): the webhook thread delivers it.
         self._drop_staging(job)
         self._draft_status(job.draft_id, "published")
-        if target.webhook_url:
-            from studio.uploader import webhook
-
-            status = webhook.deliver(target.webhook_url, webhook.payload(job),
-                                     self.studio.targets.webhook_secret(target.name))
-            self.store.update(job.id, webhook_status=status)
-            if status.startswith("failed"):
-                emit("notice", job.id, f"Uploaded, but the webhook {status}.")
         log.info("job %s completed: s3://%s/%s", job.id, job.bucket, job.key)

@@ -14,7 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from studio.uploader.errors import JobNotFound
-from studio.uploader.models import JobRow, PartRow, now_us
+from studio.uploader.models import CreatedUploadRow, JobRow, PartRow, now_us
 
 PENDING, IN_PROGRESS, PAUSED, RETRYING = "PENDING", "IN_PROGRESS", "PAUSED", "RETRYING"
 COMPLETED, FAILED, CANCELLED = "COMPLETED", "FAILED", "CANCELLED"
@@ -52,6 +52,9 @@ class UploadJob:
     created_us: int
     updated_us: int
     completed_us: int | None
+    source_size: int | None = None
+    source_mtime_ns: int | None = None
+    verified_us: int | None = None
     bytes_done: int = 0
 
     @property
@@ -76,6 +79,7 @@ class Part:
     etag: str
     checksum: str | None
     md5: str | None
+    sha256: str | None = None   # hex sha256 of the bytes read and sent for this part
 
 
 _JOB_COLUMNS = [f.name for f in fields(UploadJob) if f.name != "bytes_done"]
@@ -132,15 +136,24 @@ class JobStore:
                 q = q.where(JobRow.state.in_(only_if))
             return s.execute(q.values(updated_us=now_us(), **values)).rowcount > 0
 
+    def complete(self, job_id: str, outbox=None, **values) -> bool:  # noqa: ANN001 - models.OutboxRow | None
+        """Mark a job COMPLETED (only from a runnable state) and queue its webhook in the same transaction."""
+        with Session(self.engine) as s, s.begin():
+            done = s.execute(update(JobRow).where(JobRow.id == job_id, JobRow.state.in_(RUNNABLE))
+                             .values(state=COMPLETED, updated_us=now_us(), **values)).rowcount > 0
+            if done and outbox is not None:
+                s.add(outbox)
+            return done
+
     def parts(self, job_id: str) -> dict[int, Part]:
         with Session(self.engine) as s:
             rows = s.scalars(select(PartRow).where(PartRow.job_id == job_id)).all()
-            return {r.part_number: Part(r.part_number, r.size, r.etag, r.checksum, r.md5) for r in rows}
+            return {r.part_number: Part(r.part_number, r.size, r.etag, r.checksum, r.md5, r.sha256) for r in rows}
 
     def add_part(self, job_id: str, part: Part) -> None:
         """Record an acknowledged part (called from several part threads at once: a single upsert)."""
         row = {"job_id": job_id, "part_number": part.number, "size": part.size, "etag": part.etag,
-               "checksum": part.checksum, "md5": part.md5, "acked_us": now_us()}
+               "checksum": part.checksum, "md5": part.md5, "sha256": part.sha256, "acked_us": now_us()}
         stmt = sqlite_insert(PartRow).values(**row)
         stmt = stmt.on_conflict_do_update(index_elements=["job_id", "part_number"],
                                           set_={k: stmt.excluded[k] for k in row if k not in ("job_id", "part_number")})
@@ -163,3 +176,32 @@ class JobStore:
         with Session(self.engine) as s, s.begin():
             s.execute(delete(PartRow).where(PartRow.job_id == job_id))
             s.execute(delete(JobRow).where(JobRow.id == job_id))
+
+    # -- the multipart uploads this profile created (what the sweeper may abort)
+    def record_intent(self, job: UploadJob) -> int:
+        """Written before CreateMultipartUpload: a crash before the id is committed still leaves a trace."""
+        with Session(self.engine) as s, s.begin():
+            row = CreatedUploadRow(job_id=job.id, target_name=job.target_name, bucket=job.bucket, key=job.key,
+                                   intent_us=now_us())
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def record_created(self, intent_id: int, job_id: str, upload_id: str) -> None:
+        """The id, and the job's ownership of it, in one transaction."""
+        with Session(self.engine) as s, s.begin():
+            s.execute(update(CreatedUploadRow).where(CreatedUploadRow.id == intent_id).values(upload_id=upload_id))
+            s.execute(update(JobRow).where(JobRow.id == job_id).values(upload_id=upload_id, updated_us=now_us()))
+
+    def created_uploads(self, bucket: str) -> list[CreatedUploadRow]:
+        with Session(self.engine) as s:
+            rows = s.scalars(select(CreatedUploadRow).where(CreatedUploadRow.bucket == bucket,
+                                                            CreatedUploadRow.aborted_us.is_(None))).all()
+            s.expunge_all()
+            return list(rows)
+
+    def mark_aborted(self, row_ids: list[int]) -> None:
+        if not row_ids:
+            return
+        with Session(self.engine) as s, s.begin():
+            s.execute(update(CreatedUploadRow).where(CreatedUploadRow.id.in_(row_ids)).values(aborted_us=now_us()))

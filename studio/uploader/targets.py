@@ -8,6 +8,7 @@ database, the settings, the logs or an exception's text.
 
 from __future__ import annotations
 
+import logging
 import re
 import socket
 import threading
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from studio.uploader.errors import PermanentUploadError, TargetNotFound, UploadError
 from studio.uploader.models import TargetRow, now_us
 
+log = logging.getLogger(__name__)
 LOCAL = "local"
 MiB = 1024 * 1024
 MIN_PART = 5 * MiB
@@ -51,6 +53,7 @@ class Target:
     aws_profile: str | None = None
     webhook_url: str | None = None
     unmetered_only: bool = False
+    webhook_unsigned: bool = False   # an explicit choice: deliveries carry no signature
 
     @property
     def is_local(self) -> bool:
@@ -103,7 +106,7 @@ def _row_to_target(r: TargetRow) -> Target:
                   concurrency=r.concurrency, checksum_algorithm=r.checksum_algorithm,
                   checksum_when_required=bool(r.checksum_when_required), bandwidth_limit=r.bandwidth_limit,
                   credential_source=r.credential_source, aws_profile=r.aws_profile, webhook_url=r.webhook_url,
-                  unmetered_only=bool(r.unmetered_only))
+                  unmetered_only=bool(r.unmetered_only), webhook_unsigned=bool(r.webhook_unsigned))
 
 
 def _secret_name(target: str) -> str:
@@ -142,24 +145,66 @@ class TargetStore:
 
     def add(self, target: Target, *, access_key: str | None = None, secret_key: str | None = None,
             webhook_secret: str | None = None, replace_existing: bool = False) -> Target:
-        """Save a target. Secrets go to the keyring (NoKeyringError where there is none)."""
+        """Save a target. Everything is checked first (settings, webhook, name taken, keyring present),
+        so a refused add changes nothing; only then are secrets written to the keyring, and put back
+        as they were if the record cannot be saved.
+
+        Raises UploadError (a sentence), NoKeyringError where keyring credentials have no keyring.
+        A webhook secret where there is no keyring is not stored: deliveries read
+        $STUDIO_WEBHOOK_SECRET at run time.
+        """
         from studio.uploader import credentials
+        from studio.uploader.webhook import ENV_SECRET
 
         self._validate(target)
+        secrets: dict[str, dict] = {}
         if target.credential_source == "keyring":
             if not (access_key and secret_key):
                 raise UploadError("Credentials stored in the keyring need both an access key and a secret key.")
-            credentials.put_secret(_secret_name(target.name), {"access_key": access_key, "secret_key": secret_key})
-        if webhook_secret:
-            credentials.put_secret(_webhook_secret_name(target.name), {"secret": webhook_secret})
-        with Session(self.studio.engine) as s, s.begin():
-            existing = s.get(TargetRow, target.name)
-            if existing is not None and not replace_existing:
+            if not credentials.keyring_available():
+                from studio.uploader.errors import NoKeyringError
+
+                raise NoKeyringError()
+            secrets[_secret_name(target.name)] = {"access_key": access_key, "secret_key": secret_key}
+        if target.webhook_url and not target.webhook_unsigned:
+            kept = replace_existing and credentials.get_secret(_webhook_secret_name(target.name))
+            if not webhook_secret and not kept:
+                raise UploadError(f"A webhook is signed with a secret: set ${ENV_SECRET} (kept in the keyring, or "
+                                  "read from the environment when uploads run where there is no keyring), or "
+                                  "choose an unsigned webhook explicitly (--webhook-unsigned).")
+            if not webhook_secret:
+                pass   # --replace keeps the secret already in the keyring
+            elif credentials.keyring_available():
+                secrets[_webhook_secret_name(target.name)] = {"secret": webhook_secret}
+            else:
+                log.info("no keyring: the webhook secret of %s will be read from $%s at run time",
+                         target.name, ENV_SECRET)
+        with Session(self.studio.engine) as s:
+            if s.get(TargetRow, target.name) is not None and not replace_existing:
                 raise UploadError(f"A target named {target.name!r} already exists; remove it first or use --replace.")
-            if existing is not None:
-                s.delete(existing)
-                s.flush()
-            s.add(TargetRow(**{k: v for k, v in asdict(target).items()}, created_us=now_us()))
+        previous = {name: credentials.get_secret(name) for name in secrets}
+        try:
+            for name, value in secrets.items():
+                credentials.put_secret(name, value)
+            with Session(self.studio.engine) as s, s.begin():
+                existing = s.get(TargetRow, target.name)
+                if existing is not None and not replace_existing:
+                    raise UploadError(f"A target named {target.name!r} already exists; remove it first or use "
+                                      "--replace.")
+                if existing is not None:
+                    s.delete(existing)
+                    s.flush()
+                s.add(TargetRow(**{k: v for k, v in asdict(target).items()}, created_us=now_us()))
+        except BaseException:
+            for name, value in previous.items():   # the keyring as it was before this add
+                try:
+                    if value is None:
+                        credentials.delete_secret(name)
+                    else:
+                        credentials.put_secret(name, value)
+                except Exception:  # noqa: BLE001 - never mask the original error
+                    log.warning("could not restore keyring entry %s", name)
+            raise
         return target
 
     def remove(self, name: str) -> None:
@@ -196,13 +241,21 @@ class TargetStore:
             raise UploadError("The concurrency is between 1 and 64.")
         if not t.bucket:
             raise UploadError("A target needs a bucket.")
+        if t.webhook_url:
+            from studio.uploader.webhook import validate_url
+
+            validate_url(t.webhook_url)
         t.render_key(name="x.mp4", draft_id="d", job_id="j")
 
     def webhook_secret(self, name: str) -> str | None:
+        """The keyring's secret for this target's webhook, else $STUDIO_WEBHOOK_SECRET, else None."""
+        import os
+
         from studio.uploader import credentials
+        from studio.uploader.webhook import ENV_SECRET
 
         found = credentials.get_secret(_webhook_secret_name(name))
-        return found.get("secret") if found else None
+        return (found.get("secret") if found else None) or os.environ.get(ENV_SECRET) or None
 
     # -- clients
     def resolve(self, target: Target) -> Target:

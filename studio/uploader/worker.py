@@ -77,6 +77,14 @@ class UploadWorker(QObject):
             p = meter.update(done, total)
             if p is not None:
                 self.progressChanged.emit(job_id, p)
+        elif kind == "restart":
+            # From zero, said so: a fresh meter, so the bar goes back instead of hiding the restart.
+            self._meters.pop(job_id, None)
+            self.notice.emit(job_id, f"Restarted from zero: {payload}")
+            self.stateChanged.emit(job_id, "IN_PROGRESS")   # the row re-reads the job: its bar back at zero
+        elif kind == "webhook":
+            self.notice.emit(job_id, f"Webhook {payload}")
+            self.stateChanged.emit(job_id, "COMPLETED")   # the row re-reads the job, webhook state included
         elif kind == "state":
             if payload in ("COMPLETED", "FAILED", "CANCELLED"):
                 self._meters.pop(job_id, None)

@@ -3,7 +3,12 @@
 One request per connection (it asks the server to close), so each part upload meets the fault
 scheduled for it: "reset" (RST halfway through the body), "stall" (never answers), "slowdown"
 (503 SlowDown), "latency" (delay, then forward), "corrupt" (one byte of the body flipped, then forwarded), "ok". ``complete_faults`` apply to
-CompleteMultipartUpload: "lost" forwards it, then resets the connection instead of answering.
+CompleteMultipartUpload: "lost" forwards it, then resets the connection instead of answering;
+"swap" forwards it and, before answering, calls ``on_complete()`` (a test overwrites the object:
+a storage that ends up holding other bytes). Part faults also include "wrong-etag" (forwarded,
+but the answer's ETag is another MD5 and its checksum another one: a server that reports a wrong part). ``list_faults`` apply
+to ListParts: "nomarker" (says truncated, gives no NextPartNumberMarker) and "stuck" (says
+truncated, and the next marker is the one asked for).
 """
 
 from __future__ import annotations
@@ -21,10 +26,13 @@ SLOWDOWN_BODY = (b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</
 
 class FaultProxy:
     def __init__(self, upstream_port: int, faults: list[str], *, stall_seconds: float = 4.0, latency: float = 0.2,
-                 complete_faults: list[str] | None = None):
+                 complete_faults: list[str] | None = None, list_faults: list[str] | None = None,
+                 on_complete=None):  # noqa: ANN001 - () -> None
         self.upstream = ("127.0.0.1", upstream_port)
         self.faults = list(faults)        # consumed in order by part uploads (PUT ...partNumber=)
         self.complete_faults = list(complete_faults or [])
+        self.list_faults = list(list_faults or [])   # consumed by ListParts requests; "always:" prefix repeats
+        self.on_complete = on_complete
         self.stall_seconds = stall_seconds
         self.latency = latency
         self.applied: list[str] = []
@@ -59,6 +67,14 @@ class FaultProxy:
                 fault = self.complete_faults.pop(0) if self.complete_faults else "ok"
                 self.applied.append("complete:" + fault)
                 return fault
+        if line.startswith(b"GET ") and b"uploadId=" in line and b"partNumber=" not in line:
+            with self._lock:
+                fault = self.list_faults[0] if self.list_faults else "ok"
+                if not fault.startswith("always:"):
+                    self.list_faults = self.list_faults[1:]
+                fault = fault.removeprefix("always:")
+                self.applied.append("list:" + fault)
+                return "list-" + fault if fault != "ok" else "ok"
         if not (line.startswith(b"PUT ") and b"partNumber=" in line):
             return "ok"
         with self._lock:
@@ -104,6 +120,9 @@ class FaultProxy:
                 middle = len(body) // 2
                 body = body[:middle] + bytes([body[middle] ^ 0xFF]) + body[middle + 1:]
             request = b"\r\n".join([lines[0], *kept, b"Connection: close"]) + b"\r\n\r\n" + body
+            if fault in ("wrong-etag", "swap") or fault.startswith("list-"):
+                conn.sendall(self._rewritten(request, fault, lines[0]))
+                return
             with socket.create_connection(self.upstream) as up:
                 up.sendall(request)
                 if fault == "lost":   # the server did it, the answer never arrives
@@ -120,3 +139,52 @@ class FaultProxy:
             pass
         finally:
             conn.close()
+
+    # -- answers rewritten: the whole upstream answer is read, changed, and sent with a new length
+    def _rewritten(self, request: bytes, fault: str, request_line: bytes) -> bytes:
+        import re
+
+        raw = b""
+        with socket.create_connection(self.upstream) as up:
+            up.sendall(request)
+            while chunk := up.recv(1 << 20):
+                raw += chunk
+        head, _, body = raw.partition(b"\r\n\r\n")
+        lines = head.split(b"\r\n")
+        if any(ln.lower().startswith(b"transfer-encoding:") and b"chunked" in ln.lower() for ln in lines):
+            body = _dechunk(body)
+        if fault == "swap" and self.on_complete is not None:
+            self.on_complete()
+        if fault == "wrong-etag":   # the answer describes other bytes: another MD5, another checksum
+            lines = [re.sub(rb'(?i)^(etag:\s*)"?[0-9a-f]{32}"?', rb'\1"00000000000000000000000000000bad"', ln)
+                     for ln in lines]
+            lines = [re.sub(rb"(?i)^(x-amz-checksum-(?:sha256|crc32c?):\s*)\S+", rb"\1AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", ln)
+                     for ln in lines]
+        if fault.startswith("list-"):
+            marker = re.search(rb"part-number-marker=(\d+)", request_line)
+            asked = marker.group(1) if marker else b"0"
+            body = re.sub(rb"<IsTruncated>\w+</IsTruncated>", b"<IsTruncated>true</IsTruncated>", body)
+            if fault == "list-nomarker":
+                body = re.sub(rb"<NextPartNumberMarker>\d*</NextPartNumberMarker>", b"", body)
+            else:
+                body = re.sub(rb"<NextPartNumberMarker>\d*</NextPartNumberMarker>",
+                              b"<NextPartNumberMarker>" + asked + b"</NextPartNumberMarker>", body)
+                if b"<NextPartNumberMarker>" not in body:
+                    body = body.replace(b"</IsTruncated>", b"</IsTruncated><NextPartNumberMarker>" + asked +
+                                        b"</NextPartNumberMarker>", 1)
+        kept = [ln for ln in lines[1:] if not ln.lower().startswith((b"content-length:", b"transfer-encoding:",
+                                                                       b"connection:"))]
+        return b"\r\n".join([lines[0], *kept, b"Content-Length: %d" % len(body), b"Connection: close"]) + \
+            b"\r\n\r\n" + body
+
+
+def _dechunk(data: bytes) -> bytes:
+    out = b""
+    while data:
+        size_line, _, rest = data.partition(b"\r\n")
+        size = int(size_line.split(b";")[0].strip() or b"0", 16)
+        if size == 0:
+            break
+        out += rest[:size]
+        data = rest[size + 2:]
+    return out

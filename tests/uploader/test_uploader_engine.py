@@ -116,42 +116,57 @@ def test_pause_resume_cancel_and_retry(studio, s3_server, raw_s3, tmp_path):
         studio.uploads.pause(job.id)
 
 
-def test_sweeper_aborts_only_orphans_under_the_apps_prefix(studio, s3_server, raw_s3, tmp_path):
-    t = add_target(studio, s3_server)
+def test_sweeper_aborts_only_uploads_this_profile_created(studio, s3_server, raw_s3, tmp_path):
+    t = add_target(studio, s3_server, concurrency=1)
     prefix = t.prefix()
-    job = studio.uploads.enqueue_file(make_file(tmp_path / "o.mp4", 1 * MiB), "seaweed")
-    studio.uploads.pause(job.id)
-    # A crash between creating the upload and committing its id leaves this behind:
-    orphan = raw_s3.create_multipart_upload(Bucket=t.bucket, Key=job.key)["UploadId"]
-    # Another computer's upload under the same prefix, and an upload outside it:
+    job = studio.uploads.enqueue_file(make_file(tmp_path / "o.mp4", 3 * 5 * MiB), "seaweed")
+    _run_some_parts(studio, 1)
+    ours_abandoned = studio.uploads.get(job.id).upload_id
+    # A restart whose abort failed: the id this profile created is no longer owned by the job.
+    studio.uploads.store.update(job.id, upload_id=None)
+    studio.uploads.store.drop_parts(job.id)
+    # A crash between creating an upload and committing its id: the intent row is all that is left.
+    studio.uploads.store.record_intent(studio.uploads.get(job.id))
+    crashed = raw_s3.create_multipart_upload(Bucket=t.bucket, Key=job.key)["UploadId"]
+    # Another device uploading the very same key, another under the prefix, and one outside it:
+    same_key = raw_s3.create_multipart_upload(Bucket=t.bucket, Key=job.key)["UploadId"]
     neighbour = raw_s3.create_multipart_upload(Bucket=t.bucket, Key=prefix + "other-device.mp4")["UploadId"]
     foreign = raw_s3.create_multipart_upload(Bucket=t.bucket, Key="someone-else/x.mp4")["UploadId"]
+    studio.uploads.pause(job.id)
 
     def left():
         return [u["UploadId"] for u in raw_s3.list_multipart_uploads(Bucket=t.bucket).get("Uploads", [])]
 
     try:
-        assert studio.uploads.sweep("seaweed") == 1
-        assert orphan not in left() and neighbour in left() and foreign in left()
-        assert studio.uploads.sweep("seaweed", stale_after=0) == 1   # once stale, the neighbour's goes too
-        assert neighbour not in left() and foreign in left()
+        assert studio.uploads.sweep("seaweed") == 2
+        gone = {ours_abandoned, crashed, same_key} - set(left())
+        assert ours_abandoned in gone and len(gone) == 2   # the intent claimed exactly one of the two
+        assert neighbour in left() and foreign in left()
+        reported = {f["upload_id"] for f in studio.uploads.last_sweep["seaweed"]["foreign"]}
+        assert neighbour in reported and (({crashed, same_key} - gone) <= reported)
+        assert studio.uploads.sweep("seaweed") == 0    # nothing else is ever taken, however old
     finally:
-        raw_s3.abort_multipart_upload(Bucket=t.bucket, Key="someone-else/x.mp4", UploadId=foreign)
+        for uid, key in ((foreign, "someone-else/x.mp4"), (neighbour, prefix + "other-device.mp4"),
+                         (same_key, job.key), (crashed, job.key)):
+            try:
+                raw_s3.abort_multipart_upload(Bucket=t.bucket, Key=key, UploadId=uid)
+            except Exception:
+                pass
 
 
-def test_changed_snapshot_restarts_cleanly(studio, s3_server, raw_s3, tmp_path):
+def test_changed_original_restarts_cleanly(studio, s3_server, raw_s3, tmp_path):
     add_target(studio, s3_server, concurrency=1)
     src = make_file(tmp_path / "d.mp4", 2 * 5 * MiB + 1)
     job = studio.uploads.enqueue_file(src, "seaweed")
     _run_some_parts(studio, 1)
-    staged = studio.uploads.get(job.id).staging_path
-    with open(staged, "r+b") as f:   # the hard-linked source edited in place
+    with open(src, "r+b") as f:   # the user edits the original between two runs
         f.write(b"changed!")
     run_until_idle(studio)
     done = studio.uploads.get(job.id)
     assert done.state == "COMPLETED", done.error
     assert "changed" in done.notice and done.sha256 != job.sha256
-    assert sha256_of(raw_s3.get_object(Bucket=job.bucket, Key=job.key)["Body"].read()) == done.sha256
+    assert sha256_of(raw_s3.get_object(Bucket=job.bucket, Key=job.key)["Body"].read()) == done.sha256 == \
+        sha256_of(src.read_bytes())
 
 
 def test_unreachable_endpoint_pauses_and_resumes_by_itself(studio, s3_server, tmp_path):

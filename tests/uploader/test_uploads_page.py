@@ -94,3 +94,24 @@ def qtbot_left():
     from PySide6.QtCore import Qt
 
     return Qt.LeftButton
+
+
+def test_a_restart_from_zero_moves_the_bar_back_and_shows_why_and_the_webhook(qtbot, studio, s3_server, tmp_path):
+    """Progress tells the truth: a new multipart upload (a restart) is not hidden behind the old maximum."""
+    from dataclasses import replace
+
+    from studio.ui.pages.uploads import JobRow
+
+    add_target(studio, s3_server)
+    job = studio.uploads.enqueue_file(make_file(tmp_path / "r.mp4", 1000 * 1000), "seaweed")
+    row = JobRow(replace(job, state="IN_PROGRESS", upload_id="first", bytes_done=job.size * 6 // 10))
+    qtbot.addWidget(row)
+    assert row.bar.value() == 600
+    row.set_job(replace(job, state="IN_PROGRESS", upload_id="first", bytes_done=job.size // 2))
+    assert row.bar.value() == 600   # the same upload never goes backwards
+    why = "The file changed while it was uploading; the upload started again from zero with its new content."
+    row.set_job(replace(job, state="IN_PROGRESS", upload_id="second", bytes_done=job.size // 10, notice=why))
+    assert row.bar.value() == 100 and why in row.error.text()
+    row.set_job(replace(job, state="COMPLETED", upload_id="second", bytes_done=job.size,
+                        webhook_status="pending: the webhook could not be reached; next try in 5 s"))
+    assert row.bar.value() == 1000 and "Webhook: pending" in row.error.text()

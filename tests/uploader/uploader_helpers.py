@@ -10,15 +10,17 @@ from pathlib import Path
 MiB = 1024 * 1024
 
 
-def add_target(studio, s3_server, name="seaweed", *, endpoint=None, secret=None, bucket=None, **kw):
+def add_target(studio, s3_server, name="seaweed", *, endpoint=None, secret=None, bucket=None, webhook_secret=None,
+               replace=False, **kw):
     """A target on the session server with a key prefix unique to the test (the sweeper stays in its lane)."""
     from studio.uploader.targets import Target
 
     t = Target(name=name, bucket=bucket or s3_server["bucket"], endpoint_url=endpoint or s3_server["endpoint"],
-               key_template=f"t-{uuid.uuid4().hex[:10]}/{{name}}", addressing_style="path",
+               key_template=kw.pop("key_template", f"t-{uuid.uuid4().hex[:10]}/{{name}}"), addressing_style="path",
                part_size=kw.pop("part_size", 5 * MiB), concurrency=kw.pop("concurrency", 2),
                credential_source="keyring", **kw)
-    studio.targets.add(t, access_key=s3_server["access_key"], secret_key=secret or s3_server["secret_key"])
+    studio.targets.add(t, access_key=s3_server["access_key"], secret_key=secret or s3_server["secret_key"],
+                       webhook_secret=webhook_secret, replace_existing=replace)
     return t
 
 

@@ -95,8 +95,15 @@ class JobRow(QFrame):
         self.title.setText(job.title or job.key)
         self.where.setText(f"{'This computer' if job.target_name == 'local' else job.target_name} · {job.key}")
         self.set_state(job.state, job.paused_reason)
-        self.error.setText(job.error or job.notice or "")
-        self.error.setVisible(bool(job.error or job.notice))
+        lines = [job.error or job.notice or "", f"Webhook: {job.webhook_status}" if job.webhook_status else ""]
+        self.error.setText("\n".join(x for x in lines if x))
+        self.error.setVisible(any(lines))
+        restarted = getattr(self, "_upload_key", None) not in (None, (job.upload_id, job.size)) and \
+            job.bytes_done < job.size
+        self._upload_key = (job.upload_id, job.size)
+        if restarted:   # a new multipart upload (a restart from zero, said in the notice): the bar goes back
+            self.bar.setValue(0)
+            self.live = None
         self._set_bar(Progress(job.bytes_done, job.size, 0.0, None).fraction)
         moving = job.state in ("IN_PROGRESS", "RETRYING") and self.live is not None
         if not moving:
