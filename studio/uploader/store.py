@@ -92,13 +92,16 @@ def _to_job(row: JobRow, done: int) -> UploadJob:
 class JobStore:
     def __init__(self, engine):  # noqa: ANN001 - sqlalchemy Engine
         self.engine = engine
+        # writes begin IMMEDIATE with a bounded wait (studio.db.engine), so two processes or many
+        # upload lanes never hit SQLITE_BUSY_SNAPSHOT on a read-then-write transaction
+        self.writes = engine.execution_options(studio_write=True)
 
     def create(self, **values) -> UploadJob:
         # One statement: the queue position is taken inside the INSERT, so concurrent writers never
         # meet a read-then-write upgrade (which SQLite in WAL mode refuses at once with "locked").
         now = now_us()
         next_seq = select(func.coalesce(func.max(JobRow.seq), 0) + 1).scalar_subquery()
-        with Session(self.engine) as s, s.begin():
+        with Session(self.writes) as s, s.begin():
             s.execute(insert(JobRow).values(seq=next_seq, created_us=now, updated_us=now, **values))
         return self.get(values["id"])
 
@@ -130,7 +133,7 @@ class JobStore:
 
     def update(self, job_id: str, *, only_if: tuple[str, ...] | None = None, **values) -> bool:
         """Set columns; with ``only_if`` only when the job is in one of those states. Returns whether it did."""
-        with Session(self.engine) as s, s.begin():
+        with Session(self.writes) as s, s.begin():
             q = update(JobRow).where(JobRow.id == job_id)
             if only_if:
                 q = q.where(JobRow.state.in_(only_if))
@@ -138,7 +141,7 @@ class JobStore:
 
     def complete(self, job_id: str, outbox=None, **values) -> bool:  # noqa: ANN001 - models.OutboxRow | None
         """Mark a job COMPLETED (only from a runnable state) and queue its webhook in the same transaction."""
-        with Session(self.engine) as s, s.begin():
+        with Session(self.writes) as s, s.begin():
             done = s.execute(update(JobRow).where(JobRow.id == job_id, JobRow.state.in_(RUNNABLE))
                              .values(state=COMPLETED, updated_us=now_us(), **values)).rowcount > 0
             if done and outbox is not None:
@@ -157,11 +160,11 @@ class JobStore:
         stmt = sqlite_insert(PartRow).values(**row)
         stmt = stmt.on_conflict_do_update(index_elements=["job_id", "part_number"],
                                           set_={k: stmt.excluded[k] for k in row if k not in ("job_id", "part_number")})
-        with Session(self.engine) as s, s.begin():
+        with Session(self.writes) as s, s.begin():
             s.execute(stmt)
 
     def drop_parts(self, job_id: str, numbers: list[int] | None = None) -> None:
-        with Session(self.engine) as s, s.begin():
+        with Session(self.writes) as s, s.begin():
             q = delete(PartRow).where(PartRow.job_id == job_id)
             if numbers is not None:
                 q = q.where(PartRow.part_number.in_(numbers))
@@ -173,14 +176,14 @@ class JobStore:
                 JobRow.upload_id.is_not(None), JobRow.state.in_(UNFINISHED + (FAILED,)))).all()}
 
     def delete(self, job_id: str) -> None:
-        with Session(self.engine) as s, s.begin():
+        with Session(self.writes) as s, s.begin():
             s.execute(delete(PartRow).where(PartRow.job_id == job_id))
             s.execute(delete(JobRow).where(JobRow.id == job_id))
 
     # -- the multipart uploads this profile created (what the sweeper may abort)
     def record_intent(self, job: UploadJob) -> int:
         """Written before CreateMultipartUpload: a crash before the id is committed still leaves a trace."""
-        with Session(self.engine) as s, s.begin():
+        with Session(self.writes) as s, s.begin():
             row = CreatedUploadRow(job_id=job.id, target_name=job.target_name, bucket=job.bucket, key=job.key,
                                    intent_us=now_us())
             s.add(row)
@@ -189,7 +192,7 @@ class JobStore:
 
     def record_created(self, intent_id: int, job_id: str, upload_id: str) -> None:
         """The id, and the job's ownership of it, in one transaction."""
-        with Session(self.engine) as s, s.begin():
+        with Session(self.writes) as s, s.begin():
             s.execute(update(CreatedUploadRow).where(CreatedUploadRow.id == intent_id).values(upload_id=upload_id))
             s.execute(update(JobRow).where(JobRow.id == job_id).values(upload_id=upload_id, updated_us=now_us()))
 
@@ -203,5 +206,5 @@ class JobStore:
     def mark_aborted(self, row_ids: list[int]) -> None:
         if not row_ids:
             return
-        with Session(self.engine) as s, s.begin():
+        with Session(self.writes) as s, s.begin():
             s.execute(update(CreatedUploadRow).where(CreatedUploadRow.id.in_(row_ids)).values(aborted_us=now_us()))

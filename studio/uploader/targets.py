@@ -186,7 +186,7 @@ class TargetStore:
         try:
             for name, value in secrets.items():
                 credentials.put_secret(name, value)
-            with Session(self.studio.engine) as s, s.begin():
+            with Session(self.studio.engine.execution_options(studio_write=True)) as s, s.begin():
                 existing = s.get(TargetRow, target.name)
                 if existing is not None and not replace_existing:
                     raise UploadError(f"A target named {target.name!r} already exists; remove it first or use "
@@ -210,7 +210,7 @@ class TargetStore:
     def remove(self, name: str) -> None:
         from studio.uploader import credentials
 
-        with Session(self.studio.engine) as s, s.begin():
+        with Session(self.studio.engine.execution_options(studio_write=True)) as s, s.begin():
             row = s.get(TargetRow, name)
             if row is None:
                 raise TargetNotFound(name)

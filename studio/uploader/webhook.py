@@ -133,6 +133,9 @@ class Outbox:
     def __init__(self, engine, secret_for, *, base: float | None = None, cap: float = 3600.0,  # noqa: ANN001
                  timeout: float = 10.0, give_up_after: float = GIVE_UP_AFTER_S):
         self.engine = engine
+        # writes begin IMMEDIATE with a bounded wait (studio.db.engine), so two processes or many
+        # upload lanes never hit SQLITE_BUSY_SNAPSHOT on a read-then-write transaction
+        self.writes = engine.execution_options(studio_write=True)
         self.secret_for = secret_for          # target name -> secret or None (keyring, then environment)
         self.base = float(os.environ.get("STUDIO_WEBHOOK_BACKOFF", "5")) if base is None else base
         self.cap = cap
@@ -168,7 +171,7 @@ class Outbox:
 
     def make_all_due(self) -> None:
         """A new runner (an app start, a `studio uploads run`) tries every pending delivery at once."""
-        with Session(self.engine) as s, s.begin():
+        with Session(self.writes) as s, s.begin():
             s.execute(update(OutboxRow).where(OutboxRow.state == PENDING).values(next_attempt_us=now_us()))
 
     def due(self, within: float = 0.0) -> list[Delivery]:
@@ -229,7 +232,7 @@ class Outbox:
         else:
             delay = min(self.cap, self.base * 2 ** (attempts - 1)) * random.uniform(0.8, 1.2)
             values = {"last_error": error, "next_attempt_us": now + int(delay * 1e6)}
-        with Session(self.engine) as s, s.begin():
+        with Session(self.writes) as s, s.begin():
             # only a pending row moves on: two runners never deliver one webhook twice as "new"
             s.execute(update(OutboxRow).where(OutboxRow.id == delivery_id, OutboxRow.state == PENDING)
                       .values(attempts=attempts, **values))
