@@ -41,6 +41,9 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     a.add_argument("--access-key", default=None, help="access key id (with --credentials keyring)")
     a.add_argument("--secret-stdin", action="store_true", help="read the secret key from stdin")
     a.add_argument("--webhook", default=None, help="URL to POST to when an upload completes")
+    a.add_argument("--public-base-url", default=None, metavar="URL",
+                   help="where the bucket is public (a CDN, an R2 public bucket): links are URL/KEY instead of "
+                        "pre-signed URLs that expire after 7 days")
     a.add_argument("--unmetered-only", action="store_true", help="upload only on unmetered networks")
     a.add_argument("--replace", action="store_true", help="replace a target with the same name")
     add_json_flag(a)
@@ -81,7 +84,7 @@ def _add(ctx: Context) -> int:
                     concurrency=a.concurrency, checksum_algorithm=a.checksum,
                     checksum_when_required=a.checksums_when_required, bandwidth_limit=a.bandwidth_limit,
                     credential_source=a.credentials, aws_profile=a.profile, webhook_url=a.webhook,
-                    unmetered_only=a.unmetered_only)
+                    unmetered_only=a.unmetered_only, public_base_url=a.public_base_url or None)
     ctx.studio.targets.add(target, access_key=a.access_key, secret_key=secret,
                            webhook_secret=os.environ.get("STUDIO_WEBHOOK_SECRET"), replace_existing=a.replace)
     ctx.emit({"ok": True, "target": target.to_dict()}, f"Added target {target.name}.")
@@ -91,7 +94,8 @@ def _add(ctx: Context) -> int:
 def _list(ctx: Context) -> int:
     targets = ctx.studio.targets.list()
     lines = [f"{t.name:<16} {t.endpoint_url or ('this computer' if t.is_local else 'AWS S3')}  "
-             f"bucket={t.bucket}  credentials={t.credential_source}" for t in targets]
+             f"bucket={t.bucket}  credentials={t.credential_source}"
+             + (f"  links={t.public_base_url}" if t.public_base_url else "") for t in targets]
     ctx.emit([t.to_dict() for t in targets], "\n".join(lines))
     return 0
 

@@ -67,13 +67,41 @@ def _export_progress(fraction: float, eta: float | None) -> None:
     print(f"\rexporting {fraction * 100:5.1f}%", end="", file=sys.stderr, flush=True)
 
 
+def _when(us: int | None) -> str | None:
+    from datetime import datetime, timezone
+
+    return None if us is None else datetime.fromtimestamp(us / 1e6, timezone.utc).isoformat(timespec="seconds")
+
+
+def _with_link(queue, j) -> dict:  # noqa: ANN001 - UploadQueue, store.UploadJob
+    """The job's dict with its dates and, once finished, the link that opens it (``url``)."""
+    from studio.uploader.errors import UploadError
+
+    d = {**_job_dict(j), "created": _when(j.created_us), "completed": _when(j.completed_us), "url": None,
+         "url_expires": None}
+    if j.state == "COMPLETED":
+        try:
+            link = queue.link_info(j.id)
+            d.update(url=link["url"], url_expires=_when(link["expires_us"]), url_kind=link["kind"])
+        except UploadError as e:
+            d["url_error"] = str(e)
+    return d
+
+
 def _list(ctx: Context) -> int:
     from studio.uploader.progress import human_bytes
 
-    jobs = ctx.studio.uploads.list()
-    lines = [f"{j.id[:8]}  {j.state:<11} {human_bytes(j.bytes_done):>9} / {human_bytes(j.size):<9} "
-             f"{j.target_name}:{j.key}" + (f"  — {j.error}" if j.error else "") for j in jobs]
-    ctx.emit([_job_dict(j) for j in jobs], "\n".join(lines) or "No uploads.")
+    queue = ctx.studio.uploads
+    jobs = [_with_link(queue, j) for j in queue.list()]
+    lines = []
+    for j in jobs:
+        lines.append(f"{j['id'][:8]}  {j['state']:<11} {human_bytes(j['bytes_done']):>9} / "
+                     f"{human_bytes(j['bytes_total']):<9} {(j['completed'] or j['created'] or '')[:16]}  "
+                     f"{j['title'] or j['key']} → {j['target']}" + (f"  — {j['error']}" if j["error"] else ""))
+        if j["url"]:
+            until = f" (until {j['url_expires'][:16].replace('T', ' ')} UTC)" if j["url_expires"] else ""
+            lines.append(f"          {j['url']}{until}")
+    ctx.emit(jobs, "\n".join(lines) or "No uploads.")
     return 0
 
 
