@@ -146,7 +146,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from studio.ui.dialogs import SettingsDialog
 
-        dlg = SettingsDialog(self.studio.layout, self)
+        dlg = SettingsDialog(self.studio.layout, self, studio=self.studio)
         dlg.setAttribute(Qt.WA_DeleteOnClose)
         dlg.open()
 

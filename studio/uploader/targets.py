@@ -86,6 +86,33 @@ class Target:
         return key.lstrip("/")
 
 
+# Kinds of destination the window offers, with what each needs (the CLI takes the same fields as flags).
+PROVIDERS = {
+    "aws": {"label": "Amazon S3", "endpoint_hint": "", "region": "us-east-1", "addressing_style": "auto",
+            "needs_endpoint": False},
+    "r2": {"label": "Cloudflare R2", "endpoint_hint": "https://ACCOUNT_ID.r2.cloudflarestorage.com",
+           "region": "auto", "addressing_style": "path", "needs_endpoint": True},
+    "s3": {"label": "MinIO, SeaweedFS or any S3", "endpoint_hint": "http://127.0.0.1:9000", "region": "us-east-1",
+           "addressing_style": "path", "needs_endpoint": True},
+}
+
+
+def provider_of(target: Target) -> str:
+    """Which of PROVIDERS a saved target is (by its endpoint)."""
+    if not target.endpoint_url:
+        return "aws"
+    return "r2" if ".r2.cloudflarestorage.com" in target.endpoint_url else "s3"
+
+
+def check_provider_fields(provider: str, target: Target) -> None:
+    """What a kind requires beyond ``Target``'s own checks. Raises UploadError with a sentence."""
+    if PROVIDERS.get(provider, {}).get("needs_endpoint") and not target.endpoint_url:
+        raise UploadError(f"{PROVIDERS[provider]['label']} needs an endpoint URL, e.g. "
+                          f"{PROVIDERS[provider]['endpoint_hint']}.")
+    if provider == "aws" and target.endpoint_url:
+        raise UploadError("Amazon S3 needs no endpoint; leave it empty (or choose “any S3”).")
+
+
 def local_target() -> Target:
     return Target(name=LOCAL, bucket="reels", credential_source=LOCAL, region="us-east-1",
                   addressing_style="path", part_size=8 * MiB, concurrency=4)
