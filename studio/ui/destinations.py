@@ -39,7 +39,7 @@ def describe(target) -> str:  # noqa: ANN001 - targets.Target
     from studio.uploader.targets import PROVIDERS, provider_of
 
     if target.is_local:
-        return "This computer — uploads stay on this computer (SeaweedFS, runs with the app)"
+        return "This computer — stored here, served on 127.0.0.1 while the app runs"
     where = target.endpoint_url or f"AWS {target.region}"
     return f"{target.label} — {PROVIDERS[provider_of(target)]['label']} · {target.bucket} · {where}"
 
@@ -226,7 +226,7 @@ class DestinationsPanel(QWidget):
         self.confirm: QMessageBox | None = None
         self.list = QListWidget()
         self.list.setObjectName("DestinationsList")
-        self.list.setWordWrap(True)
+        self.list.setTextElideMode(Qt.ElideMiddle)
         self.add_button = QPushButton("Add…")
         self.edit_button = QPushButton("Edit…")
         self.test_button = QPushButton("Test")

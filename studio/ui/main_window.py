@@ -196,4 +196,5 @@ class MainWindow(QMainWindow):
         ctl = controller_for(self.studio, start=False)
         ctl.overallChanged.connect(self.uploads_label.setText)
         ctl.start_when_pending()
+        ctl.guard_close(self)   # quitting mid-upload: "n uploads will continue next time"
         self.destroyed.connect(ctl.shutdown)

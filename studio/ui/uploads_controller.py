@@ -31,6 +31,8 @@ class UploadsController(QObject):
         self._tray: QSystemTrayIcon | None = None
         self._shut = False
         self._checking = False
+        self._counting = False
+        self.unfinished = 0   # uploads not done yet (refreshed in the background): the quit notice uses it
         self.worker.progressChanged.connect(self._on_progress)
         self.worker.stateChanged.connect(self._on_state)
         self.worker.runnerBusy.connect(self._on_busy)
@@ -58,6 +60,31 @@ class UploadsController(QObject):
         self._poll = QTimer(self, interval=every_ms, timeout=check)
         self._poll.start()
         check()
+        self._count_timer = QTimer(self, interval=3000, timeout=self.count_unfinished)
+        self._count_timer.start()
+        self.count_unfinished()
+
+    def count_unfinished(self) -> None:
+        """Refresh ``unfinished`` off the UI thread (a service call: UploadQueue.unfinished_count)."""
+        from studio.tasks import run_in_background
+
+        if self._counting or self._shut:
+            return
+        self._counting = True
+
+        def counted(n: int) -> None:
+            self._counting = False
+            self.unfinished = n
+
+        def failed(e: BaseException) -> None:
+            self._counting = False
+            log.info("could not count unfinished uploads: %s", e)
+
+        run_in_background(lambda: self.studio.uploads.unfinished_count(), on_done=counted, on_error=failed)
+
+    def guard_close(self, window) -> None:  # noqa: ANN001 - QWidget
+        """Closing ``window`` with uploads unfinished says "n uploads will continue next time" first."""
+        self._close_guard = _CloseGuard(self, window)
 
     def _pending_checked(self, pending: bool) -> None:
         self._checking = False
@@ -90,6 +117,7 @@ class UploadsController(QObject):
         if state in ("COMPLETED", "FAILED"):
             self._notify(job_id, state)
         self._emit_overall()
+        self.count_unfinished()
 
     def _emit_overall(self) -> None:
         live = [self.progress[j] for j in self.active if j in self.progress]
@@ -110,11 +138,69 @@ class UploadsController(QObject):
 
             self._tray = QSystemTrayIcon(theme.icon("app"), self)
             self._tray.show()
-        if state == "COMPLETED":
-            self._tray.showMessage("Upload complete", f"Job {job_id[:8]} is uploaded.", QSystemTrayIcon.Information)
-        else:
-            self._tray.showMessage("Upload failed", f"Job {job_id[:8]} failed; open Uploads to see why.",
-                                   QSystemTrayIcon.Warning)
+        from studio.tasks import run_in_background
+
+        def show(title: str) -> None:
+            if self._tray is None:
+                return
+            if state == "COMPLETED":
+                self._tray.showMessage("Upload complete", f"“{title}” is uploaded.", QSystemTrayIcon.Information)
+            else:
+                self._tray.showMessage("Upload failed", f"“{title}” did not upload; open Uploads to see why.",
+                                       QSystemTrayIcon.Warning)
+
+        run_in_background(lambda: self.studio.uploads.get(job_id).title or job_id[:8], on_done=show,
+                          on_error=lambda _e: show(job_id[:8]))
+
+
+def quit_notice(n: int) -> str:
+    return f"{n} upload{'s' if n != 1 else ''} will continue next time you open Reel Studio."
+
+
+class _CloseGuard(QObject):
+    """An event filter on the main window: with uploads unfinished, the first close asks
+    "n uploads will continue next time" (Quit / Keep open); nothing uploads while the app is closed."""
+
+    def __init__(self, controller: UploadsController, window):  # noqa: ANN001 - QWidget
+        super().__init__(window)
+        self.controller, self.window = controller, window
+        self.confirmed = False
+        self.box = None
+        window.installEventFilter(self)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: ANN001, N802 - Qt API
+        from PySide6.QtCore import QEvent
+
+        if obj is self.window and event.type() == QEvent.Type.Close and not self.confirmed:
+            n = self.controller.unfinished
+            if n > 0 and not self.controller._shut:
+                event.ignore()
+                self._ask(n)
+                return True
+        return False
+
+    def _ask(self, n: int) -> None:
+        from PySide6.QtCore import Qt
+        from PySide6.QtWidgets import QMessageBox
+
+        if self.box is not None and self.box.isVisible():
+            return
+        box = self.box = QMessageBox(QMessageBox.Information, "Uploads in progress", quit_notice(n),
+                                     QMessageBox.NoButton, self.window)
+        box.setObjectName("QuitNotice")
+        box.setInformativeText("Nothing uploads while the app is closed; each upload resumes where it stopped.")
+        quit_button = box.addButton("Quit", QMessageBox.AcceptRole)
+        box.addButton("Keep open", QMessageBox.RejectRole)
+        box.setWindowModality(Qt.WindowModal)
+        log.info("quit asked with %d unfinished upload(s)", n)
+
+        def clicked(button) -> None:  # noqa: ANN001
+            if button is quit_button:
+                self.confirmed = True
+                self.window.close()
+
+        box.buttonClicked.connect(clicked)
+        box.open()
 
 
 def controller_for(studio, *, start: bool = True) -> UploadsController:  # noqa: ANN001
