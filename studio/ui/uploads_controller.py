@@ -158,49 +158,84 @@ def quit_notice(n: int) -> str:
 
 
 class _CloseGuard(QObject):
-    """An event filter on the main window: with uploads unfinished, the first close asks
-    "n uploads will continue next time" (Quit / Keep open); nothing uploads while the app is closed."""
+    """An event filter on the main window: with uploads unfinished, the first close shows, inside the
+    window, "n uploads will continue next time" with Quit / Keep open; nothing uploads while the app is
+    closed. Any close while it shows quits: a second click, or the app quitting (Qt 6's quit() closes
+    every window and gives up when one refuses; a separate dialog window would be closed first and
+    make the main window ask again)."""
 
     def __init__(self, controller: UploadsController, window):  # noqa: ANN001 - QWidget
         super().__init__(window)
         self.controller, self.window = controller, window
         self.confirmed = False
-        self.box = None
+        self.notice = None
         window.installEventFilter(self)
+
+    @property
+    def asking(self) -> bool:
+        return self.notice is not None and self.notice.isVisible()
 
     def eventFilter(self, obj, event) -> bool:  # noqa: ANN001, N802 - Qt API
         from PySide6.QtCore import QEvent
 
-        if obj is self.window and event.type() == QEvent.Type.Close and not self.confirmed:
-            n = self.controller.unfinished
-            if n > 0 and not self.controller._shut:
-                event.ignore()
-                self._ask(n)
-                return True
-        return False
+        if obj is not self.window:
+            return False
+        if event.type() == QEvent.Type.Resize and self.asking:
+            self._place()
+        if event.type() != QEvent.Type.Close or self.confirmed:
+            return False
+        n = self.controller.unfinished
+        if self.asking or n <= 0 or self.controller._shut:
+            self.confirmed = self.confirmed or self.asking
+            return False
+        event.ignore()
+        self._ask(n)
+        return True
 
     def _ask(self, n: int) -> None:
-        from PySide6.QtCore import Qt
-        from PySide6.QtWidgets import QMessageBox
+        from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
-        if self.box is not None and self.box.isVisible():
-            return
-        box = self.box = QMessageBox(QMessageBox.Information, "Uploads in progress", quit_notice(n),
-                                     QMessageBox.NoButton, self.window)
-        box.setObjectName("QuitNotice")
-        box.setInformativeText("Nothing uploads while the app is closed; each upload resumes where it stopped.")
-        quit_button = box.addButton("Quit", QMessageBox.AcceptRole)
-        box.addButton("Keep open", QMessageBox.RejectRole)
-        box.setWindowModality(Qt.WindowModal)
+        if self.notice is None:
+            box = self.notice = QFrame(self.window)
+            box.setObjectName("QuitNotice")
+            box.setFrameShape(QFrame.StyledPanel)
+            box.setAutoFillBackground(True)
+            self.text = QLabel()
+            self.text.setObjectName("QuitNoticeText")
+            self.text.setWordWrap(True)
+            detail = QLabel("Nothing uploads while the app is closed; each upload resumes where it stopped.")
+            detail.setWordWrap(True)
+            detail.setProperty("class", "muted")
+            self.quit_button = QPushButton("Quit")
+            self.quit_button.setProperty("accent", True)
+            self.keep_button = QPushButton("Keep open")
+            buttons = QHBoxLayout()
+            buttons.addStretch(1)
+            buttons.addWidget(self.keep_button)
+            buttons.addWidget(self.quit_button)
+            lay = QVBoxLayout(box)
+            lay.addWidget(self.text)
+            lay.addWidget(detail)
+            lay.addLayout(buttons)
+            self.quit_button.clicked.connect(self._quit)
+            self.keep_button.clicked.connect(box.hide)
+        self.text.setText(quit_notice(n))
         log.info("quit asked with %d unfinished upload(s)", n)
+        self._place()
+        self.notice.show()
+        self.notice.raise_()
+        self.quit_button.setFocus()
 
-        def clicked(button) -> None:  # noqa: ANN001
-            if button is quit_button:
-                self.confirmed = True
-                self.window.close()
+    def _place(self) -> None:
+        width = min(460, self.window.width() - 40)
+        self.notice.setFixedWidth(width)
+        self.notice.adjustSize()
+        self.notice.move((self.window.width() - width) // 2, 60)
 
-        box.buttonClicked.connect(clicked)
-        box.open()
+    def _quit(self) -> None:
+        self.confirmed = True
+        self.notice.hide()
+        self.window.close()
 
 
 def controller_for(studio, *, start: bool = True) -> UploadsController:  # noqa: ANN001

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
-from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QAbstractScrollArea, QApplication, QFrame, QWidget
 from uploader_helpers import MiB, add_target, make_file
 
 
@@ -90,16 +90,33 @@ def test_quitting_mid_upload_says_they_continue_next_time(qtbot, studio, s3_serv
     qtbot.waitExposed(window)
     qtbot.waitUntil(lambda: controller_for(studio, start=False).unfinished == 1, timeout=10000)
     window.close()
-    box = window.findChild(QMessageBox, "QuitNotice")
+    guard = controller_for(studio, start=False)._close_guard
+    box = window.findChild(QFrame, "QuitNotice")
     assert window.isVisible() and box is not None and box.isVisible()
-    assert box.text() == "1 upload will continue next time you open Reel Studio."
-    next(b for b in box.buttons() if b.text() == "Keep open").click()
-    assert window.isVisible()
+    assert guard.text.text() == "1 upload will continue next time you open Reel Studio."
+    assert outside_parent(window) == []
+    qtbot.mouseClick(guard.keep_button, Qt.LeftButton)
+    assert window.isVisible() and not box.isVisible()
     window.close()
-    box = window.findChild(QMessageBox, "QuitNotice")
-    next(b for b in box.buttons() if b.text() == "Quit").click()
+    assert box.isVisible()
+    qtbot.mouseClick(guard.quit_button, Qt.LeftButton)
     qtbot.waitUntil(lambda: not window.isVisible(), timeout=5000)
     assert studio.uploads.get(job.id).state == "PAUSED"   # kept for next time
+
+
+def test_closing_again_while_the_notice_shows_quits(qtbot, studio, s3_server, tmp_path, window):
+    """A second click on close, or the app quitting (Qt 6 closes every window), is not held up."""
+    from studio.ui.uploads_controller import controller_for
+
+    add_target(studio, s3_server)
+    studio.uploads.pause(studio.uploads.enqueue_file(make_file(tmp_path / "x.mp4", 1 * MiB), "seaweed").id)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.waitUntil(lambda: controller_for(studio, start=False).unfinished == 1, timeout=10000)
+    window.close()
+    assert window.isVisible() and window.findChild(QFrame, "QuitNotice").isVisible()
+    window.close()
+    assert not window.isVisible()
 
 
 def test_nothing_unfinished_closes_at_once(qtbot, studio, window):
@@ -110,5 +127,5 @@ def test_nothing_unfinished_closes_at_once(qtbot, studio, window):
     qtbot.wait(300)
     assert controller_for(studio, start=False).unfinished == 0
     window.close()
-    assert not window.isVisible() and window.findChild(QMessageBox, "QuitNotice") is None
+    assert not window.isVisible() and window.findChild(QFrame, "QuitNotice") is None
     QApplication.processEvents()
