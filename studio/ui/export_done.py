@@ -22,6 +22,8 @@ class ExportDoneBar(QFrame):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("ExportDoneBar")
+        self.setStyleSheet("#ExportDoneBar { background: #1f1f27; border: 1px solid #3a3a48; border-radius: 8px; }"
+                           "#ExportDoneBar QLabel { background: transparent; border: none; }")
         self.path: Path | None = None
         self.label = QLabel()
         self.label.setObjectName("ExportDoneText")

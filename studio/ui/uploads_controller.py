@@ -199,7 +199,8 @@ class _CloseGuard(QObject):
             box = self.notice = QFrame(self.window)
             box.setObjectName("QuitNotice")
             box.setFrameShape(QFrame.StyledPanel)
-            box.setAutoFillBackground(True)
+            box.setStyleSheet("#QuitNotice { background: #24242e; border: 1px solid #4a4a5a; border-radius: 12px; }"
+                              "#QuitNotice QLabel { background: transparent; border: none; }")
             self.text = QLabel()
             self.text.setObjectName("QuitNoticeText")
             self.text.setWordWrap(True)
