@@ -83,6 +83,9 @@ def _with_link(queue, j) -> dict:  # noqa: ANN001 - UploadQueue, store.UploadJob
         try:
             link = queue.link_info(j.id)
             d.update(url=link["url"], url_expires=_when(link["expires_us"]), url_kind=link["kind"])
+            if j.target_name == "local":
+                d["url_note"] = ("served by the storage on this computer: opens while Reel Studio "
+                                 "(or `studio local-s3 start`) runs")
         except UploadError as e:
             d["url_error"] = str(e)
     return d
@@ -101,6 +104,8 @@ def _list(ctx: Context) -> int:
         if j["url"]:
             until = f" (until {j['url_expires'][:16].replace('T', ' ')} UTC)" if j["url_expires"] else ""
             lines.append(f"          {j['url']}{until}")
+            if j.get("url_note"):
+                lines.append(f"          ({j['url_note']})")
     ctx.emit(jobs, "\n".join(lines) or "No uploads.")
     return 0
 

@@ -77,6 +77,13 @@ def test_this_computer_link_is_served_by_the_local_s3(tmp_path):
         url = studio.uploads.link(job.id)
         assert url.startswith(studio.local_s3.endpoint() + "/")
         assert fetch(url) == src.read_bytes()
+        import subprocess
+        import sys
+
+        out = subprocess.run([sys.executable, "-m", "studio", "--data-dir", str(tmp_path / "profile"), "uploads",
+                              "list", "--json"], capture_output=True, text=True, timeout=120)
+        row = json.loads(out.stdout)[0]
+        assert fetch(row["url"]) == src.read_bytes() and "this computer" in row["url_note"]
     finally:
         studio.close()
     assert studio.local_s3.state() is None
