@@ -15,8 +15,10 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     e.add_argument("--target", default="local", help="target name (default: local, this computer)")
     e.add_argument("--title", default="")
     add_json_flag(e)
-    ls = cmds.add_parser("list", help="the jobs with their state and progress")
+    ls = cmds.add_parser("list", help="the jobs with their state, dates and, once finished, a link (url)")
     add_json_flag(ls)
+    cl = cmds.add_parser("clear", help="forget finished and cancelled jobs (the uploaded files stay)")
+    add_json_flag(cl)
     r = cmds.add_parser("run", help="upload now, in this terminal (progress on stderr)")
     r.add_argument("--until-idle", action="store_true", help="exit when nothing is left to upload")
     add_json_flag(r)
@@ -41,7 +43,7 @@ def run(ctx: Context) -> int:
 
     action = ctx.args.uploads_command
     try:
-        return {"enqueue": _enqueue, "list": _list, "run": _run}.get(action, _control)(ctx)
+        return {"enqueue": _enqueue, "list": _list, "run": _run, "clear": _clear}.get(action, _control)(ctx)
     except (UploadError, KeyError) as e:   # KeyError: the draft store's DraftNotFound (it carries a sentence)
         raise UserError(str(e), 1) from None
 
@@ -110,6 +112,12 @@ def _list(ctx: Context) -> int:
     return 0
 
 
+def _clear(ctx: Context) -> int:
+    n = ctx.studio.uploads.clear_finished()
+    ctx.emit({"ok": True, "cleared": n}, f"Cleared {n} finished upload(s).")
+    return 0
+
+
 def _control(ctx: Context) -> int:
     queue, action, jid = ctx.studio.uploads, ctx.args.uploads_command, ctx.args.job_id
     if jid == "all" and action in ("pause", "resume"):
@@ -119,6 +127,13 @@ def _control(ctx: Context) -> int:
     job = getattr(queue, action)(jid)
     ctx.emit({"ok": True, "job": _job_dict(job)}, f"{job.id[:8]} {job.state}")
     return 0
+
+
+def _say_what_continues(ctx: Context) -> None:
+    n = ctx.studio.uploads.unfinished_count()
+    if n:
+        print(f"{n} upload{'s' if n != 1 else ''} will continue next time (the app, or `studio uploads run`).",
+              file=sys.stderr, flush=True)
 
 
 def _run(ctx: Context) -> int:
@@ -149,7 +164,9 @@ def _run(ctx: Context) -> int:
         summary = ctx.studio.uploads.run(until_idle=ctx.args.until_idle, stop=stop, on_event=on_event)
     except KeyboardInterrupt:
         stop.set()
+        _say_what_continues(ctx)
         raise
+    _say_what_continues(ctx)
     jobs = ctx.studio.uploads.list()
     failed = [j for j in jobs if j.state == "FAILED"]
     ctx.emit({"ok": not failed, **summary, "jobs": [_job_dict(j) for j in jobs]},

@@ -94,3 +94,15 @@ def test_this_computer_link_is_served_by_the_local_s3(tmp_path):
         assert fetch(again.uploads.link(job.id)) == src.read_bytes()
     finally:
         again.close()
+
+
+def test_cli_clear_forgets_finished_jobs_only(studio, s3_server, tmp_path, cli):
+    add_target(studio, s3_server)
+    done = studio.uploads.enqueue_file(make_file(tmp_path / "d.mp4", 1 * MiB), "seaweed")
+    studio.uploads.run(until_idle=True, poll=0.05)
+    waiting = studio.uploads.enqueue_file(make_file(tmp_path / "w.mp4", 1 * MiB), "seaweed")
+    studio.uploads.pause(waiting.id)
+    out = cli("uploads", "clear", "--json")
+    assert out.returncode == 0 and json.loads(out.stdout) == {"ok": True, "cleared": 1}
+    assert [j.id for j in studio.uploads.list()] == [waiting.id]
+    assert done.id not in cli("uploads", "list").stdout
