@@ -70,15 +70,10 @@ class Studio:
             return self._local_s3
 
     def _close_uploads(self) -> None:
-        """Stop the local S3 we started, unless uploads are still pending (it serves them next time)."""
+        """Stop the local S3 we started: nothing uploads while we are closed (pending jobs restart it)."""
         s3 = getattr(self, "_local_s3", None)
         if s3 is not None and s3.started_here and not s3.keep_running:
-            try:
-                pending = self.uploads.has_pending()
-            except Exception:  # noqa: BLE001 - an unreadable queue must not keep a server alive forever
-                pending = False
-            if not pending:
-                s3.stop()
+            s3.stop()
         queue = getattr(self, "_uploads", None)
         if queue is not None:
             queue.release_runner()

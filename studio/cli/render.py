@@ -1,4 +1,7 @@
-"""`studio render ID -o OUT.mp4`: export a draft headless, progress on stderr, Ctrl+C cancels."""
+"""`studio render ID [-o OUT.mp4]`: export a draft headless, progress on stderr, Ctrl+C cancels.
+
+Without -o the file lands where the app's Export puts it: the Videos folder (or the one chosen in
+Settings, or $STUDIO_EXPORT_DIR), named after the draft's title."""
 
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     p = sub.add_parser("render", help="export a draft to an MP4 (1080x1920 H.264 + AAC, ready to upload)")
     p.add_argument("id", help="draft id (or its first 6+ characters)")
     p.add_argument("-o", "--output", metavar="OUT.mp4", default=None,
-                   help="where to write (default: the staging folder, cache/staging/ID-rREVISION.mp4)")
+                   help="where to write (default: the Videos folder or the export folder chosen in Settings, "
+                        "as TITLE.mp4; $STUDIO_EXPORT_DIR overrides)")
     add_json_flag(p)
     p.set_defaults(handler=run)
 
@@ -41,7 +45,7 @@ class _Progress:
 
 def run(ctx) -> int:  # noqa: ANN001 - studio.cli.Context
     from studio.editor.cli_drafts import load_draft
-    from studio.editor.export import ExportCancelled, ExportError, export_draft
+    from studio.editor.export import ExportCancelled, ExportError, export_draft, export_for_creator
     from studio.editor.overlays import ensure_gui
 
     draft = load_draft(ctx, ctx.args.id)
@@ -53,7 +57,11 @@ def run(ctx) -> int:  # noqa: ANN001 - studio.cli.Context
 
     def work() -> None:
         try:
-            outcome["path"] = export_draft(ctx.studio, draft.id, ctx.args.output, on_progress=progress, cancel=cancel)
+            if ctx.args.output:
+                outcome["path"] = export_draft(ctx.studio, draft.id, ctx.args.output, on_progress=progress,
+                                               cancel=cancel)
+            else:
+                outcome["path"] = export_for_creator(ctx.studio, draft.id, on_progress=progress, cancel=cancel)
         except BaseException as e:  # noqa: BLE001 - handed back to the main thread
             outcome["error"] = e
         finally:
@@ -87,6 +95,7 @@ def run(ctx) -> int:  # noqa: ANN001 - studio.cli.Context
     if err is not None:
         raise err
     path = Path(outcome["path"])
-    ctx.emit({"ok": True, "id": draft.id, "revision": draft.revision, "path": str(path), "size": path.stat().st_size},
-             str(path))
+    size = path.stat().st_size
+    ctx.emit({"ok": True, "id": draft.id, "revision": draft.revision, "path": str(path), "size": size},
+             f"Wrote {path} ({size / 1e6:.1f} MB)")
     return 0

@@ -44,6 +44,9 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
                    help="http(s) URL to POST to when an upload completes, signed with $STUDIO_WEBHOOK_SECRET")
     a.add_argument("--webhook-unsigned", action="store_true",
                    help="send the webhook without a signature (an explicit choice; shown as unsigned)")
+    a.add_argument("--public-base-url", default=None, metavar="URL",
+                   help="where the bucket is public (a CDN, an R2 public bucket): links are URL/KEY instead of "
+                        "pre-signed URLs that expire after 7 days")
     a.add_argument("--unmetered-only", action="store_true", help="upload only on unmetered networks")
     a.add_argument("--replace", action="store_true", help="replace a target with the same name")
     add_json_flag(a)
@@ -84,7 +87,8 @@ def _add(ctx: Context) -> int:
                     concurrency=a.concurrency, checksum_algorithm=a.checksum,
                     checksum_when_required=a.checksums_when_required, bandwidth_limit=a.bandwidth_limit,
                     credential_source=a.credentials, aws_profile=a.profile, webhook_url=a.webhook,
-                    unmetered_only=a.unmetered_only, webhook_unsigned=bool(a.webhook and a.webhook_unsigned))
+                    unmetered_only=a.unmetered_only, webhook_unsigned=bool(a.webhook and a.webhook_unsigned),
+                    public_base_url=a.public_base_url or None)
     if a.webhook_unsigned and not a.webhook:
         raise UserError("--webhook-unsigned needs --webhook URL.", 2)
     hook_secret = None if a.webhook_unsigned else os.environ.get("STUDIO_WEBHOOK_SECRET") or None
@@ -106,7 +110,8 @@ def _list(ctx: Context) -> int:
     lines = [f"{t.name:<16} {t.endpoint_url or ('this computer' if t.is_local else 'AWS S3')}  "
              f"bucket={t.bucket}  credentials={t.credential_source}"
              + (f"  webhook={t.webhook_url}{' (unsigned)' if t.webhook_unsigned else ' (signed)'}" if t.webhook_url
-                else "") for t in targets]
+                else "")
+             + (f"  links={t.public_base_url}" if t.public_base_url else "") for t in targets]
     ctx.emit([t.to_dict() for t in targets], "\n".join(lines))
     return 0
 

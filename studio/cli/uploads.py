@@ -15,8 +15,10 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     e.add_argument("--target", default="local", help="target name (default: local, this computer)")
     e.add_argument("--title", default="")
     add_json_flag(e)
-    ls = cmds.add_parser("list", help="the jobs with their state and progress")
+    ls = cmds.add_parser("list", help="the jobs with their state, dates and, once finished, a link (url)")
     add_json_flag(ls)
+    cl = cmds.add_parser("clear", help="forget finished and cancelled jobs (the uploaded files stay)")
+    add_json_flag(cl)
     r = cmds.add_parser("run", help="upload now, in this terminal (progress on stderr)")
     r.add_argument("--until-idle", action="store_true", help="exit when nothing is left to upload")
     add_json_flag(r)
@@ -50,7 +52,7 @@ def run(ctx: Context) -> int:
 
     action = ctx.args.uploads_command
     try:
-        return {"enqueue": _enqueue, "list": _list, "run": _run}.get(action, _control)(ctx)
+        return {"enqueue": _enqueue, "list": _list, "run": _run, "clear": _clear}.get(action, _control)(ctx)
     except (UploadError, KeyError) as e:   # KeyError: the draft store's DraftNotFound (it carries a sentence)
         raise UserError(str(e), 1) from None
 
@@ -76,14 +78,76 @@ def _export_progress(fraction: float, eta: float | None) -> None:
     print(f"\rexporting {fraction * 100:5.1f}%", end="", file=sys.stderr, flush=True)
 
 
+def _when(us: int | None) -> str | None:
+    from datetime import datetime, timezone
+
+    return None if us is None else datetime.fromtimestamp(us / 1e6, timezone.utc).isoformat(timespec="seconds")
+
+
+def _with_link(queue, j, delivery=None) -> dict:  # noqa: ANN001 - UploadQueue, store.UploadJob, Delivery
+    """The job's dict with its dates and, once finished, the link that opens it (``url``)."""
+    from studio.uploader.errors import UploadError
+
+    d = {**_job_dict(j, delivery), "created": _when(j.created_us), "completed": _when(j.completed_us), "url": None,
+         "url_expires": None}
+    if j.state == "COMPLETED":
+        try:
+            link = queue.link_info(j.id)
+            d.update(url=link["url"], url_expires=_when(link["expires_us"]), url_kind=link["kind"])
+            if j.target_name == "local":
+                d["url_note"] = ("served by the storage on this computer: opens while Reel Studio "
+                                 "(or `studio local-s3 start`) runs")
+        except UploadError as e:
+            d["url_error"] = str(e)
+    return d
+
+
 def _list(ctx: Context) -> int:
     from studio.uploader.progress import human_bytes
 
-    jobs = ctx.studio.uploads.list()
-    lines = [f"{j.id[:8]}  {j.state:<11} {human_bytes(min(j.bytes_done, j.size)):>9} / {human_bytes(j.size):<9} "
-             f"{j.target_name}:{j.key}" + (f"  — {j.error or j.notice}" if j.error or j.notice else "")
-             + (f"  [webhook {j.webhook_status}]" if j.webhook_status else "") for j in jobs]
-    ctx.emit(_jobs_json(ctx) if ctx.json else [], "\n".join(lines) or "No uploads.")
+    queue = ctx.studio.uploads
+    _serve_local_links(ctx, queue)
+    deliveries = queue.webhooks.by_job()
+    jobs = [_with_link(queue, j, deliveries.get(j.id)) for j in queue.list()]
+    lines = []
+    for j in jobs:
+        lines.append(f"{j['id'][:8]}  {j['state']:<11} {human_bytes(j['bytes_done']):>9} / "
+                     f"{human_bytes(j['bytes_total']):<9} {(j['completed'] or j['created'] or '')[:16]}  "
+                     f"{j['title'] or j['key']} → {j['target']}"
+                     + (f"  — {j['error'] or j['notice']}" if j["error"] or j["notice"] else "")
+                     + (f"  [webhook {j['webhook']}]" if j["webhook"] else ""))
+        if j["url"]:
+            until = f" (until {j['url_expires'][:16].replace('T', ' ')} UTC)" if j["url_expires"] else ""
+            lines.append(f"          {j['url']}{until}")
+            if j.get("url_note"):
+                lines.append(f"          ({j['url_note']})")
+    ctx.emit(jobs, "\n".join(lines) or "No uploads.")
+    return 0
+
+
+def _serve_local_links(ctx: Context, queue) -> None:  # noqa: ANN001 - UploadQueue
+    """Links to "This computer" open only while its storage runs: when the list has such links and
+    nothing serves them, start it in the background (as `studio local-s3 start` does) and say so."""
+    from studio.uploader.errors import LocalS3Error
+
+    if not any(j.state == "COMPLETED" and j.target_name == "local" for j in queue.list()):
+        return
+    s3 = ctx.studio.local_s3
+    if s3.is_serving():
+        return
+    s3.keep_running = True
+    try:
+        s3.ensure_running()
+    except LocalS3Error as e:
+        print(f"studio: the links to this computer will not open: {e}", file=sys.stderr)
+        return
+    print("studio: started the storage on this computer so its links open; `studio local-s3 stop` stops it.",
+          file=sys.stderr)
+
+
+def _clear(ctx: Context) -> int:
+    n = ctx.studio.uploads.clear_finished()
+    ctx.emit({"ok": True, "cleared": n}, f"Cleared {n} finished upload(s).")
     return 0
 
 
@@ -96,6 +160,13 @@ def _control(ctx: Context) -> int:
     job = getattr(queue, action)(jid)
     ctx.emit({"ok": True, "job": _job_dict(job)}, f"{job.id[:8]} {job.state}")
     return 0
+
+
+def _say_what_continues(ctx: Context) -> None:
+    n = ctx.studio.uploads.unfinished_count()
+    if n:
+        print(f"{n} upload{'s' if n != 1 else ''} will continue next time (the app, or `studio uploads run`).",
+              file=sys.stderr, flush=True)
 
 
 def _run(ctx: Context) -> int:
@@ -140,7 +211,9 @@ def _run(ctx: Context) -> int:
         summary = ctx.studio.uploads.run(until_idle=ctx.args.until_idle, stop=stop, on_event=on_event)
     except KeyboardInterrupt:
         stop.set()
+        _say_what_continues(ctx)
         raise
+    _say_what_continues(ctx)
     jobs = ctx.studio.uploads.list()
     failed = [j for j in jobs if j.state == "FAILED"]
     ctx.emit({"ok": not failed, **summary, "stopped": stop.is_set(), "jobs": _jobs_json(ctx)},

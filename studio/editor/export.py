@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 import time
+import unicodedata
 import uuid
 from pathlib import Path
 from typing import Callable
@@ -56,11 +58,95 @@ def load_edit(draft) -> Edit:  # noqa: ANN001 - Draft
 
 
 def default_output(studio, draft) -> Path:  # noqa: ANN001
+    """Where an export for an upload is frozen (cache/staging); the creator's own exports use ``creator_output``."""
     return studio.layout.staging / f"{draft.id}-r{draft.revision}.mp4"
 
 
+# -- where the creator's exports land ------------------------------------------------------------------
+ENV_EXPORT_DIR = "STUDIO_EXPORT_DIR"
+SETTING_EXPORT_DIR = "export/folder"   # in the profile's settings.ini (Settings → Export folder)
+
+
+def _settings(layout):  # noqa: ANN001, ANN202 - DataLayout -> QSettings
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(layout.settings_file), QSettings.IniFormat)
+
+
+def default_export_folder(layout) -> Path:  # noqa: ANN001 - DataLayout
+    """The Videos folder (QStandardPaths.MoviesLocation). An isolated profile (--data-dir,
+    $STUDIO_DATA_DIR) promises to write nothing outside its folder: there it is DIR/Videos."""
+    if layout.isolated:
+        return layout.data / "Videos"
+    from PySide6.QtCore import QStandardPaths
+
+    movies = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.MoviesLocation)
+    return Path(movies) if movies else Path.home() / "Videos"
+
+
+def export_folder(layout) -> Path:  # noqa: ANN001 - DataLayout
+    """Where Export writes: $STUDIO_EXPORT_DIR, else the folder chosen in Settings, else ``default_export_folder``."""
+    chosen = os.environ.get(ENV_EXPORT_DIR) or _settings(layout).value(SETTING_EXPORT_DIR, "")
+    return Path(str(chosen)).expanduser() if chosen else default_export_folder(layout)
+
+
+def set_export_folder(layout, folder: Path | None) -> Path:  # noqa: ANN001 - DataLayout
+    """Choose the export folder (None: back to the Videos folder). Raises ExportError if it cannot be written."""
+    store = _settings(layout)
+    if folder is None:
+        store.remove(SETTING_EXPORT_DIR)
+    else:
+        folder = Path(folder).expanduser().absolute()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / f".studio-write-test-{uuid.uuid4().hex[:8]}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as e:
+            raise ExportError(f"Exports cannot be written to {folder} ({e.strerror or e}); choose another folder.") \
+                from None
+        store.setValue(SETTING_EXPORT_DIR, str(folder))
+    store.sync()
+    return export_folder(layout)
+
+
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]+')
+
+
+def export_file_name(title: str) -> str:
+    """A file name from the draft's title, safe on every system: "Beach day.mp4" (no ids)."""
+    name = _UNSAFE.sub(" ", unicodedata.normalize("NFC", title or "")).strip().strip(".").strip()
+    name = re.sub(r"\s+", " ", name)[:80].rstrip(" .")
+    if not name or name.upper().split(".")[0] in _RESERVED:
+        name = name and f"{name} reel" or "Reel"
+    return f"{name}.mp4"
+
+
+_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
+
+
+def _numbered(path: Path, n: int) -> Path:
+    return path if n == 1 else path.with_name(f"{path.stem} ({n}){path.suffix}")
+
+
+def creator_output(studio, draft) -> Path:  # noqa: ANN001 - Studio, Draft
+    """The first free name for ``draft`` in the export folder: "Title.mp4", then "Title (2).mp4"..."""
+    first = export_folder(studio.layout) / export_file_name(draft.title)
+    return next(_numbered(first, n) for n in range(1, 10_000) if not _numbered(first, n).exists())
+
+
+def export_for_creator(studio, draft_id: str, *, on_progress: ProgressFn | None = None,  # noqa: ANN001
+                       cancel: threading.Event | None = None) -> Path:
+    """Export the draft into the export folder under its title (never overwriting a file). Same errors as
+    ``export_draft``; returns the path written."""
+    draft = studio.drafts.get(draft_id)
+    return export_draft(studio, draft_id, creator_output(studio, draft), on_progress=on_progress, cancel=cancel,
+                        overwrite=False)
+
+
 def export_draft(studio, draft_id: str, out: Path | None = None, *,  # noqa: ANN001 - studio.app.Studio
-                 on_progress: ProgressFn | None = None, cancel: threading.Event | None = None) -> Path:
+                 on_progress: ProgressFn | None = None, cancel: threading.Event | None = None,
+                 overwrite: bool = True) -> Path:
     """Render the draft's current edit to ``out`` (default: cache/staging/<id>-r<revision>.mp4).
 
     ``on_progress(fraction, eta_seconds_or_None)`` is called from this thread. The draft's badge
@@ -78,12 +164,16 @@ def export_draft(studio, draft_id: str, out: Path | None = None, *,  # noqa: ANN
     out = Path(out) if out is not None else default_output(studio, draft)
     with studio.drafts.exporting(draft.id):  # the "Exporting" badge lives exactly as long as this export
         return render_to_file(edit, assets, out, overlay_dir=studio.layout.cache / "overlays",
-                              on_progress=on_progress, cancel=cancel)
+                              on_progress=on_progress, cancel=cancel, overwrite=overwrite)
 
 
 def render_to_file(edit: Edit, assets: dict, out: Path, *, overlay_dir: Path | None = None,
-                   on_progress: ProgressFn | None = None, cancel: threading.Event | None = None) -> Path:
-    """Render ``edit`` to ``out`` atomically. The draft-free core of ``export_draft`` (same errors)."""
+                   on_progress: ProgressFn | None = None, cancel: threading.Event | None = None,
+                   overwrite: bool = True) -> Path:
+    """Render ``edit`` to ``out`` atomically. The draft-free core of ``export_draft`` (same errors).
+
+    With ``overwrite=False`` an existing file is never replaced: the result takes the next free
+    " (n)" name, and the path actually written is returned."""
     from studio.editor.overlays import OverlayError, ensure_gui
 
     out = Path(out).absolute()
@@ -104,13 +194,35 @@ def render_to_file(edit: Edit, assets: dict, out: Path, *, overlay_dir: Path | N
     try:
         _run_with_progress(argv, frames / fps, on_progress, cancel)
         fsync_file(tmp)
-        os.replace(tmp, out)
+        if overwrite:
+            os.replace(tmp, out)
+        else:
+            out = _place_without_overwriting(tmp, out)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     if on_progress:
         on_progress(1.0, 0.0)
     return out
+
+
+def _place_without_overwriting(tmp: Path, out: Path) -> Path:
+    """Move ``tmp`` to ``out`` or its first free " (n)" name; a hard link fails rather than replace a file
+    another export created meanwhile."""
+    for n in range(1, 10_000):
+        candidate = _numbered(out, n)
+        try:
+            os.link(tmp, candidate)
+        except FileExistsError:
+            continue
+        except OSError:   # no hard links on this filesystem (FAT, some network shares)
+            if candidate.exists():
+                continue
+            os.replace(tmp, candidate)
+            return candidate
+        tmp.unlink()
+        return candidate
+    raise ExportError(f"Too many exports named {out.name} in {out.parent}; rename or move some.")
 
 
 def _run_with_progress(argv: list[str], total_s: float, on_progress: ProgressFn | None,
@@ -193,8 +305,12 @@ class ExportJob(QObject):
 
     def _run(self) -> None:
         try:
-            self.result = export_draft(self.studio, self.draft_id, self.out, cancel=self._cancel,
-                                       on_progress=lambda f, eta: self.progress.emit(f, -1.0 if eta is None else eta))
+            report = lambda f, eta: self.progress.emit(f, -1.0 if eta is None else eta)  # noqa: E731
+            if self.out is None:   # the Export button: into the Videos (or chosen) folder, under the title
+                self.result = export_for_creator(self.studio, self.draft_id, cancel=self._cancel, on_progress=report)
+            else:
+                self.result = export_draft(self.studio, self.draft_id, self.out, cancel=self._cancel,
+                                           on_progress=report)
         except ExportCancelled:
             self.cancelled.emit()
         except Exception as e:  # noqa: BLE001 - every failure reaches the UI as a message

@@ -5,8 +5,9 @@ from __future__ import annotations
 import platform
 
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QLabel,
-                               QMessageBox, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+                               QHBoxLayout, QLabel, QLineEdit, QMessageBox, QPushButton, QSpinBox, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from studio import APP_NAME, __version__
 from studio.paths import DataLayout
@@ -53,14 +54,17 @@ class AboutDialog(QDialog):
 
 
 class SettingsDialog(QDialog):
-    """Preferences stored in QSettings. Each capability adds its own rows as it lands."""
+    """Preferences stored in QSettings, and (given ``studio``) the upload destinations.
+
+    Each capability adds its own rows as it lands."""
 
     MAX_TAKE_CHOICES = (15, 30, 60, 90, 180)
 
-    def __init__(self, layout: DataLayout, parent: QWidget | None = None):
+    def __init__(self, layout: DataLayout, parent: QWidget | None = None, *, studio=None):  # noqa: ANN001
         super().__init__(parent)
         self.setWindowTitle("Settings")
-        self.setMinimumWidth(460)
+        self.setMinimumWidth(560)
+        self.layout_ = layout
         self.store = settings(layout)
         form = QFormLayout()
         self.max_take = QComboBox()
@@ -75,22 +79,74 @@ class SettingsDialog(QDialog):
         self.confirm_discard = QCheckBox("Ask before discarding takes")
         self.confirm_discard.setChecked(self.store.value("record/confirm_discard", True, type=bool))
         form.addRow("", self.confirm_discard)
+        form.addRow("Export folder", self._export_folder_row())
         self.unmetered = QCheckBox("Upload only on unmetered networks")
         self.unmetered.setChecked(self.store.value("uploads/unmetered_only", False, type=bool))
         form.addRow("", self.unmetered)
-        lay = QVBoxLayout(self)
-        lay.addLayout(form)
+        general = QWidget()
+        general_lay = QVBoxLayout(general)
+        general_lay.addLayout(form)
         note = QLabel(f"Data folder: {layout.data}")
         note.setProperty("class", "muted")
         note.setWordWrap(True)
         note.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        lay.addWidget(note)
+        general_lay.addWidget(note)
+        general_lay.addStretch(1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(general, "General")
+        self.destinations = None
+        if studio is not None:
+            from studio.ui.destinations import DestinationsPanel
+
+            self.destinations = DestinationsPanel(studio)
+            self.tabs.addTab(self.destinations, "Destinations")
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.tabs)
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setObjectName("SettingsError")
+        self.error.hide()
+        lay.addWidget(self.error)
         buttons = QDialogButtonBox(QDialogButtonBox.Save | QDialogButtonBox.Cancel)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
 
+    def _export_folder_row(self) -> QWidget:
+        from studio.editor.export import SETTING_EXPORT_DIR, default_export_folder
+
+        row = QWidget()
+        h = QHBoxLayout(row)
+        h.setContentsMargins(0, 0, 0, 0)
+        self.export_folder = QLineEdit(str(self.store.value(SETTING_EXPORT_DIR, "") or ""))
+        self.export_folder.setPlaceholderText(f"{default_export_folder(self.layout_)} (Videos)")
+        self.export_folder.setToolTip("Where Export puts the finished video, named after the draft")
+        choose = QPushButton("Choose…")
+        choose.clicked.connect(self._choose_export_folder)
+        h.addWidget(self.export_folder, 1)
+        h.addWidget(choose)
+        return row
+
+    def _choose_export_folder(self) -> None:
+        from studio.editor.export import export_folder
+
+        start = self.export_folder.text() or str(export_folder(self.layout_))
+        folder = QFileDialog.getExistingDirectory(self, "Export folder", start)
+        if folder:
+            self.export_folder.setText(folder)
+
     def accept(self) -> None:
+        from pathlib import Path
+
+        from studio.editor.export import ExportError, set_export_folder
+
+        try:
+            text = self.export_folder.text().strip()
+            set_export_folder(self.layout_, Path(text) if text else None)
+        except ExportError as e:
+            self.error.setText(str(e))
+            self.error.show()
+            return
         self.store.setValue("record/max_seconds", self.max_take.currentData())
         self.store.setValue("record/countdown", self.countdown.value())
         self.store.setValue("record/confirm_discard", self.confirm_discard.isChecked())

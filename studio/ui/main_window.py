@@ -179,7 +179,7 @@ class MainWindow(QMainWindow):
     def open_settings(self) -> None:
         from studio.ui.dialogs import SettingsDialog
 
-        dlg = SettingsDialog(self.studio.layout, self)
+        dlg = SettingsDialog(self.studio.layout, self, studio=self.studio)
         dlg.setAttribute(Qt.WA_DeleteOnClose)
         dlg.open()
 
@@ -230,4 +230,5 @@ class MainWindow(QMainWindow):
         ctl = controller_for(self.studio, start=False)
         ctl.overallChanged.connect(self.uploads_label.setText)
         ctl.start_when_pending()
+        ctl.guard_close(self)   # quitting mid-upload: "n uploads will continue next time"
         self.destroyed.connect(ctl.shutdown)

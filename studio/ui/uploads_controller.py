@@ -31,6 +31,8 @@ class UploadsController(QObject):
         self._tray: QSystemTrayIcon | None = None
         self._shut = False
         self._checking = False
+        self._counting = False
+        self.unfinished = 0   # uploads not done yet (refreshed in the background): the quit notice uses it
         self.worker.progressChanged.connect(self._on_progress)
         self.worker.stateChanged.connect(self._on_state)
         self.worker.runnerBusy.connect(self._on_busy)
@@ -58,6 +60,31 @@ class UploadsController(QObject):
         self._poll = QTimer(self, interval=every_ms, timeout=check)
         self._poll.start()
         check()
+        self._count_timer = QTimer(self, interval=3000, timeout=self.count_unfinished)
+        self._count_timer.start()
+        self.count_unfinished()
+
+    def count_unfinished(self) -> None:
+        """Refresh ``unfinished`` off the UI thread (a service call: UploadQueue.unfinished_count)."""
+        from studio.tasks import run_in_background
+
+        if self._counting or self._shut:
+            return
+        self._counting = True
+
+        def counted(n: int) -> None:
+            self._counting = False
+            self.unfinished = n
+
+        def failed(e: BaseException) -> None:
+            self._counting = False
+            log.info("could not count unfinished uploads: %s", e)
+
+        run_in_background(lambda: self.studio.uploads.unfinished_count(), on_done=counted, on_error=failed)
+
+    def guard_close(self, window) -> None:  # noqa: ANN001 - QWidget
+        """Closing ``window`` with uploads unfinished says "n uploads will continue next time" first."""
+        self._close_guard = _CloseGuard(self, window)
 
     def _pending_checked(self, pending: bool) -> None:
         self._checking = False
@@ -90,6 +117,7 @@ class UploadsController(QObject):
         if state in ("COMPLETED", "FAILED"):
             self._notify(job_id, state)
         self._emit_overall()
+        self.count_unfinished()
 
     def _emit_overall(self) -> None:
         live = [self.progress[j] for j in self.active if j in self.progress]
@@ -110,11 +138,105 @@ class UploadsController(QObject):
 
             self._tray = QSystemTrayIcon(theme.icon("app"), self)
             self._tray.show()
-        if state == "COMPLETED":
-            self._tray.showMessage("Upload complete", f"Job {job_id[:8]} is uploaded.", QSystemTrayIcon.Information)
-        else:
-            self._tray.showMessage("Upload failed", f"Job {job_id[:8]} failed; open Uploads to see why.",
-                                   QSystemTrayIcon.Warning)
+        from studio.tasks import run_in_background
+
+        def show(title: str) -> None:
+            if self._tray is None:
+                return
+            if state == "COMPLETED":
+                self._tray.showMessage("Upload complete", f"“{title}” is uploaded.", QSystemTrayIcon.Information)
+            else:
+                self._tray.showMessage("Upload failed", f"“{title}” did not upload; open Uploads to see why.",
+                                       QSystemTrayIcon.Warning)
+
+        run_in_background(lambda: self.studio.uploads.get(job_id).title or job_id[:8], on_done=show,
+                          on_error=lambda _e: show(job_id[:8]))
+
+
+def quit_notice(n: int) -> str:
+    return f"{n} upload{'s' if n != 1 else ''} will continue next time you open Reel Studio."
+
+
+class _CloseGuard(QObject):
+    """An event filter on the main window: with uploads unfinished, the first close shows, inside the
+    window, "n uploads will continue next time" with Quit / Keep open; nothing uploads while the app is
+    closed. Any close while it shows quits: a second click, or the app quitting (Qt 6's quit() closes
+    every window and gives up when one refuses; a separate dialog window would be closed first and
+    make the main window ask again)."""
+
+    def __init__(self, controller: UploadsController, window):  # noqa: ANN001 - QWidget
+        super().__init__(window)
+        self.controller, self.window = controller, window
+        self.confirmed = False
+        self.notice = None
+        window.installEventFilter(self)
+
+    @property
+    def asking(self) -> bool:
+        return self.notice is not None and self.notice.isVisible()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: ANN001, N802 - Qt API
+        from PySide6.QtCore import QEvent
+
+        if obj is not self.window:
+            return False
+        if event.type() == QEvent.Type.Resize and self.asking:
+            self._place()
+        if event.type() != QEvent.Type.Close or self.confirmed:
+            return False
+        n = self.controller.unfinished
+        if self.asking or n <= 0 or self.controller._shut:
+            self.confirmed = self.confirmed or self.asking
+            return False
+        event.ignore()
+        self._ask(n)
+        return True
+
+    def _ask(self, n: int) -> None:
+        from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+
+        if self.notice is None:
+            box = self.notice = QFrame(self.window)
+            box.setObjectName("QuitNotice")
+            box.setFrameShape(QFrame.StyledPanel)
+            box.setStyleSheet("#QuitNotice { background: #24242e; border: 1px solid #4a4a5a; border-radius: 12px; }"
+                              "#QuitNotice QLabel { background: transparent; border: none; }")
+            self.text = QLabel()
+            self.text.setObjectName("QuitNoticeText")
+            self.text.setWordWrap(True)
+            detail = QLabel("Nothing uploads while the app is closed; each upload resumes where it stopped.")
+            detail.setWordWrap(True)
+            detail.setProperty("class", "muted")
+            self.quit_button = QPushButton("Quit")
+            self.quit_button.setProperty("accent", True)
+            self.keep_button = QPushButton("Keep open")
+            buttons = QHBoxLayout()
+            buttons.addStretch(1)
+            buttons.addWidget(self.keep_button)
+            buttons.addWidget(self.quit_button)
+            lay = QVBoxLayout(box)
+            lay.addWidget(self.text)
+            lay.addWidget(detail)
+            lay.addLayout(buttons)
+            self.quit_button.clicked.connect(self._quit)
+            self.keep_button.clicked.connect(box.hide)
+        self.text.setText(quit_notice(n))
+        log.info("quit asked with %d unfinished upload(s)", n)
+        self._place()
+        self.notice.show()
+        self.notice.raise_()
+        self.quit_button.setFocus()
+
+    def _place(self) -> None:
+        width = min(460, self.window.width() - 40)
+        self.notice.setFixedWidth(width)
+        self.notice.adjustSize()
+        self.notice.move((self.window.width() - width) // 2, 60)
+
+    def _quit(self) -> None:
+        self.confirmed = True
+        self.notice.hide()
+        self.window.close()
 
 
 def controller_for(studio, *, start: bool = True) -> UploadsController:  # noqa: ANN001

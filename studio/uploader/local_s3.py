@@ -93,6 +93,70 @@ def _free_ports(n: int) -> list[int]:
             s.close()
 
 
+def _ports_free(ports: list[int]) -> bool:
+    import socket
+
+    for port in ports:
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)   # as weed (Go) binds: TIME_WAIT is fine
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
+
+
+_tie_lock = __import__("threading").Lock()
+_tie_queue = None
+
+
+def _tied_popen(args: list[str], **kwargs) -> subprocess.Popen:
+    """Popen whose child gets SIGTERM when this process dies, even by SIGKILL (Linux: PR_SET_PDEATHSIG).
+
+    The kernel sends that signal when the *thread* that forked the child ends, so every child is
+    forked by one daemon thread that lives as long as the process (callers run on pool threads
+    that come and go). Elsewhere a plain Popen: the app stops the server when it quits.
+    """
+    import concurrent.futures
+    import queue
+    import threading
+
+    global _tie_queue
+    if not sys.platform.startswith("linux"):
+        return subprocess.Popen(args, **kwargs)
+    with _tie_lock:
+        if _tie_queue is None:
+            _tie_queue = queue.Queue()
+            threading.Thread(target=_tie_loop, args=(_tie_queue,), name="child-spawner", daemon=True).start()
+    done: concurrent.futures.Future = concurrent.futures.Future()
+    _tie_queue.put((args, kwargs, done))
+    return done.result(timeout=60)
+
+
+def _tie_loop(q) -> None:  # noqa: ANN001 - queue.Queue
+    import ctypes
+    import signal
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl   # looked up before any fork
+    except (OSError, AttributeError):
+        prctl = None
+    parent = os.getpid()
+
+    def die_with_parent() -> None:   # runs in the child between fork and exec: no allocation, no locks
+        if prctl is not None:
+            prctl(1, signal.SIGTERM, 0, 0, 0)   # PR_SET_PDEATHSIG
+        if os.getppid() != parent:   # the parent died before prctl took effect
+            os._exit(1)
+
+    while True:
+        args, kwargs, done = q.get()
+        try:
+            done.set_result(subprocess.Popen(args, preexec_fn=die_with_parent, **kwargs))
+        except BaseException as e:  # noqa: BLE001 - handed back to the caller
+            done.set_exception(e)
+
+
 def _is_weed(pid: int) -> bool:
     """Guards against a recycled pid: on Linux the process must really be `weed`."""
     if not _pid_alive(pid):
@@ -182,6 +246,14 @@ class LocalS3:
         s = self.state()
         return s["endpoint"] if s else None
 
+    def is_serving(self) -> bool:
+        """The server of this profile is up and answering (never starts anything)."""
+        state = self.state()
+        try:
+            return bool(state) and self._ready(state, timeout=2)
+        except Exception:  # noqa: BLE001 - a stale or damaged state file: not serving
+            return False
+
     # -- lifecycle
     def ensure_running(self, timeout: float = 60) -> str:
         """Start the server unless it already runs; return its S3 endpoint. Raises LocalS3Error."""
@@ -192,10 +264,55 @@ class LocalS3:
             lock(f, blocking=True)  # two processes asking at once get one server
             state = self.state()
             if state and self._ready(state, timeout=5):
+                self._adopt_orphan(state)
                 return state["endpoint"]
             if state:
                 self._terminate(int(state["pid"]))
             return self._start(timeout)
+
+    @property
+    def ports_file(self) -> Path:
+        return self.root / "ports.json"
+
+    def _choose_ports(self) -> dict:
+        """The ports of the last start when they are still free (links to "This computer" keep working
+        from one start to the next), else new free ones, remembered for next time."""
+        try:
+            remembered = json.loads(self.ports_file.read_text())
+            if set(remembered) == set(_PORT_NAMES) and _ports_free(list(remembered.values())):
+                return remembered
+        except (OSError, ValueError, TypeError):
+            pass
+        ports = dict(zip(_PORT_NAMES, _free_ports(len(_PORT_NAMES))))
+        tmp = self.ports_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(ports))
+        os.replace(tmp, self.ports_file)
+        return ports
+
+    def link_endpoint(self) -> str | None:
+        """The S3 endpoint links should point at: the running server's, else the one it starts on next.
+        Never starts anything; None before the first start."""
+        running = self.endpoint()
+        if running:
+            return running
+        try:
+            return f"http://127.0.0.1:{int(json.loads(self.ports_file.read_text())['s3.port'])}"
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def _adopt_orphan(self, state: dict) -> None:
+        """A server whose starter is gone (a crash before this version tied it to its parent) and that
+        nobody asked to keep is ours now: stopped when this process closes."""
+        owner = int(state.get("owner", -1))
+        if not state.get("keep") and (owner <= 0 or not _pid_alive(owner)) and not self.keep_running:
+            state = {**state, "owner": os.getpid()}
+            self._write_state(state)
+            self.started_here = True
+
+    def _write_state(self, state: dict) -> None:
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(state))
+        os.replace(tmp, self.state_file)
 
     def _start(self, timeout: float) -> str:
         from studio.uploader.errors import LocalS3Error
@@ -206,7 +323,7 @@ class LocalS3:
                                "reinstall Reel Studio or run `make setup`.")
         data = self.root / "data"
         data.mkdir(parents=True, exist_ok=True)
-        ports = dict(zip(_PORT_NAMES, _free_ports(len(_PORT_NAMES))))
+        ports = self._choose_ports()
         args = [binary, "mini", f"-dir={data}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
                 "-admin.ui=false", "-webdav=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
                 "-master.telemetry=false", f"-bucket={self.bucket}"]
@@ -216,15 +333,17 @@ class LocalS3:
                "AWS_SECRET_ACCESS_KEY": creds["secret_key"]}
         log_file = open(self.root / "weed.log", "ab")
         try:
-            proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file, env=env,
-                                    cwd=self.root, start_new_session=True, close_fds=True)
+            # Nothing uploads while the app is closed, so the server (~660 MB) dies with the process that
+            # started it, even one killed with SIGKILL; `studio local-s3 start` asks to keep it.
+            popen = subprocess.Popen if self.keep_running else _tied_popen
+            proc = popen(args, stdin=subprocess.DEVNULL, stdout=log_file, stderr=log_file, env=env,
+                         cwd=self.root, start_new_session=True, close_fds=True)
         finally:
             log_file.close()
         endpoint = f"http://127.0.0.1:{ports['s3.port']}"
-        state = {"pid": proc.pid, "endpoint": endpoint, "ports": ports, "bucket": self.bucket}
-        tmp = self.state_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps(state))
-        os.replace(tmp, self.state_file)
+        state = {"pid": proc.pid, "endpoint": endpoint, "ports": ports, "bucket": self.bucket,
+                 "owner": os.getpid(), "keep": self.keep_running}
+        self._write_state(state)
         if not self._ready(state, timeout=timeout, proc=proc):
             self._terminate(proc.pid)
             raise LocalS3Error(f"The local storage did not start within {timeout:.0f} s; "

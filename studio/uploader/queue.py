@@ -144,13 +144,29 @@ class UploadQueue:
         return self.store.get(self._resolve_id(job_id))
 
     def link(self, job_id: str) -> str:
-        """Where the uploaded object can be fetched (path-style URL; private buckets need credentials)."""
+        """A URL that opens the uploaded file in a browser (see ``link_info``)."""
+        return self.link_info(job_id)["url"]
+
+    def link_info(self, job_id: str) -> dict:
+        """``{"url", "expires_us", "kind"}`` for a COMPLETED job: the target's public base URL plus the
+        key, or a pre-signed GET URL (7 days). Raises UploadError for an unfinished job, an unknown target
+        or when no credentials can sign it. Touches no network."""
         job = self.get(job_id)
-        target = self.studio.targets.get(job.target_name)
-        endpoint = (self.studio.local_s3.endpoint() or "") if target.is_local else target.endpoint_url
-        if endpoint:
-            return f"{endpoint.rstrip('/')}/{job.bucket}/{job.key}"
-        return f"https://{job.bucket}.s3.{target.region or 'us-east-1'}.amazonaws.com/{job.key}"
+        if job.state != COMPLETED:
+            raise UploadError(f"Upload {job.id[:8]} is not finished yet, so it has no link.")
+        return self.studio.targets.link(self.studio.targets.get(job.target_name), job.bucket, job.key)
+
+    def unfinished_count(self) -> int:
+        """How many uploads are not done yet (they continue the next time the app or `uploads run` runs)."""
+        return len(self.store.list(states=UNFINISHED))
+
+    def clear_finished(self) -> int:
+        """Forget the completed and cancelled jobs (the uploaded files stay in the bucket). Returns how many."""
+        done = self.store.list(states=(COMPLETED, CANCELLED))
+        for job in done:
+            self._drop_staging(job)
+            self.store.delete(job.id)
+        return len(done)
 
     def has_pending(self) -> bool:
         return bool(self.store.list(states=UNFINISHED))

@@ -34,6 +34,7 @@ DEFAULT_TEMPLATE = "reels/{date}/{draft_id}/{name}"
 CHECKSUMS = ("SHA256", "CRC32", "CRC32C", "NONE")
 ADDRESSING = ("auto", "path", "virtual")
 CRED_SOURCES = ("aws", "keyring", "local")
+LINK_SECONDS = 7 * 24 * 3600   # the longest a SigV4 pre-signed URL may live
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Target:
     webhook_url: str | None = None
     unmetered_only: bool = False
     webhook_unsigned: bool = False   # an explicit choice: deliveries carry no signature
+    public_base_url: str | None = None   # e.g. a CDN or an R2 public bucket: links are this + the key
 
     @property
     def is_local(self) -> bool:
@@ -87,6 +89,33 @@ class Target:
         return key.lstrip("/")
 
 
+# Kinds of destination the window offers, with what each needs (the CLI takes the same fields as flags).
+PROVIDERS = {
+    "aws": {"label": "Amazon S3", "endpoint_hint": "", "region": "us-east-1", "addressing_style": "auto",
+            "needs_endpoint": False},
+    "r2": {"label": "Cloudflare R2", "endpoint_hint": "https://ACCOUNT_ID.r2.cloudflarestorage.com",
+           "region": "auto", "addressing_style": "path", "needs_endpoint": True},
+    "s3": {"label": "MinIO, SeaweedFS or any S3", "endpoint_hint": "http://127.0.0.1:9000", "region": "us-east-1",
+           "addressing_style": "path", "needs_endpoint": True},
+}
+
+
+def provider_of(target: Target) -> str:
+    """Which of PROVIDERS a saved target is (by its endpoint)."""
+    if not target.endpoint_url:
+        return "aws"
+    return "r2" if ".r2.cloudflarestorage.com" in target.endpoint_url else "s3"
+
+
+def check_provider_fields(provider: str, target: Target) -> None:
+    """What a kind requires beyond ``Target``'s own checks. Raises UploadError with a sentence."""
+    if PROVIDERS.get(provider, {}).get("needs_endpoint") and not target.endpoint_url:
+        raise UploadError(f"{PROVIDERS[provider]['label']} needs an endpoint URL, e.g. "
+                          f"{PROVIDERS[provider]['endpoint_hint']}.")
+    if provider == "aws" and target.endpoint_url:
+        raise UploadError("Amazon S3 needs no endpoint; leave it empty (or choose “any S3”).")
+
+
 def local_target() -> Target:
     return Target(name=LOCAL, bucket="reels", credential_source=LOCAL, region="us-east-1",
                   addressing_style="path", part_size=8 * MiB, concurrency=4)
@@ -106,7 +135,8 @@ def _row_to_target(r: TargetRow) -> Target:
                   concurrency=r.concurrency, checksum_algorithm=r.checksum_algorithm,
                   checksum_when_required=bool(r.checksum_when_required), bandwidth_limit=r.bandwidth_limit,
                   credential_source=r.credential_source, aws_profile=r.aws_profile, webhook_url=r.webhook_url,
-                  unmetered_only=bool(r.unmetered_only), webhook_unsigned=bool(r.webhook_unsigned))
+                  unmetered_only=bool(r.unmetered_only), webhook_unsigned=bool(r.webhook_unsigned),
+                  public_base_url=r.public_base_url or None)
 
 
 def _secret_name(target: str) -> str:
@@ -207,6 +237,68 @@ class TargetStore:
             raise
         return target
 
+    def update(self, target: Target, *, access_key: str | None = None, secret_key: str | None = None,
+               webhook_secret: str | None = None) -> Target:
+        """Change a saved target (its name stays: queued jobs refer to it). Keys left empty keep the stored
+        ones. Raises TargetNotFound, UploadError (bad field), NoKeyringError."""
+        from studio.uploader import credentials
+
+        before = self.get(target.name)
+        if target.credential_source == "keyring" and not (access_key and secret_key):
+            stored = credentials.get_secret(_secret_name(target.name)) or {}
+            access_key, secret_key = access_key or stored.get("access_key"), secret_key or stored.get("secret_key")
+        saved = self.add(target, access_key=access_key, secret_key=secret_key, webhook_secret=webhook_secret,
+                         replace_existing=True)
+        if before.credential_source == "keyring" and target.credential_source != "keyring":
+            credentials.delete_secret(_secret_name(target.name))
+        return saved
+
+    # -- links
+    def link(self, target: Target, bucket: str, key: str, *, expires: int = LINK_SECONDS) -> dict:
+        """A link that opens the object in a browser: ``{"url", "expires_us", "kind"}``.
+
+        With a public base URL it is that URL plus the key (``kind`` "public", no expiry); otherwise a
+        pre-signed GET URL valid for ``expires`` seconds (at most 7 days, SigV4's limit). For "This
+        computer" it points at the local S3, and opens while Reel Studio (or `studio local-s3 start`)
+        runs. Never starts a server. Raises UploadError when no link can be made (no credentials...).
+        """
+        from urllib.parse import quote
+
+        if target.public_base_url:
+            return {"url": f"{target.public_base_url.rstrip('/')}/{quote(key)}", "expires_us": None,
+                    "kind": "public"}
+        expires = max(1, min(int(expires), LINK_SECONDS))
+        if target.is_local:
+            endpoint = self.studio.local_s3.link_endpoint()
+            if not endpoint:
+                raise UploadError("The storage on this computer has not run yet, so it has no address to link to.")
+            target = replace(target, endpoint_url=endpoint)
+        try:
+            creds = self._credentials(target)
+            client = self._cached(("link", target), creds, lambda: self._new_client(target, creds, 20, 5))
+            url = client.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key},
+                                                ExpiresIn=expires)
+        except UploadError:
+            raise
+        except Exception as e:  # noqa: BLE001 - e.g. no credentials in the AWS chain
+            from studio.uploader.engine import classify
+
+            raise classify(e, bucket=bucket) from None
+        return {"url": url, "expires_us": now_us() + expires * 1_000_000, "kind": "presigned"}
+
+    def _cached(self, key, creds: dict, build):  # noqa: ANN001, ANN202
+        import hashlib
+        import json
+
+        key = (key, hashlib.sha256(json.dumps(creds, sort_keys=True).encode()).digest())
+        with self._clients_lock:
+            client = self._clients.get(key)
+            if client is None:
+                if len(self._clients) > 16:
+                    self._clients.clear()
+                client = self._clients[key] = build()
+            return client
+
     def remove(self, name: str) -> None:
         from studio.uploader import credentials
 
@@ -226,6 +318,10 @@ class TargetStore:
             raise UploadError("'local' is the built-in target for this computer; choose another name.")
         if t.endpoint_url and urlparse(t.endpoint_url).scheme not in ("http", "https"):
             raise UploadError("The endpoint must be an http:// or https:// URL (or empty for AWS).")
+        if t.public_base_url and (urlparse(t.public_base_url).scheme not in ("http", "https")
+                                  or not urlparse(t.public_base_url).netloc):
+            raise UploadError("The public base URL must be an http:// or https:// address "
+                              "(for example https://cdn.example.com), or empty.")
         if t.checksum_algorithm not in CHECKSUMS:
             raise UploadError(f"The checksum algorithm is one of {', '.join(CHECKSUMS)}.")
         if t.checksum_algorithm == "CRC32C" and not _has_awscrt():
@@ -325,9 +421,38 @@ class TargetStore:
     # -- test
     def test(self, name: str) -> dict:
         """Write, read back and delete a small object. Returns {"ok", "verdict", "code", "seconds"}."""
+        target = self.get(name)
+        return self._probe(target, lambda: self.client(target, read_timeout=20, connect_timeout=5))
+
+    def test_unsaved(self, target: Target, *, access_key: str | None = None, secret_key: str | None = None) -> dict:
+        """``test`` for a target not saved yet (the Destinations dialog), with the keys typed in.
+
+        Keys left empty for a keyring target are those already stored under its name (editing).
+        """
+        from studio.uploader import credentials
+
+        self._validate(target)
+        if target.credential_source == "keyring" and not (access_key and secret_key):
+            stored = credentials.get_secret(_secret_name(target.name)) or {}
+            access_key = access_key or stored.get("access_key")
+            secret_key = secret_key or stored.get("secret_key")
+            if not (access_key and secret_key):
+                return {"ok": False, "code": "no-credentials", "seconds": 0.0,
+                        "verdict": "Enter the access key and the secret key to test this destination."}
+
+        def make_client():  # noqa: ANN202
+            resolved = self.resolve(target)
+            if target.credential_source == "keyring":
+                creds = {"aws_access_key_id": access_key, "aws_secret_access_key": secret_key}
+            else:
+                creds = self._credentials(resolved)
+            return self._new_client(resolved, creds, 20, 5)
+
+        return self._probe(target, make_client)
+
+    def _probe(self, target: Target, make_client) -> dict:  # noqa: ANN001
         from studio.uploader.engine import classify
 
-        target = self.get(name)
         t0 = time.monotonic()
         key = f"{target.prefix()}.studio-test-{uuid.uuid4().hex}"
         body = uuid.uuid4().bytes * 64
@@ -335,7 +460,7 @@ class TargetStore:
             unreachable = self._unreachable(self.resolve(target))
             if unreachable:
                 return {"ok": False, "code": "unreachable", "verdict": unreachable, "seconds": time.monotonic() - t0}
-            client = self.client(target, read_timeout=20, connect_timeout=5)
+            client = make_client()
             client.head_bucket(Bucket=target.bucket)   # some servers create a missing bucket on write
             client.put_object(Bucket=target.bucket, Key=key, Body=body)
             got = client.get_object(Bucket=target.bucket, Key=key)["Body"].read()

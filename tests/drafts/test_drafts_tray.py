@@ -133,7 +133,7 @@ def test_export_runs_in_the_background_with_progress_and_cancel(qtbot, studio, s
 
     started = threading.Event()
 
-    def fake_export(studio_, draft_id, out=None, *, on_progress=None, cancel=None):
+    def fake_export(studio_, draft_id, out=None, *, on_progress=None, cancel=None, **_options):
         assert draft_id == d.id
         on_progress(0.25, 3.0)
         started.set()

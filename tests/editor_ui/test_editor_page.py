@@ -207,7 +207,7 @@ def test_export_after_an_edit_renders_the_edit(qtbot, page, draft, tmp_path):
     with qtbot.waitSignal(page.export_job.finished, timeout=60_000):
         pass
     assert out.is_file()
-    qtbot.waitUntil(lambda: str(out) in page.export_label.text(), timeout=5_000)
+    qtbot.waitUntil(lambda: page.export_done.isVisible() and page.export_done.path == out, timeout=5_000)
     from studio.media.probe import probe
 
     info = probe(out)

@@ -45,16 +45,23 @@ def test_page_shows_live_progress_and_pause_resume(qtbot, studio, s3_server, raw
     assert row.buttons["copy"].isVisible()
     from PySide6.QtWidgets import QApplication
 
+    QApplication.clipboard().clear()
     qtbot.mouseClick(row.buttons["copy"], qtbot_left())
-    qtbot.waitUntil(lambda: QApplication.clipboard().text().endswith(f"/{job.bucket}/{job.key}"), timeout=5000)
+    qtbot.waitUntil(lambda: "X-Amz-Signature" in QApplication.clipboard().text(), timeout=5000)
+    assert "until" in page.status.text()   # the link's expiry is shown
     done = studio.uploads.get(job.id)
     assert raw_s3.head_object(Bucket=done.bucket, Key=done.key)["ContentLength"] == done.size
+    import urllib.request
+
+    with urllib.request.urlopen(QApplication.clipboard().text(), timeout=30) as r:   # the link opens
+        assert len(r.read()) == done.size
 
 
 def test_offer_to_upload_a_draft_reports_what_went_wrong(qtbot, studio, page):
     page.activated({"draft_id": "0" * 32})
     assert page.draft_panel.isVisible()
     qtbot.waitUntil(lambda: page.draft_panel.targets.count() >= 1, timeout=5000)
+    assert page.draft_panel.targets.currentText() == "This computer"
     qtbot.mouseClick(page.draft_panel.go, qtbot_left())
     qtbot.waitUntil(lambda: page.draft_panel.message.text() != "", timeout=10000)
     assert page.draft_panel.go.isEnabled()   # the user can try again

@@ -157,7 +157,10 @@ class DraftsPage(QWidget):
         ex.addWidget(self.export_progress, 1)
         ex.addWidget(self.export_cancel_button)
         self.export_bar.hide()
-        for w in (self.takes_banner, self.disk_warning, self.message, self.export_bar):
+        from studio.ui.export_done import ExportDoneBar   # "Play" / "Show in folder" after an export
+
+        self.export_done = ExportDoneBar()
+        for w in (self.takes_banner, self.disk_warning, self.message, self.export_bar, self.export_done):
             lay.addWidget(w)
 
     def _build_tray(self, lay: QVBoxLayout) -> None:
@@ -429,7 +432,7 @@ class DraftsPage(QWidget):
         if self._export_cancel is not None:
             self.message.show_message("An export is already running; wait for it or cancel it.")
             return
-        from studio.editor.export import export_draft
+        from studio.editor.export import creator_output, export_draft
 
         cancel = threading.Event()
         relay = _Progress(self)
@@ -439,7 +442,9 @@ class DraftsPage(QWidget):
         self.export_progress.setValue(0)
         self.export_bar.show()
         studio = self.studio
-        run_in_background(lambda: export_draft(studio, draft_id, on_progress=relay.progress.emit, cancel=cancel),
+        # Into the Videos (or chosen) folder under the draft's title, never over an existing file.
+        run_in_background(lambda: export_draft(studio, draft_id, creator_output(studio, studio.drafts.get(draft_id)),
+                                               on_progress=relay.progress.emit, cancel=cancel, overwrite=False),
                           on_done=self._alive(self._export_done), on_error=self._alive(self._export_failed))
 
     def _export_progress(self, fraction: float, eta: object) -> None:
@@ -454,7 +459,7 @@ class DraftsPage(QWidget):
     def _export_done(self, path) -> None:  # noqa: ANN001
         self._export_cancel = None
         self.export_bar.hide()
-        self.message.show_message(f"Exported to {path}.")
+        self.export_done.show_file(path)
 
     def _export_failed(self, exc: BaseException) -> None:
         self._export_cancel = None

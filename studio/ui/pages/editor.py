@@ -325,6 +325,10 @@ class EditorPage(QWidget):
         row.addWidget(self.export_progress, 1)
         row.addWidget(self.export_label, 1)
         row.addWidget(self.cancel_button)
+        from studio.ui.export_done import ExportDoneBar   # "Play" / "Show in folder" after an export
+
+        self.export_done = ExportDoneBar()
+        row.addWidget(self.export_done, 1)
         return row
 
     def _build_shortcuts(self) -> None:
@@ -1076,6 +1080,7 @@ class EditorPage(QWidget):
         self.cancel_button.setVisible(True)
         self.cancel_button.setEnabled(True)
         self.export_label.setText("Exporting…")
+        self.export_done.hide()
         job.start()
 
     def _on_export_progress(self, fraction: float, eta: float) -> None:
@@ -1084,7 +1089,8 @@ class EditorPage(QWidget):
         self.export_label.setText(f"Exporting {fraction * 100:.0f} %{left}")
 
     def _on_export_done(self, path: str) -> None:
-        self._export_ended(f"Exported to {path}")
+        self._export_ended("")
+        self.export_done.show_file(path)
 
     def _export_ended(self, message: str) -> None:
         self.export_label.setText(message)

@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (QApplication, QComboBox, QFileDialog, QFrame, QHBoxLayout, QLabel, QProgressBar,
-                               QPushButton, QScrollArea, QVBoxLayout, QWidget)
+                               QPushButton, QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
 
 from studio.tasks import run_in_background as _run_in_background
 from studio.ui import theme
@@ -36,6 +37,48 @@ def run_in_background(owner: QWidget, fn, *args, on_done=None, on_error=None, **
     _run_in_background(fn, *args, on_done=guard(on_done), on_error=guard(on_error) or (lambda e: None), **kwargs)
 
 
+def when_text(us: int | None) -> str:
+    """A job's time as people say it: "today 20:03", "yesterday 09:12", "3 Dec 14:00", "3 Dec 2025"."""
+    from datetime import datetime, timedelta
+
+    if not us:
+        return ""
+    when, now = datetime.fromtimestamp(us / 1e6), datetime.now()
+    if when.date() == now.date():
+        return f"today {when:%H:%M}"
+    if when.date() == (now - timedelta(days=1)).date():
+        return f"yesterday {when:%H:%M}"
+    return f"{when.day} {when:%b %H:%M}" if when.year == now.year else f"{when.day} {when:%b %Y}"
+
+
+def target_label(name: str) -> str:
+    return "This computer" if name == "local" else name
+
+
+class ElidedLabel(QLabel):
+    """One line that shortens itself with "…" instead of widening the page (full text in the tooltip)."""
+
+    def __init__(self, text: str = "", parent: QWidget | None = None):
+        super().__init__(text, parent)
+        self.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+
+    def setText(self, text: str) -> None:  # noqa: N802 - Qt API
+        super().setText(text)
+        self.setToolTip(text)
+
+    def minimumSizeHint(self):  # noqa: ANN201, N802 - Qt API
+        hint = super().minimumSizeHint()
+        hint.setWidth(0)
+        return hint
+
+    def paintEvent(self, _event) -> None:  # noqa: ANN001, N802 - Qt API
+        painter = QPainter(self)
+        rect = self.contentsRect()
+        painter.drawText(rect, int(self.alignment() | Qt.AlignVCenter),
+                         self.fontMetrics().elidedText(self.text(), Qt.ElideMiddle, rect.width()))
+        painter.end()
+
+
 STATE_TEXT = {"PENDING": "Waiting", "IN_PROGRESS": "Uploading", "PAUSED": "Paused", "RETRYING": "Retrying",
               "COMPLETED": "Uploaded", "FAILED": "Failed", "CANCELLED": "Cancelled"}
 
@@ -52,18 +95,20 @@ class JobRow(QFrame):
         self.thumb = QLabel()
         self.thumb.setPixmap(theme.icon("uploads").pixmap(40, 40))
         self.thumb.setFixedSize(48, 48)
-        self.title = QLabel()
+        self.title = ElidedLabel()
         self.title.setObjectName("UploadTitle")
-        self.where = QLabel()
+        self.where = ElidedLabel()
         self.where.setObjectName("UploadTarget")
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(False)
-        self.speed = QLabel()
+        self.speed = ElidedLabel()
         self.state = QLabel()
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setObjectName("UploadError")
+        self.error.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.error.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.buttons = {}
         for verb, text in (("pause", "Pause"), ("resume", "Resume"), ("cancel", "Cancel"), ("retry", "Retry"),
                            ("copy", "Copy link")):
@@ -71,29 +116,34 @@ class JobRow(QFrame):
             b.setObjectName(f"{verb}Button")
             b.clicked.connect(lambda _=False, v=verb: self.action.emit(v, self.job_id))
             self.buttons[verb] = b
+        self.buttons["copy"].setToolTip("Copy a link that opens the video in a browser")
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        head.addWidget(self.state)
+        line = QHBoxLayout()
+        line.addWidget(self.speed, 1)
+        for b in self.buttons.values():   # beside the progress, never in a column that widens the row
+            line.addWidget(b)
         info = QVBoxLayout()
-        info.addWidget(self.title)
+        info.addLayout(head)
         info.addWidget(self.where)
         info.addWidget(self.bar)
-        line = QHBoxLayout()
-        line.addWidget(self.state)
-        line.addStretch(1)
-        line.addWidget(self.speed)
         info.addLayout(line)
         info.addWidget(self.error)
-        btns = QVBoxLayout()
-        for b in self.buttons.values():
-            btns.addWidget(b)
         lay = QHBoxLayout(self)
         lay.addWidget(self.thumb, 0, Qt.AlignTop)
         lay.addLayout(info, 1)
-        lay.addLayout(btns)
         self.set_job(job)
 
     def set_job(self, job) -> None:  # noqa: ANN001 - store.UploadJob
         self.job = job
-        self.title.setText(job.title or job.key)
-        self.where.setText(f"{'This computer' if job.target_name == 'local' else job.target_name} · {job.key}")
+        from pathlib import Path
+
+        self.title.setText(job.title or Path(job.source_path).stem or "Upload")
+        when = (f"uploaded {when_text(job.completed_us)}" if job.state == "COMPLETED" and job.completed_us
+                else f"added {when_text(job.created_us)}")
+        self.where.setText(f"To {target_label(job.target_name)} · {when}")
+        self.where.setToolTip(f"{target_label(job.target_name)}: {job.bucket}/{job.key}")
         self.set_state(job.state, job.paused_reason)
         lines = [job.error or job.notice or "", f"Webhook: {job.webhook_status}" if job.webhook_status else ""]
         self.error.setText("\n".join(x for x in lines if x))
@@ -107,7 +157,8 @@ class JobRow(QFrame):
         self._set_bar(Progress(job.bytes_done, job.size, 0.0, None).fraction)
         moving = job.state in ("IN_PROGRESS", "RETRYING") and self.live is not None
         if not moving:
-            self.speed.setText(f"{human_bytes(job.bytes_done)} / {human_bytes(job.size)}")
+            self.speed.setText(human_bytes(job.size) if job.state == "COMPLETED"
+                               else f"{human_bytes(job.bytes_done)} / {human_bytes(job.size)}")
 
     live: Progress | None = None
 
@@ -146,6 +197,25 @@ class JobRow(QFrame):
                            f"ETA {human_eta(p.eta)}")
 
 
+def target_picker() -> QComboBox:
+    """A destination picker that is as wide as its longest name ("This computer", not "This com")."""
+    combo = QComboBox()
+    combo.setObjectName("TargetPicker")
+    combo.setSizeAdjustPolicy(QComboBox.AdjustToContents)
+    combo.setMinimumContentsLength(12)
+    combo.setToolTip("Where the upload goes (add destinations in Settings → Destinations)")
+    return combo
+
+
+def fill_targets(combo: QComboBox, targets) -> None:  # noqa: ANN001 - list[Target]
+    chosen = combo.currentData()
+    combo.clear()
+    for t in targets:
+        combo.addItem(t.label, t.name)
+    if chosen is not None and combo.findData(chosen) >= 0:
+        combo.setCurrentIndex(combo.findData(chosen))
+
+
 class UploadDraftPanel(QFrame):
     """Offered when the page is opened for a draft: pick a target, export with progress, enqueue."""
 
@@ -156,8 +226,8 @@ class UploadDraftPanel(QFrame):
         self.studio = studio
         self.draft_id: str | None = None
         self.setObjectName("UploadDraftPanel")
-        self.label = QLabel()
-        self.targets = QComboBox()
+        self.label = ElidedLabel()
+        self.targets = target_picker()
         self.go = QPushButton("Export and upload")
         self.go.setProperty("accent", True)
         self.bar = QProgressBar()
@@ -165,6 +235,7 @@ class UploadDraftPanel(QFrame):
         self.bar.hide()
         self.message = QLabel()
         self.message.setWordWrap(True)
+        self.message.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         lay = QHBoxLayout(self)
         lay.addWidget(self.label, 1)
         lay.addWidget(self.targets)
@@ -178,19 +249,27 @@ class UploadDraftPanel(QFrame):
     def offer(self, draft_id: str, title: str | None = None, *, start: bool = False) -> None:
         """Offer ``draft_id`` for upload; ``start``: export and queue it at once (Post was pressed)."""
         self.draft_id = draft_id
-        self.label.setText(f"Upload “{title}”" if title else f"Upload draft {draft_id[:8]}")
+        self.title = title or ""
+        self.label.setText(f"Upload “{title}”" if title else "Upload this draft")
         self.message.clear()
         self.go.setEnabled(True)
         self.show()
-        run_in_background(self, lambda: self.studio.targets.list(), on_done=lambda t: self._fill(t, start),
+        if not title:
+            run_in_background(self, lambda: self.studio.drafts.get(draft_id).title, on_done=self._titled,
+                              on_error=lambda e: log.info("draft title unavailable: %s", e))
+        run_in_background(self, lambda: self.studio.targets.list(), on_done=lambda ts: self._fill(ts, start),
                           on_error=lambda e: self.message.setText(str(e)))
 
     def _fill(self, targets, start: bool = False) -> None:  # noqa: ANN001 - list[Target]
-        self.targets.clear()
-        for t in targets:
-            self.targets.addItem(t.label, t.name)
+        fill_targets(self.targets, targets)
         if start:
             self.start()
+
+    def _titled(self, title: str) -> None:
+        self.title = title
+        self.label.setText(f"Upload “{title}”" if title else "Upload this draft")
+
+    title = ""
 
     def start(self) -> None:
         target = self.targets.currentData() or "local"
@@ -202,7 +281,7 @@ class UploadDraftPanel(QFrame):
 
     def _queued(self, job) -> None:  # noqa: ANN001
         self.bar.hide()
-        self.message.setText(f"Queued as {job.id[:8]}.")
+        self.message.setText(f"“{job.title or self.title}” is queued for {target_label(job.target_name)}.")
 
     def _failed(self, e: BaseException) -> None:
         self.bar.hide()
@@ -224,14 +303,24 @@ class UploadsPage(QWidget):
         bar = QHBoxLayout()
         self.add_file = QPushButton("Upload a file…")
         self.add_file.setProperty("accent", True)
+        self.file_target = target_picker()
         self.pause_all = QPushButton("Pause all")
         self.resume_all = QPushButton("Resume all")
+        self.clear_finished = QPushButton("Clear finished")
+        self.clear_finished.setToolTip("Remove finished and cancelled uploads from this list "
+                                       "(the files stay where they were uploaded)")
         self.status = QLabel()
         self.status.setObjectName("UploadsNotice")
-        for w in (self.add_file, self.pause_all, self.resume_all):
+        self.status.setWordWrap(True)
+        self.status.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        for w in (self.add_file, QLabel("to"), self.file_target):
             bar.addWidget(w)
-        bar.addWidget(self.status, 1)
+        bar.addStretch(1)
+        for w in (self.pause_all, self.resume_all, self.clear_finished):
+            bar.addWidget(w)
         lay.addLayout(bar)
+        lay.addWidget(self.status)
         self.draft_panel = UploadDraftPanel(studio)
         lay.addWidget(self.draft_panel)
         self.list_box = QWidget()
@@ -240,14 +329,16 @@ class UploadsPage(QWidget):
         self.empty = QLabel("Nothing uploaded yet. Export a draft or pick a file to upload.")
         self.empty.setAlignment(Qt.AlignCenter)
         self.list_lay.insertWidget(0, self.empty)
-        scroll = QScrollArea()
+        self.scroll = scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)   # rows shrink to fit; buttons stay in view
         scroll.setWidget(self.list_box)
         lay.addWidget(scroll, 1)
 
         self.add_file.clicked.connect(self._pick_file)
         self.pause_all.clicked.connect(lambda: self._do("pause_all"))
         self.resume_all.clicked.connect(lambda: self._do("resume_all"))
+        self.clear_finished.clicked.connect(self._clear_finished)
         self.controller.worker.progressChanged.connect(self._on_progress)
         self.controller.worker.stateChanged.connect(lambda _j, _s: self.refresh())
         self.controller.worker.notice.connect(lambda _j, text: self.status.setText(text))
@@ -255,11 +346,18 @@ class UploadsPage(QWidget):
         self.timer = QTimer(self, interval=1000, timeout=self.refresh)   # also shows another process's runs
         self.timer.start()
         self.refresh()
+        self.reload_targets()
+
+    def reload_targets(self) -> None:
+        run_in_background(self, lambda: self.studio.targets.list(),
+                          on_done=lambda ts: fill_targets(self.file_target, ts),
+                          on_error=lambda e: self.status.setText(getattr(e, "user_message", None) or str(e)))
 
     def activated(self, payload: object) -> None:
         if isinstance(payload, dict) and payload.get("draft_id"):
             self.draft_panel.offer(payload["draft_id"], payload.get("title"), start=bool(payload.get("start")))
         self.refresh()
+        self.reload_targets()   # destinations may have changed in Settings
 
     # -- data
     def refresh(self) -> None:
@@ -311,12 +409,28 @@ class UploadsPage(QWidget):
     # -- actions (all off the UI thread: cancel talks to the server)
     def _on_action(self, verb: str, job_id: str) -> None:
         if verb == "copy":
-            run_in_background(self, lambda j: self.studio.uploads.link(j), job_id,
-                              on_done=lambda url: (QApplication.clipboard().setText(url),
-                                                   self.status.setText(f"Copied {url}")),
-                              on_error=lambda e: self.status.setText(str(e)))
+            run_in_background(self, lambda j: self.studio.uploads.link_info(j), job_id, on_done=self._copied,
+                              on_error=lambda e: self.status.setText(getattr(e, "user_message", None) or str(e)))
             return
         self._do(verb, job_id)
+
+    def _copied(self, link: dict) -> None:
+        QApplication.clipboard().setText(link["url"])
+        if link["kind"] == "public":
+            self.status.setText("Link copied: it opens in any browser.")
+        else:
+            from datetime import datetime
+
+            until = datetime.fromtimestamp(link["expires_us"] / 1e6)
+            local = link["url"].startswith(("http://127.0.0.1", "http://localhost"))
+            where = " on this computer, while Reel Studio runs," if local else ""
+            self.status.setText(f"Link copied: it opens in a browser{where} until {until.day} {until:%b %H:%M}.")
+
+    def _clear_finished(self) -> None:
+        run_in_background(self, lambda: self.studio.uploads.clear_finished(),
+                          on_done=lambda n: (self.status.setText(f"Cleared {n} finished upload(s)." if n else
+                                                                 "Nothing finished to clear."), self.refresh()),
+                          on_error=lambda e: self.status.setText(getattr(e, "user_message", None) or str(e)))
 
     def _do(self, method: str, *args) -> None:
         # ``studio.uploads`` is resolved in the background too: the first use opens the database.
@@ -328,4 +442,4 @@ class UploadsPage(QWidget):
         path, _ = QFileDialog.getOpenFileName(self, "Upload a file", "",
                                               "Videos (*.mp4 *.mov *.m4v);;All files (*)")
         if path:
-            self._do("enqueue_file", path, self.draft_panel.targets.currentData() or "local")
+            self._do("enqueue_file", path, self.file_target.currentData() or "local")
