@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from studio.errors import StudioError
-from studio.uploader.errors import (PERMANENT_CODES, NoSuchUploadError, OfflineError, PermanentUploadError,
-                                    SourceChangedError, TransientUploadError, UploadError)
+from studio.uploader.errors import (NoSuchUploadError, OfflineError, PermanentUploadError, SourceChangedError,
+                                    TransientUploadError, UploadError, classify)
 from studio.uploader.store import (CANCELLED, COMPLETED, IN_PROGRESS, PAUSED, PENDING, RETRYING, JobStore,
                                    Part, UploadJob)
 
@@ -252,45 +252,6 @@ class PartDigest:
 
     def identity(self) -> str | None:
         return self.checksum or self.md5
-
-
-def classify(exc: BaseException, *, bucket: str = "") -> UploadError:
-    """Turn a botocore/socket error into a typed error with a sentence for the user."""
-    from botocore.exceptions import (BotoCoreError, ClientError, ConnectionClosedError, ConnectTimeoutError,
-                                     EndpointConnectionError, NoCredentialsError, ReadTimeoutError)
-
-    if isinstance(exc, UploadError):
-        return exc
-    if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
-        code = str(err.get("Code", ""))
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        detail = str(err.get("Message", code))[:200]
-        if code == "NoSuchUpload":
-            return NoSuchUploadError("The storage no longer knows this multipart upload.")
-        if code in ("BadDigest", "InvalidDigest", "XAmzContentSHA256Mismatch"):
-            return TransientUploadError("A part arrived damaged (its checksum differs); resending it.")
-        if code in ("SlowDown", "503") or status == 503:
-            return TransientUploadError("The storage asked to slow down (503).", slow_down=True)
-        if code in PERMANENT_CODES:
-            return PermanentUploadError(PERMANENT_CODES[code].format(bucket=bucket, detail=detail))
-        if code in ("404", "NotFound") and status == 404:
-            return PermanentUploadError(PERMANENT_CODES["NoSuchBucket"].format(bucket=bucket))
-        if code == "403" or status == 403:
-            return PermanentUploadError(PERMANENT_CODES["AccessDenied"].format(bucket=bucket))
-        if status >= 500 or code in ("InternalError", "RequestTimeout", "ServiceUnavailable"):
-            return TransientUploadError(f"The storage had a temporary problem ({code or status}).")
-        return PermanentUploadError(f"The storage refused the request: {code} ({detail}).")
-    if isinstance(exc, NoCredentialsError):
-        return PermanentUploadError("No credentials were found for this target: set AWS_PROFILE or "
-                                    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or store keys in the keyring.")
-    if isinstance(exc, EndpointConnectionError) and not isinstance(exc, ConnectTimeoutError):
-        return OfflineError("The storage cannot be reached (no network, or the server is down).")
-    if isinstance(exc, (ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError)):
-        return TransientUploadError("The connection to the storage timed out or was reset.")
-    if isinstance(exc, (BotoCoreError, ConnectionError, TimeoutError, OSError)):
-        return TransientUploadError(f"The connection to the storage failed ({type(exc).__name__}).")
-    return PermanentUploadError(f"Unexpected error while uploading ({type(exc).__name__}); see the log.")
 
 
 @dataclass

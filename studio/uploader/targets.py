@@ -281,7 +281,7 @@ class TargetStore:
         except UploadError:
             raise
         except Exception as e:  # noqa: BLE001 - e.g. no credentials in the AWS chain
-            from studio.uploader.engine import classify
+            from studio.uploader.errors import classify
 
             raise classify(e, bucket=bucket) from None
         return {"url": url, "expires_us": now_us() + expires * 1_000_000, "kind": "presigned"}
@@ -451,7 +451,7 @@ class TargetStore:
         return self._probe(target, make_client)
 
     def _probe(self, target: Target, make_client) -> dict:  # noqa: ANN001
-        from studio.uploader.engine import classify
+        from studio.uploader.errors import classify
 
         t0 = time.monotonic()
         key = f"{target.prefix()}.studio-test-{uuid.uuid4().hex}"

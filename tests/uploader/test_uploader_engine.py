@@ -221,7 +221,7 @@ def test_progress_meter_never_goes_back_and_is_rate_limited():
 def test_permanent_errors_have_sentences():
     from botocore.exceptions import ClientError
 
-    from studio.uploader.engine import classify
+    from studio.uploader.errors import classify
     from studio.uploader.errors import PermanentUploadError, TransientUploadError
 
     def err(code, status):
