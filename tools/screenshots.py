@@ -4,7 +4,9 @@
 
 Starts its own Xvfb (a real X server, so the PNGs are what a creator would see), seeds a
 throw-away profile with a few drafts made from ../shared/media when the draft store exists,
-then opens the app once per page and grabs the window from the screen.
+then opens the app once per page and grabs the window from the screen. Then
+tools/screenshot_states.py drives the window into states a plain start cannot show (an export
+done, a copied link, Settings → Destinations).
 """
 
 from __future__ import annotations
@@ -77,6 +79,9 @@ def seed(profile: Path, env: dict) -> str | None:
         if upload_id == ids[2]:
             studio("--data-dir", str(profile), "uploads", "run", "--until-idle", env=env, timeout=300)
     studio("--data-dir", str(profile), "local-s3", "stop", env=env)
+    # Settings → Destinations: a cloud bucket next to "This computer" (AWS chain: no secret to type here)
+    studio("--data-dir", str(profile), "targets", "add", "team-aws", "--bucket", "our-reels",
+           "--region", "eu-west-1", "--credentials", "aws", env=env)
     return draft
 
 
@@ -99,6 +104,12 @@ def main() -> int:
                     print(f"{page}: failed\n{r.stderr}", file=sys.stderr)
                     return 1
                 print(f"wrote {png}")
+            if draft:
+                r = subprocess.run([sys.executable, str(ROOT / "tools" / "screenshot_states.py"), str(profile),
+                                    str(out), draft], env=env, timeout=900, stdin=subprocess.DEVNULL)
+                if r.returncode != 0:
+                    print("the states screenshots failed", file=sys.stderr)
+                    return 1
     finally:
         xvfb.terminate()
         xvfb.wait(timeout=10)
