@@ -36,6 +36,11 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     c.add_argument("--title", default=None)
     _finish(c, run_import)
 
+    c = ds.add_parser("cover", help="write the draft's cover frame as an image, full size (as the tray and a post show it)")
+    c.add_argument("id")
+    c.add_argument("-o", "--output", metavar="FILE", required=True, help="a .jpg, .png or .webp file")
+    _finish(c, run_cover)
+
     c = ds.add_parser("rename", help="give a draft a new title")
     c.add_argument("id")
     c.add_argument("title")
@@ -140,6 +145,38 @@ def run_import(ctx: Context) -> int:
     data = d.to_dict()
     data["ok"] = True
     ctx.emit(data, f"Imported {len(d.assets)} file(s) into draft {d.id} “{d.title}”.")
+    return 0
+
+
+COVER_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP"}
+
+
+def run_cover(ctx: Context) -> int:
+    import os
+    from pathlib import Path
+
+    from studio.drafts.thumbs import image_bytes
+    from studio.editor import document
+
+    out = Path(ctx.args.output).absolute()
+    fmt = COVER_FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        raise UserError(f"Cannot write a cover as “{out.suffix or out.name}”: name the file .jpg, .png or .webp.", 2)
+    store = _store(ctx)
+    d = _call(store.get, _resolve(store, ctx.args.id))
+    img = _call(store.cover_image, d)
+    frame = document.cover_frame(d.edit)
+    tmp = out.with_name(f".{out.name}.partial")
+    try:
+        tmp.write_bytes(image_bytes(img, fmt))
+        os.replace(tmp, out)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"Cannot write {out}: {e.strerror}.", 1) from e
+    ctx.emit({"ok": True, "id": d.id, "path": str(out), "width": img.width, "height": img.height,
+              "asset_id": frame.asset_id if frame else None, "source_us": frame.source_us if frame else None,
+              "time_us": frame.timeline_us if frame else None},
+             f"Wrote the cover of {d.id[:8]} ({img.width}×{img.height}) to {out}.")
     return 0
 
 
