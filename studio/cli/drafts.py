@@ -31,9 +31,11 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     c.add_argument("id")
     _finish(c, run_show)
 
-    c = ds.add_parser("import", help="import video files into a new draft (probed first; refused files add nothing)")
+    c = ds.add_parser("import", help="import video files, one draft each; good files are kept, refused ones "
+                                     "listed with the reason (exit 0 if any was imported, 2 if none)")
     c.add_argument("files", nargs="+", metavar="FILE")
-    c.add_argument("--title", default=None)
+    c.add_argument("--title", default=None, help="title of the new draft (numbered when there are several)")
+    c.add_argument("--together", action="store_true", help="one draft holding every good file as its clips")
     _finish(c, run_import)
 
     c = ds.add_parser("cover", help="write the draft's cover frame as an image, full size (as the tray and a post show it)")
@@ -138,14 +140,26 @@ def run_show(ctx: Context) -> int:
 
 
 def run_import(ctx: Context) -> int:
+    import sys
     from pathlib import Path
 
     store = _store(ctx)
-    d = _call(store.import_files, [Path(f) for f in ctx.args.files], title=ctx.args.title)
-    data = d.to_dict()
-    data["ok"] = True
-    ctx.emit(data, f"Imported {len(d.assets)} file(s) into draft {d.id} “{d.title}”.")
-    return 0
+    report = _call(store.import_batch, [Path(f) for f in ctx.args.files], title=ctx.args.title,
+                   together=ctx.args.together)
+    store.wait_idle(60)   # covers and hashes are finished before the process ends
+    made = [store.get(d.id) for d in report.drafts]
+    data = {"ok": bool(made), "imported": [d.to_dict() for d in made],
+            "refused": [r.to_dict() for r in report.refused], "summary": report.summary()}
+    if len(made) == 1:   # one draft: its fields at the top too, as `drafts show` gives them
+        data = {**made[0].to_dict(), **data}
+    if not made:
+        data["error"] = report.summary()
+    if ctx.json:
+        ctx.emit(data)
+    else:
+        lines = [f"  {d.id[:8]}  “{d.title}”  {len(d.assets)} clip(s)  {d.duration_us / 1e6:.1f}s" for d in made]
+        print("\n".join([report.summary(), *lines]), file=sys.stdout if made else sys.stderr)
+    return 0 if made else 2
 
 
 COVER_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP"}

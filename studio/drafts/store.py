@@ -76,6 +76,49 @@ def cover_fingerprint(edit: dict) -> str:
         return ""
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A file a batch import did not take, and why (``reason`` for scripts, ``message`` for people)."""
+    path: Path
+    reason: str
+    message: str
+
+    @classmethod
+    def of(cls, path: Path, e: BaseException) -> "Refusal":
+        if isinstance(e, OSError) and not isinstance(e, DraftError):
+            e = storage_error(e, Path(path).parent, f"importing “{Path(path).name}”")
+        message = getattr(e, "user_message", None) or str(e) or e.__class__.__name__
+        reason = getattr(e, "reason", None) or ("disk_full" if isinstance(e, DiskFullError) else
+                                                 "read_only" if isinstance(e, ReadOnlyError) else "not_saved")
+        return cls(path=Path(path), reason=reason, message=message)
+
+    def to_dict(self) -> dict:
+        return {"file": str(self.path), "name": self.path.name, "reason": self.reason, "error": self.message}
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What a batch import made and what it refused."""
+    drafts: tuple[Draft, ...]
+    refused: tuple[Refusal, ...]
+    cancelled: bool = False
+
+    def summary(self) -> str:
+        """One sentence for the creator: "3 drafts imported; 2 files refused: a.mp4 (why), b.mp4 (why)."""
+        n, k = len(self.drafts), len(self.refused)
+        clips = sum(len(d.assets) for d in self.drafts)
+        if n == 1 and clips > 1:
+            made = f"1 draft imported with {clips} clips"
+        else:
+            made = f"{n} draft{'s' if n != 1 else ''} imported" if n else "Nothing was imported"
+        if self.cancelled:
+            made += " (import cancelled)"
+        if not k:
+            return made + "."
+        why = " ".join(r.message if r.path.name in r.message else f"{r.path.name}: {r.message}" for r in self.refused)
+        return f"{made}; {k} file{'s' if k != 1 else ''} refused: {why}"
+
+
 @dataclass
 class _Incoming:
     source: Path
@@ -308,6 +351,55 @@ class DraftStore:
         self._emit("saved", [draft.id])
         self._after_save(draft, synchronous=True)
         return self.get(draft.id)
+
+    def import_batch(self, files: Sequence[Path], *, title: str | None = None, together: bool = False,
+                     on_progress: Callable[[int, int], None] | None = None,
+                     cancel: threading.Event | None = None) -> "ImportReport":
+        """Import many files at once: every good file is kept, every refused one is listed with its
+        reason. One draft per file (``together=True``: one draft holding every good file as clips).
+
+        ``on_progress(done, total)`` after each file; ``cancel`` stops before the next file (what was
+        imported stays). Refusals are not raised: a file that cannot be read, is encrypted, has no
+        video, or cannot be saved (disk full) becomes a ``Refusal``. Raises DraftError only when no
+        file was given.
+        """
+        from studio.media.probe import require_video
+
+        files = [Path(f) for f in files]
+        if not files:
+            raise DraftError("Nothing to import: no file was given.")
+        total = len(files)   # a file is done when it is refused or saved
+        done, good, refused, drafts = 0, [], [], []
+
+        def step(n: int = 1) -> None:
+            nonlocal done
+            done += n
+            if on_progress is not None:
+                on_progress(done, total)
+
+        for f in files:
+            if cancel is not None and cancel.is_set():
+                break
+            try:
+                good.append(self._plan_incoming(f, require_video(f), move=False))
+            except (MediaError, DraftError, OSError) as e:
+                refused.append(Refusal.of(f, e))
+                step()
+        groups = [good] if together and good else [[inc] for inc in good]
+        for i, group in enumerate(groups):
+            if cancel is not None and cancel.is_set():
+                break
+            name = title if title and len(groups) == 1 else f"{title} {i + 1}" if title else group[0].source.stem
+            try:
+                drafts.append(self._write(self._save_draft, group, name))
+            except (DraftError, OSError) as e:
+                refused.extend(Refusal.of(inc.source, e) for inc in group)
+            step(len(group))
+        for d in drafts:
+            self._emit("saved", [d.id])
+            self._after_save(d, synchronous=False)
+        cancelled = cancel is not None and cancel.is_set() and done < total
+        return ImportReport(drafts=tuple(drafts), refused=tuple(refused), cancelled=cancelled)
 
     def add_asset(self, draft_id: str, file: Path, *, kind: str) -> MediaAsset:
         """Copy a music file or sticker image into the library and link it to ``draft_id``."""
