@@ -94,6 +94,18 @@ def duration_text(us: int) -> str:
     return f"{s // 60}:{s % 60:02d}"
 
 
+def size_text(n: int) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 / 10 else f"{n / 2**20:.0f} MB"
+
+
+def storage_text(s: dict) -> str:
+    """The one wording of the drafts' storage, for the Drafts footer and the status bar alike:
+    media of every draft (Trash included, it is still on disk) and the free space of that disk.
+    ``s`` is ``DraftStore.storage()`` (or just ``free_bytes`` when the store cannot open)."""
+    free = f"{size_text(int(s['free_bytes']))} free"
+    return f"Drafts use {size_text(int(s['media_bytes']))} · {free}" if "media_bytes" in s else free
+
+
 def _load_thumb(store, draft, size: int) -> QImage | None:  # noqa: ANN001 - runs on a worker
     path = store.thumbnail(draft)
     if path is None:
