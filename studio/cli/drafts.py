@@ -1,17 +1,22 @@
-"""`studio drafts list|show|import|rename|duplicate|delete|restore|purge|recover` (all with --json).
+"""`studio drafts list|show|import|cover|rename|duplicate|delete|restore|purge|recover` (all with --json),
+and the edit document in and out:
 
-Draft ids may be shortened to a unique prefix of at least 6 characters. Other areas add their own
-`drafts` sub-commands through DRAFTS_CLI_EXTENSIONS (a module with ``register_drafts(subparsers)``).
+    studio drafts export-edit ID [-o FILE]      the edit document as JSON (stdout by default)
+    studio drafts import-edit ID FILE           validate, migrate and save it as a new revision
+    studio drafts export-otio ID -o OUT.otio    the timeline for Resolve / Kdenlive (OpenTimelineIO)
+
+Draft ids may be shortened to a unique prefix of at least 6 characters (DraftStore.resolve_id, the
+same resolver as `studio --open`).
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
 
 from studio.cli import Context, UserError, add_json_flag
-
-DRAFTS_CLI_EXTENSIONS = ["studio.editor.cli_drafts"]
 
 
 def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
@@ -69,13 +74,7 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     c = ds.add_parser("recover", help="reconcile drafts with the media on disk; list unsaved takes")
     _finish(c, run_recover)
 
-    for name in DRAFTS_CLI_EXTENSIONS:
-        try:
-            found = importlib.util.find_spec(name) is not None
-        except ModuleNotFoundError:
-            found = False
-        if found:
-            importlib.import_module(name).register_drafts(ds)
+    _register_edit_commands(ds)
 
 
 def _finish(p, handler) -> None:  # noqa: ANN001
@@ -140,9 +139,6 @@ def run_show(ctx: Context) -> int:
 
 
 def run_import(ctx: Context) -> int:
-    import sys
-    from pathlib import Path
-
     store = _store(ctx)
     report = _call(store.import_batch, [Path(f) for f in ctx.args.files], title=ctx.args.title,
                    together=ctx.args.together)
@@ -166,9 +162,6 @@ COVER_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP"
 
 
 def run_cover(ctx: Context) -> int:
-    import os
-    from pathlib import Path
-
     from studio.drafts.thumbs import image_bytes
     from studio.editor import document
 
@@ -270,3 +263,98 @@ def _recover_text(r: dict) -> str:
     if r["purged"]:
         lines.append(f"Emptied {r['purged']} draft(s) that were in the Trash for over 30 days.")
     return "\n".join(lines) or "Everything is in order: every draft has its media and every media file its draft."
+
+
+# -- the edit document in and out --------------------------------------------------------------
+
+def _register_edit_commands(ds) -> None:  # noqa: ANN001 - argparse's private subparsers type
+    """The edit document in and out: export-edit, import-edit, export-otio."""
+    c = ds.add_parser("export-edit", help="print a draft's edit document (JSON) to stdout or a file")
+    c.add_argument("id")
+    c.add_argument("-o", "--output", metavar="FILE", default=None, help="write to FILE instead of stdout")
+    _finish(c, run_export_edit)
+
+    c = ds.add_parser("import-edit", help="replace a draft's edit with a JSON file (validated; a new revision)")
+    c.add_argument("id")
+    c.add_argument("file", metavar="FILE", help="an edit document, e.g. from export-edit ('-' reads stdin)")
+    _finish(c, run_import_edit)
+
+    c = ds.add_parser("export-otio", help="write the draft's timeline as OpenTimelineIO (.otio)")
+    c.add_argument("id")
+    c.add_argument("-o", "--output", metavar="OUT.otio", required=True)
+    _finish(c, run_export_otio)
+
+
+def load_draft(ctx, prefix: str):  # noqa: ANN001, ANN201 - Context -> Draft
+    """The draft for an id or unique id prefix; user errors become CLI errors (exit 1)."""
+    from studio.drafts import DraftError, DraftNotFound
+
+    store = ctx.studio.drafts
+    try:
+        return store.get(store.resolve_id(prefix))
+    except (DraftNotFound, DraftError) as e:
+        raise UserError(str(e), 1) from e
+
+
+def run_export_edit(ctx) -> int:  # noqa: ANN001
+    from studio.editor.document import Edit, EditError
+
+    draft = load_draft(ctx, ctx.args.id)
+    try:
+        data = Edit.from_dict(draft.edit).to_dict()
+    except EditError as e:
+        print(f"studio: warning: the stored edit does not validate ({e}); printing it as stored.", file=sys.stderr)
+        data = draft.edit
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if ctx.args.output:
+        try:
+            Path(ctx.args.output).write_text(text + "\n", encoding="utf-8")
+        except OSError as e:
+            raise UserError(f"Cannot write {ctx.args.output}: {e.strerror}.", 1) from e
+        ctx.emit({"ok": True, "id": draft.id, "revision": draft.revision, "path": ctx.args.output},
+                 f"Wrote the edit of {draft.id[:8]} (revision {draft.revision}) to {ctx.args.output}")
+    else:
+        print(text)
+    return 0
+
+
+def run_import_edit(ctx) -> int:  # noqa: ANN001
+    from studio.drafts import DraftError
+    from studio.editor.document import Edit, EditError, validate
+
+    draft = load_draft(ctx, ctx.args.id)
+    try:
+        raw = sys.stdin.read() if ctx.args.file == "-" else Path(ctx.args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"Cannot read {ctx.args.file}: {getattr(e, 'strerror', None) or e}.", 1) from e
+    try:
+        edit = Edit.from_dict(raw)
+        validate(edit, asset_ids={a.id for a in draft.assets})
+    except EditError as e:
+        raise UserError(f"{ctx.args.file} was not imported: {e}", 1) from e
+    try:
+        revision = ctx.studio.drafts.update_edit(draft.id, edit.to_dict())
+    except DraftError as e:
+        raise UserError(str(e), 1) from e
+    ctx.emit({"ok": True, "id": draft.id, "revision": revision, "schema_version": edit.schema_version},
+             f"Imported the edit into {draft.id[:8]} as revision {revision}.")
+    return 0
+
+
+def run_export_otio(ctx) -> int:  # noqa: ANN001
+    from studio.editor.export import ExportError, draft_assets, load_edit
+    from studio.editor.otio import write_otio
+
+    draft = load_draft(ctx, ctx.args.id)
+    try:
+        edit = load_edit(draft)
+    except ExportError as e:
+        raise UserError(str(e), 1) from e
+    out = Path(ctx.args.output)
+    try:
+        write_otio(edit, draft_assets(ctx.studio, draft), out, name=draft.title)
+    except OSError as e:
+        raise UserError(f"Cannot write {out}: {e.strerror}.", 1) from e
+    ctx.emit({"ok": True, "id": draft.id, "path": str(out.absolute()), "clips": len(edit.clips),
+              "music": len(edit.music)}, f"Wrote {out} ({len(edit.clips)} clips, {len(edit.music)} music tracks).")
+    return 0

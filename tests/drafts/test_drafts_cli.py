@@ -98,15 +98,16 @@ def test_recover_reports_unsaved_takes_and_adopts_orphans(cli, data_dir, shared_
     assert "Unsaved take" in cli("drafts", "recover").stdout
 
 
-def test_other_areas_can_add_drafts_subcommands(tmp_path, monkeypatch, capsys):
-    import studio.cli.drafts as drafts_cli
+def test_edit_document_commands_are_drafts_subcommands_and_no_service_imports_the_cli():
+    import pathlib
+
     from studio.cli import build_parser
 
-    (tmp_path / "fake_drafts_ext.py").write_text(
-        "def register_drafts(ds):\n"
-        "    p = ds.add_parser('wave', help='test extension')\n"
-        "    p.set_defaults(handler=lambda ctx: 0)\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(drafts_cli, "DRAFTS_CLI_EXTENSIONS", ["fake_drafts_ext", "no_such_module_here"])
-    args = build_parser().parse_args(["drafts", "wave"])
-    assert args.drafts_command == "wave"
+    for action in ("export-edit", "import-edit", "export-otio", "cover"):
+        args = build_parser().parse_args(["drafts", action, "abcdef", *(["x.json"] if action == "import-edit" else []),
+                                          *(["-o", "x"] if action in ("export-otio", "cover") else [])])
+        assert args.drafts_command == action
+    root = pathlib.Path(__file__).resolve().parents[2] / "studio"
+    offenders = [str(p.relative_to(root)) for area in ("editor", "drafts") for p in (root / area).rglob("*.py")
+                 if "from studio.cli" in p.read_text(encoding="utf-8") or "import studio.cli" in p.read_text(encoding="utf-8")]
+    assert offenders == [], "services are below the CLI"
