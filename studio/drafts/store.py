@@ -731,6 +731,10 @@ class DraftStore:
         Raises MediaError (nothing to show, media unreadable or missing). Runs ffmpeg: not on the UI thread."""
         assets = {a.id: asset_from_media(a, self.asset_path(a)) for a in draft.assets if not a.missing}
         try:
+            frame = document.cover_frame(draft.edit)
+            if frame is not None and frame.asset_id not in assets and any(a.id == frame.asset_id for a in draft.assets):
+                raise MediaError("missing", "The media file under this draft's cover is missing from the library, "
+                                            "so the cover cannot be drawn. Put the file back, then run recovery.")
             return cover_image(draft.edit, assets, max_side=max_side, overlay_dir=self.layout.cache / "overlays")
         except EditError as e:
             raise MediaError("unreadable", f"This draft's edit is damaged, so it has no cover: {e}") from e

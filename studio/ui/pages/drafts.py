@@ -67,7 +67,7 @@ class Banner(QFrame):
             b.hide()
             lay.addWidget(b)
             self.buttons.append(b)
-        close = QPushButton("✕")
+        close = QPushButton("×")   # in every font, unlike ✕
         close.setFlat(True)
         close.setFixedWidth(28)
         close.setToolTip("Dismiss")
