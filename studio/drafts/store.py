@@ -724,7 +724,12 @@ class DraftStore:
     # -- covers, thumbnails, hashes ------------------------------------------------------------
     def cover_key(self, draft: Draft) -> str:
         """What the cover thumbnail is cached under: changes when the cover's picture may change."""
-        return cover_fingerprint(draft.edit)
+        key = cover_fingerprint(draft.edit)
+        if key and not draft.edit.get("clips") and not (draft.edit.get("cover") or {}).get("asset_id"):
+            # No clips: the cover is the first picture of the draft, which the edit does not name.
+            still = next((a.id for a in draft.assets if a.kind in ("video", "image")), "")
+            key = f"{key[:8]}{still[:8]}" if still else ""
+        return key
 
     def cover_image(self, draft: Draft, *, max_side: int | None = None):  # noqa: ANN201 - PIL.Image.Image
         """The cover picture (full canvas size by default), drawn as the export draws that frame.

@@ -56,10 +56,15 @@ def cover_image(edit, assets: Mapping[str, object], *, max_side: int | None = No
 
     e = edit if isinstance(edit, document.Edit) else document.Edit.from_dict(edit)
     frame = document.cover_frame(e)
-    if frame is None or frame.asset_id not in assets:
+    if frame is None:  # no clips yet (e.g. only a picture): its first picture, as it is
+        still = next((a for a in assets.values() if a.kind in ("video", "image")), None)
+        if still is None:
+            raise MediaError("no_video", "This draft has no picture to make a cover from.")
+        return _still(still.path, max_side)
+    if frame.asset_id not in assets:
         raise MediaError("no_video", "This draft has no picture to make a cover from.")
     if frame.timeline_us is None:  # a still image chosen as the cover
-        return Image.open(io.BytesIO(frame_jpeg(assets[frame.asset_id].path, 0, max_side=max_side or 8192))).convert("RGB")
+        return _still(assets[frame.asset_id].path, max_side)
     scale = 1.0 if max_side is None else min(1.0, max_side / max(e.canvas.width, e.canvas.height))
     w, h = output_size(e, (round(e.canvas.width * scale), round(e.canvas.height * scale)))
     e = _with_overlays_at(e, frame.timeline_us)
@@ -73,6 +78,12 @@ def cover_image(edit, assets: Mapping[str, object], *, max_side: int | None = No
         log.info("cover render failed: %s", proc.stderr.decode("utf-8", "replace")[-500:])
         raise MediaError("unreadable", "The cover frame could not be decoded from this draft's media.")
     return Image.frombuffer("RGB", (w, h), proc.stdout[:w * h * 3], "raw", "RGB", 0, 1).copy()
+
+
+def _still(path: Path, max_side: int | None):  # noqa: ANN202 - PIL.Image.Image
+    from PIL import Image
+
+    return Image.open(io.BytesIO(frame_jpeg(path, 0, max_side=max_side or 8192))).convert("RGB")
 
 
 def _with_overlays_at(edit, t_us: int):  # noqa: ANN001, ANN202 - Edit -> Edit

@@ -47,3 +47,15 @@ def test_cancel_keeps_what_was_imported_and_stops(studio, shared_media):
     assert report.cancelled and report.drafts == ()
     assert "cancelled" in report.summary()
     assert studio.drafts.list_drafts() == []
+
+
+def test_pictures_without_clips_each_get_their_own_card(studio, tmp_path):
+    from PIL import Image
+
+    for name, colour in (("red.png", (220, 20, 20)), ("blue.png", (20, 20, 220))):
+        Image.new("RGB", (300, 200), colour).save(tmp_path / name)
+    report = studio.drafts.import_batch([tmp_path / "red.png", tmp_path / "blue.png"])
+    red, blue = (studio.drafts.get(d.id) for d in report.drafts)
+    assert studio.drafts.cover_key(red) != studio.drafts.cover_key(blue)
+    with Image.open(studio.drafts.thumbnail(red)) as a, Image.open(studio.drafts.thumbnail(blue)) as b:
+        assert a.convert("RGB").getpixel((10, 10))[0] > 150 and b.convert("RGB").getpixel((10, 10))[2] > 150
