@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
 import json
 import math
 import re
@@ -452,8 +453,6 @@ def cover_frame(edit: "Edit | dict") -> CoverFrame | None:
 def cover_fingerprint(edit: "Edit | dict") -> str:
     """A short key that changes whenever the cover's picture may change (its clip, the source frame,
     the canvas, the clip's framing and look, overlays on screen at that moment). Cache covers by it."""
-    import hashlib
-
     e = _as_edit(edit)
     frame = cover_frame(e)
     parts: dict[str, Any] = {"canvas": e.canvas.to_dict(), "cover": dataclasses.asdict(frame) if frame else None}

@@ -139,3 +139,32 @@ def test_the_card_thumbnail_follows_the_cover_and_the_clips(qapp, studio, shared
     assert studio.drafts.cover_key(reordered) not in (first, studio.drafts.cover_key(moved))
     assert studio.drafts.wait_idle(60)
     assert studio.drafts.get(d.id).lqip, "the blur placeholder is rebuilt from the new cover"
+
+
+def test_the_document_answers_the_facts_without_a_store():
+    from types import SimpleNamespace as Asset
+
+    assets = [Asset(id="a", kind="video", duration_us=4 * US, video_codec="h264"),
+              Asset(id="song", kind="audio", duration_us=60 * US, video_codec=None),
+              Asset(id="b", kind="video", duration_us=40_000, video_codec="h264")]
+    e = doc.initial_edit(assets)
+    assert [c.asset_id for c in e.clips] == ["a", "b"] and e.schema_version == CURRENT_VERSION
+    e = doc.update_clip(e, e.clips[0].id, speed=2.0)
+    assert doc.duration_us(e) == 2 * US + 40_000 and doc.duration_us(e.to_dict()) == e.duration_us
+    clip, source = doc.clip_at(e, 1 * US)
+    assert (clip.asset_id, source) == ("a", 2 * US), "speed counts: 1 s of a 2x clip is 2 s of its source"
+    e = doc.set_cover(e, time_us=10 * US)                  # past the end: the last frame
+    frame = doc.cover_frame(e)
+    assert frame.asset_id == "b" and frame.timeline_us == doc.last_frame_us(e)
+    assert doc.cover_frame(doc.set_cover(e, time_us=0, asset_id="a")).timeline_us is None
+    assert doc.cover_fingerprint(e) != doc.cover_fingerprint(doc.set_cover(e, time_us=0))
+    assert doc.cover_fingerprint(e) == doc.cover_fingerprint(doc.set_caption(e, "a caption changes no picture"))
+    e, mid = doc.add_music(e, "song", offset_us=50 * US)
+    track = e.music[0]
+    assert doc.music_length_us(track, 60 * US) == 10 * US
+    assert doc.music_length_us(doc.update_music(e, mid, duration_us=3 * US).music[0], 60 * US) == 3 * US
+    assert doc.music_length_us(track, None) == 0
+    with pytest.raises(doc.EditError):
+        doc.update_clip(e, e.clips[0].id, speed=doc.SPEED_RANGE[1] * 2)
+    with pytest.raises(doc.EditError):
+        doc.update_clip(e, e.clips[0].id, volume=doc.VOLUME_RANGE[1] + 0.5)
