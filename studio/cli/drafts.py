@@ -1,17 +1,22 @@
-"""`studio drafts list|show|import|rename|duplicate|delete|restore|purge|recover` (all with --json).
+"""`studio drafts list|show|import|cover|rename|duplicate|delete|restore|purge|recover` (all with --json),
+and the edit document in and out:
 
-Draft ids may be shortened to a unique prefix of at least 6 characters. Other areas add their own
-`drafts` sub-commands through DRAFTS_CLI_EXTENSIONS (a module with ``register_drafts(subparsers)``).
+    studio drafts export-edit ID [-o FILE]      the edit document as JSON (stdout by default)
+    studio drafts import-edit ID FILE           validate, migrate and save it as a new revision
+    studio drafts export-otio ID -o OUT.otio    the timeline for Resolve / Kdenlive (OpenTimelineIO)
+
+Draft ids may be shortened to a unique prefix of at least 6 characters (DraftStore.resolve_id, the
+same resolver as `studio --open`).
 """
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
 
 from studio.cli import Context, UserError, add_json_flag, days
-
-DRAFTS_CLI_EXTENSIONS = ["studio.editor.cli_drafts"]
 
 
 def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
@@ -31,10 +36,17 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     c.add_argument("id")
     _finish(c, run_show)
 
-    c = ds.add_parser("import", help="import video files into a new draft (probed first; refused files add nothing)")
+    c = ds.add_parser("import", help="import video files, one draft each; good files are kept, refused ones "
+                                     "listed with the reason (exit 0 if any was imported, 2 if none)")
     c.add_argument("files", nargs="+", metavar="FILE")
-    c.add_argument("--title", default=None)
+    c.add_argument("--title", default=None, help="title of the new draft (numbered when there are several)")
+    c.add_argument("--together", action="store_true", help="one draft holding every good file as its clips")
     _finish(c, run_import)
+
+    c = ds.add_parser("cover", help="write the draft's cover frame as an image, full size (as the tray and a post show it)")
+    c.add_argument("id")
+    c.add_argument("-o", "--output", metavar="FILE", required=True, help="a .jpg, .png or .webp file")
+    _finish(c, run_cover)
 
     c = ds.add_parser("rename", help="give a draft a new title")
     c.add_argument("id")
@@ -62,13 +74,7 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     c = ds.add_parser("recover", help="reconcile drafts with the media on disk; list unsaved takes")
     _finish(c, run_recover)
 
-    for name in DRAFTS_CLI_EXTENSIONS:
-        try:
-            found = importlib.util.find_spec(name) is not None
-        except ModuleNotFoundError:
-            found = False
-        if found:
-            importlib.import_module(name).register_drafts(ds)
+    _register_edit_commands(ds)
 
 
 def _finish(p, handler) -> None:  # noqa: ANN001
@@ -133,13 +139,51 @@ def run_show(ctx: Context) -> int:
 
 
 def run_import(ctx: Context) -> int:
-    from pathlib import Path
-
     store = _store(ctx)
-    d = _call(store.import_files, [Path(f) for f in ctx.args.files], title=ctx.args.title)
-    data = d.to_dict()
-    data["ok"] = True
-    ctx.emit(data, f"Imported {len(d.assets)} file(s) into draft {d.id} “{d.title}”.")
+    report = _call(store.import_batch, [Path(f) for f in ctx.args.files], title=ctx.args.title,
+                   together=ctx.args.together)
+    store.wait_idle(60)   # covers and hashes are finished before the process ends
+    made = [store.get(d.id) for d in report.drafts]
+    data = {"ok": bool(made), "imported": [d.to_dict() for d in made],
+            "refused": [r.to_dict() for r in report.refused], "summary": report.summary()}
+    if len(made) == 1:   # one draft: its fields at the top too, as `drafts show` gives them
+        data = {**made[0].to_dict(), **data}
+    if not made:
+        data["error"] = report.summary()
+    if ctx.json:
+        ctx.emit(data)
+    else:
+        lines = [f"  {d.id[:8]}  “{d.title}”  {len(d.assets)} clip(s)  {d.duration_us / 1e6:.1f}s" for d in made]
+        print("\n".join([report.summary(), *lines]), file=sys.stdout if made else sys.stderr)
+    return 0 if made else 2
+
+
+COVER_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP"}
+
+
+def run_cover(ctx: Context) -> int:
+    from studio.drafts.thumbs import image_bytes
+    from studio.editor import document
+
+    out = Path(ctx.args.output).absolute()
+    fmt = COVER_FORMATS.get(out.suffix.lower())
+    if fmt is None:
+        raise UserError(f"Cannot write a cover as “{out.suffix or out.name}”: name the file .jpg, .png or .webp.", 2)
+    store = _store(ctx)
+    d = _call(store.get, _resolve(store, ctx.args.id))
+    img = _call(store.cover_image, d)
+    frame = document.cover_frame(d.edit)
+    tmp = out.with_name(f".{out.name}.partial")
+    try:
+        tmp.write_bytes(image_bytes(img, fmt))
+        os.replace(tmp, out)
+    except OSError as e:
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"Cannot write {out}: {e.strerror}.", 1) from e
+    ctx.emit({"ok": True, "id": d.id, "path": str(out), "width": img.width, "height": img.height,
+              "asset_id": frame.asset_id if frame else None, "source_us": frame.source_us if frame else None,
+              "time_us": frame.timeline_us if frame else None},
+             f"Wrote the cover of {d.id[:8]} ({img.width}×{img.height}) to {out}.")
     return 0
 
 
@@ -219,3 +263,98 @@ def _recover_text(r: dict) -> str:
     if r["purged"]:
         lines.append(f"Emptied {r['purged']} draft(s) that were in the Trash for over 30 days.")
     return "\n".join(lines) or "Everything is in order: every draft has its media and every media file its draft."
+
+
+# -- the edit document in and out --------------------------------------------------------------
+
+def _register_edit_commands(ds) -> None:  # noqa: ANN001 - argparse's private subparsers type
+    """The edit document in and out: export-edit, import-edit, export-otio."""
+    c = ds.add_parser("export-edit", help="print a draft's edit document (JSON) to stdout or a file")
+    c.add_argument("id")
+    c.add_argument("-o", "--output", metavar="FILE", default=None, help="write to FILE instead of stdout")
+    _finish(c, run_export_edit)
+
+    c = ds.add_parser("import-edit", help="replace a draft's edit with a JSON file (validated; a new revision)")
+    c.add_argument("id")
+    c.add_argument("file", metavar="FILE", help="an edit document, e.g. from export-edit ('-' reads stdin)")
+    _finish(c, run_import_edit)
+
+    c = ds.add_parser("export-otio", help="write the draft's timeline as OpenTimelineIO (.otio)")
+    c.add_argument("id")
+    c.add_argument("-o", "--output", metavar="OUT.otio", required=True)
+    _finish(c, run_export_otio)
+
+
+def load_draft(ctx, prefix: str):  # noqa: ANN001, ANN201 - Context -> Draft
+    """The draft for an id or unique id prefix; user errors become CLI errors (exit 1)."""
+    from studio.drafts import DraftError, DraftNotFound
+
+    store = ctx.studio.drafts
+    try:
+        return store.get(store.resolve_id(prefix))
+    except (DraftNotFound, DraftError) as e:
+        raise UserError(str(e), 1) from e
+
+
+def run_export_edit(ctx) -> int:  # noqa: ANN001
+    from studio.editor.document import Edit, EditError
+
+    draft = load_draft(ctx, ctx.args.id)
+    try:
+        data = Edit.from_dict(draft.edit).to_dict()
+    except EditError as e:
+        print(f"studio: warning: the stored edit does not validate ({e}); printing it as stored.", file=sys.stderr)
+        data = draft.edit
+    text = json.dumps(data, indent=2, ensure_ascii=False)
+    if ctx.args.output:
+        try:
+            Path(ctx.args.output).write_text(text + "\n", encoding="utf-8")
+        except OSError as e:
+            raise UserError(f"Cannot write {ctx.args.output}: {e.strerror}.", 1) from e
+        ctx.emit({"ok": True, "id": draft.id, "revision": draft.revision, "path": ctx.args.output},
+                 f"Wrote the edit of {draft.id[:8]} (revision {draft.revision}) to {ctx.args.output}")
+    else:
+        print(text)
+    return 0
+
+
+def run_import_edit(ctx) -> int:  # noqa: ANN001
+    from studio.drafts import DraftError
+    from studio.editor.document import Edit, EditError, validate
+
+    draft = load_draft(ctx, ctx.args.id)
+    try:
+        raw = sys.stdin.read() if ctx.args.file == "-" else Path(ctx.args.file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise UserError(f"Cannot read {ctx.args.file}: {getattr(e, 'strerror', None) or e}.", 1) from e
+    try:
+        edit = Edit.from_dict(raw)
+        validate(edit, asset_ids={a.id for a in draft.assets})
+    except EditError as e:
+        raise UserError(f"{ctx.args.file} was not imported: {e}", 1) from e
+    try:
+        revision = ctx.studio.drafts.update_edit(draft.id, edit.to_dict())
+    except DraftError as e:
+        raise UserError(str(e), 1) from e
+    ctx.emit({"ok": True, "id": draft.id, "revision": revision, "schema_version": edit.schema_version},
+             f"Imported the edit into {draft.id[:8]} as revision {revision}.")
+    return 0
+
+
+def run_export_otio(ctx) -> int:  # noqa: ANN001
+    from studio.editor.export import ExportError, draft_assets, load_edit
+    from studio.editor.otio import write_otio
+
+    draft = load_draft(ctx, ctx.args.id)
+    try:
+        edit = load_edit(draft)
+    except ExportError as e:
+        raise UserError(str(e), 1) from e
+    out = Path(ctx.args.output)
+    try:
+        write_otio(edit, draft_assets(ctx.studio, draft), out, name=draft.title)
+    except OSError as e:
+        raise UserError(f"Cannot write {out}: {e.strerror}.", 1) from e
+    ctx.emit({"ok": True, "id": draft.id, "path": str(out.absolute()), "clips": len(edit.clips),
+              "music": len(edit.music)}, f"Wrote {out} ({len(edit.clips)} clips, {len(edit.music)} music tracks).")
+    return 0

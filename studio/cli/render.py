@@ -44,7 +44,7 @@ class _Progress:
 
 
 def run(ctx) -> int:  # noqa: ANN001 - studio.cli.Context
-    from studio.editor.cli_drafts import load_draft
+    from studio.cli.drafts import load_draft
     from studio.editor.export import ExportCancelled, ExportError, export_draft, export_for_creator
     from studio.editor.overlays import ensure_gui
 

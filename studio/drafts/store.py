@@ -41,11 +41,15 @@ from studio.db.engine import busy_error
 from studio.db.writer import WriterClosed, release, writer_for
 from studio.drafts import fsops
 from studio.drafts.models import DraftAssetRow, DraftRevisionRow, DraftRow, MediaAssetRow
-from studio.drafts.thumbs import ThumbCache, cover_point, lqip_from_jpeg, now_us
+from studio.drafts.thumbs import THUMB_SIDE, ThumbCache, cover_image, image_bytes, lqip_from_jpeg, now_us
 from studio.drafts.types import (KINDS, STATUSES, AmbiguousDraftId, Draft, DraftError, DraftNotFound,
                                  DiskFullError, MediaAsset, ReadOnlyError, RevisionConflict, from_us,
                                  storage_error)
+from studio.editor import document
+from studio.editor.document import EditError
+from studio.editor.render_graph import asset_from_media
 from studio.errors import BadInput
+from studio.media.probe import MediaError
 
 log = logging.getLogger(__name__)
 
@@ -67,25 +71,64 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
-def initial_edit(assets: Sequence[MediaAsset]) -> dict:
-    """The edit document a new draft starts with (schema owned by the editor)."""
-    clips = [{"id": new_id(), "asset_id": a.id, "source_in_us": 0, "source_out_us": int(a.duration_us)}
-             for a in assets if a.kind == "video" and a.video_codec]
-    return {"schema_version": 1,
-            "canvas": {"preset": "9:16", "width": 1080, "height": 1920, "fps": 30},
-            "clips": clips, "texts": [], "stickers": [], "music": [], "caption": "", "cover": {"time_us": 0}}
+def stored_duration_us(edit: dict) -> int:
+    """The duration kept in the draft row: the edit document's own answer (0 for a damaged edit)."""
+    try:
+        return document.duration_us(edit)
+    except EditError as e:
+        log.warning("a draft's edit does not validate, so its duration is unknown: %s", e)
+        return 0
 
 
-def edit_duration_us(edit: dict) -> int:
-    total = 0
-    for clip in edit.get("clips") or []:
-        try:
-            length = int(clip.get("source_out_us", 0)) - int(clip.get("source_in_us", 0))
-            speed = float(clip.get("speed", 1) or 1)
-        except (TypeError, ValueError):
-            continue
-        total += max(0, int(length / speed))
-    return total
+def cover_fingerprint(edit: dict) -> str:
+    """Changes whenever the cover picture may change; "" for a damaged edit."""
+    try:
+        return document.cover_fingerprint(edit)
+    except EditError:
+        return ""
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A file a batch import did not take, and why (``reason`` for scripts, ``message`` for people)."""
+    path: Path
+    reason: str
+    message: str
+
+    @classmethod
+    def of(cls, path: Path, e: BaseException) -> "Refusal":
+        if isinstance(e, OSError) and not isinstance(e, DraftError):
+            e = storage_error(e, Path(path).parent, f"importing “{Path(path).name}”")
+        message = getattr(e, "user_message", None) or str(e) or e.__class__.__name__
+        reason = getattr(e, "reason", None) or ("disk_full" if isinstance(e, DiskFullError) else
+                                                 "read_only" if isinstance(e, ReadOnlyError) else "not_saved")
+        return cls(path=Path(path), reason=reason, message=message)
+
+    def to_dict(self) -> dict:
+        return {"file": str(self.path), "name": self.path.name, "reason": self.reason, "error": self.message}
+
+
+@dataclass(frozen=True)
+class ImportReport:
+    """What a batch import made and what it refused."""
+    drafts: tuple[Draft, ...]
+    refused: tuple[Refusal, ...]
+    cancelled: bool = False
+
+    def summary(self) -> str:
+        """One sentence for the creator: "3 drafts imported; 2 files refused: a.mp4 (why), b.mp4 (why)."""
+        n, k = len(self.drafts), len(self.refused)
+        clips = sum(len(d.assets) for d in self.drafts)
+        if n == 1 and clips > 1:
+            made = f"1 draft imported with {clips} clips"
+        else:
+            made = f"{n} draft{'s' if n != 1 else ''} imported" if n else "Nothing was imported"
+        if self.cancelled:
+            made += " (import cancelled)"
+        if not k:
+            return made + "."
+        why = " ".join(r.message if r.path.name in r.message else f"{r.path.name}: {r.message}" for r in self.refused)
+        return f"{made}; {k} file{'s' if k != 1 else ''} refused: {why}"
 
 
 @dataclass
@@ -371,6 +414,55 @@ class DraftStore:
         self._after_save(draft, synchronous=True)
         return self.get(draft.id)
 
+    def import_batch(self, files: Sequence[Path], *, title: str | None = None, together: bool = False,
+                     on_progress: Callable[[int, int], None] | None = None,
+                     cancel: threading.Event | None = None) -> "ImportReport":
+        """Import many files at once: every good file is kept, every refused one is listed with its
+        reason. One draft per file (``together=True``: one draft holding every good file as clips).
+
+        ``on_progress(done, total)`` after each file; ``cancel`` stops before the next file (what was
+        imported stays). Refusals are not raised: a file that cannot be read, is encrypted, has no
+        video, or cannot be saved (disk full) becomes a ``Refusal``. Raises DraftError only when no
+        file was given.
+        """
+        from studio.media.probe import require_video
+
+        files = [Path(f) for f in files]
+        if not files:
+            raise DraftError("Nothing to import: no file was given.")
+        total = len(files)   # a file is done when it is refused or saved
+        done, good, refused, drafts = 0, [], [], []
+
+        def step(n: int = 1) -> None:
+            nonlocal done
+            done += n
+            if on_progress is not None:
+                on_progress(done, total)
+
+        for f in files:
+            if cancel is not None and cancel.is_set():
+                break
+            try:
+                good.append(self._plan_incoming(f, require_video(f), move=False))
+            except (MediaError, DraftError, OSError) as e:
+                refused.append(Refusal.of(f, e))
+                step()
+        groups = [good] if together and good else [[inc] for inc in good]
+        for i, group in enumerate(groups):
+            if cancel is not None and cancel.is_set():
+                break
+            name = title if title and len(groups) == 1 else f"{title} {i + 1}" if title else group[0].source.stem
+            try:
+                drafts.append(self._write(self._save_draft, group, name))
+            except (DraftError, OSError) as e:
+                refused.extend(Refusal.of(inc.source, e) for inc in group)
+            step(len(group))
+        for d in drafts:
+            self._emit("saved", [d.id])
+            self._after_save(d, synchronous=False)
+        cancelled = cancel is not None and cancel.is_set() and done < total
+        return ImportReport(drafts=tuple(drafts), refused=tuple(refused), cancelled=cancelled)
+
     def add_asset(self, draft_id: str, file: Path, *, kind: str) -> MediaAsset:
         """Copy a music file or sticker image into the library and link it to ``draft_id``."""
         from studio.media.probe import MediaError, probe
@@ -546,6 +638,7 @@ class DraftStore:
     def update_edit(self, draft_id: str, edit: dict, *, base_revision: int | None = None) -> int:
         """Replace the edit document atomically; returns the new revision (last 20 are kept)."""
         text = json.dumps(edit)  # fails here, not in the writer, if the edit is not JSON-able
+        duration, new_cover = stored_duration_us(edit), cover_fingerprint(edit)
         old_cover = {}
 
         def write() -> int:
@@ -555,7 +648,7 @@ class DraftStore:
                     raise DraftNotFound(draft_id)
                 if base_revision is not None and base_revision != row.revision:
                     raise RevisionConflict(draft_id, base_revision, row.revision)
-                old_cover["t"] = row.cover_time_us
+                old_cover["key"] = cover_fingerprint(json.loads(row.edit_json))
                 rev = row.revision + 1
                 t = now_us()
                 s.add(DraftRevisionRow(draft_id=draft_id, revision=rev, edit_json=text, created_us=t))
@@ -563,13 +656,13 @@ class DraftStore:
                                                          DraftRevisionRow.revision <= rev - KEEP_REVISIONS))
                 row.edit_json, row.revision, row.updated_us = text, rev, t
                 row.cover_time_us = int(((edit.get("cover") or {}).get("time_us")) or 0)
-                row.duration_us = edit_duration_us(edit)
+                row.duration_us = duration
                 return rev
 
         rev = self._write(write)
         self._emit("updated", [draft_id])
-        new_cover = int(((edit.get("cover") or {}).get("time_us")) or 0)
-        if new_cover != old_cover.get("t") and self.background:
+        # The card and its blur follow the cover's picture: a new cover time, or other clips under it.
+        if new_cover != old_cover.get("key") and self.background:
             self._finisher_queue().put(("cover", draft_id))
         return rev
 
@@ -722,44 +815,58 @@ class DraftStore:
         return {"txid": stage.name, "action": "purge-finished", "files": deleted}
 
     # -- covers, thumbnails, hashes ------------------------------------------------------------
-    def cover_asset(self, draft: Draft) -> tuple[MediaAsset | None, int]:
-        asset_id, t = cover_point(draft.edit, draft.assets[0].id if draft.assets else None)
-        asset = next((a for a in draft.assets if a.id == asset_id), None)
-        if asset is None:
-            asset = next((a for a in draft.assets if a.kind in ("video", "image")), None)
-            t = 0
-        return asset, t
+    def cover_key(self, draft: Draft) -> str:
+        """What the cover thumbnail is cached under: changes when the cover's picture may change."""
+        key = cover_fingerprint(draft.edit)
+        if key and not draft.edit.get("clips") and not (draft.edit.get("cover") or {}).get("asset_id"):
+            # No clips: the cover is the first picture of the draft, which the edit does not name.
+            still = next((a.id for a in draft.assets if a.kind in ("video", "image")), "")
+            key = f"{key[:8]}{still[:8]}" if still else ""
+        return key
+
+    def cover_image(self, draft: Draft, *, max_side: int | None = None):  # noqa: ANN201 - PIL.Image.Image
+        """The cover picture (full canvas size by default), drawn as the export draws that frame.
+        Raises MediaError (nothing to show, media unreadable or missing). Runs ffmpeg: not on the UI thread."""
+        assets = {a.id: asset_from_media(a, self.asset_path(a)) for a in draft.assets if not a.missing}
+        try:
+            frame = document.cover_frame(draft.edit)
+            if frame is not None and frame.asset_id not in assets and any(a.id == frame.asset_id for a in draft.assets):
+                raise MediaError("missing", "The media file under this draft's cover is missing from the library, "
+                                            "so the cover cannot be drawn. Put the file back, then run recovery.")
+            return cover_image(draft.edit, assets, max_side=max_side, overlay_dir=self.layout.cache / "overlays")
+        except EditError as e:
+            raise MediaError("unreadable", f"This draft's edit is damaged, so it has no cover: {e}") from e
 
     def thumbnail(self, draft: Draft) -> Path | None:
         """The cover thumbnail (built now if the cache lost it); None if the media cannot give one.
         Reads files and may run ffmpeg: call off the UI thread."""
-        asset, t = self.cover_asset(draft)
-        if asset is None or asset.kind == "audio":
+        key = self.cover_key(draft)
+        if not key:
             return None
-        cached = self.thumbs.cached(asset.id, t)
+        cached = self.thumbs.cached(key)
         if cached is not None:
             return cached
-        from studio.media.probe import MediaError
-
         try:
-            return self.thumbs.build(self.asset_path(asset), asset.id, t, asset.kind)[0]
+            return self._build_thumbnail(draft, key)[0]
         except (MediaError, OSError) as e:
             log.info("no thumbnail for draft %s: %s", draft.id, e)
             return None
 
+    def _build_thumbnail(self, draft: Draft, key: str) -> tuple[Path, bytes]:
+        jpeg = image_bytes(self.cover_image(draft, max_side=THUMB_SIDE))
+        return self.thumbs.store(key, jpeg), jpeg
+
     def refresh_cover(self, draft_id: str) -> str | None:
         """Rebuild the cover thumbnail and store its BlurHash in the row. Returns the LQIP."""
-        from studio.media.probe import MediaError
-
         try:
             draft = self.get(draft_id)
         except DraftNotFound:
             return None
-        asset, t = self.cover_asset(draft)
-        if asset is None or asset.kind == "audio":
+        key = self.cover_key(draft)
+        if not key:
             return None
         try:
-            _path, jpeg = self.thumbs.build(self.asset_path(asset), asset.id, t, asset.kind)
+            _path, jpeg = self._build_thumbnail(draft, key)
             lqip = lqip_from_jpeg(jpeg)
         except (MediaError, OSError, ValueError) as e:
             log.info("no cover for draft %s: %s", draft_id, e)
@@ -918,13 +1025,13 @@ def _asset_from_info(asset_id: str, rel: str, kind: str, size: int, sha: str | N
 def add_draft_rows(s: Session, draft_id: str, title: str, assets: Sequence[MediaAsset]) -> None:
     """The rows of a new draft over already-inserted assets: the draft, revision 1 of its initial edit,
     and its asset links, in the caller's transaction."""
-    edit = initial_edit(assets)
+    edit = document.initial_edit(assets)
     t = now_us()
     s.add(DraftRow(id=draft_id, title=title[:200], status="draft", created_us=t, updated_us=t,
-                   edit_json=json.dumps(edit), revision=1, cover_time_us=0, lqip=None,
-                   duration_us=edit_duration_us(edit), media_bytes=sum(a.size for a in assets)))
+                   edit_json=json.dumps(edit.to_dict()), revision=1, cover_time_us=0, lqip=None,
+                   duration_us=edit.duration_us, media_bytes=sum(a.size for a in assets)))
     s.flush()
-    s.add(DraftRevisionRow(draft_id=draft_id, revision=1, edit_json=json.dumps(edit), created_us=t))
+    s.add(DraftRevisionRow(draft_id=draft_id, revision=1, edit_json=json.dumps(edit.to_dict()), created_us=t))
     for i, a in enumerate(assets):
         s.add(DraftAssetRow(draft_id=draft_id, asset_id=a.id, position=i))
 

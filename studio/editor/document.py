@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import hashlib
 import json
 import math
 import re
@@ -57,8 +58,21 @@ PRESETS: dict[str, tuple[int, int]] = {
     "4:5": (1080, 1350),
     "16:9": (1920, 1080),
 }
+# The limits of an edit: ``validate`` enforces them and every widget offers exactly these ranges.
 SPEED_RANGE = (0.25, 4.0)
+VOLUME_RANGE = (0.0, 4.0)              # clip, music and original-sound volume (1.0 = as recorded)
+FPS_RANGE = (1, 120)
 FPS_CHOICES = (24, 25, 30, 50, 60)
+CANVAS_SIDE_RANGE = (16, 4096)         # pixels, even numbers only
+REFRAME_SCALE_RANGE = (0.1, 10.0)
+REFRAME_SHIFT_RANGE = (-2.0, 2.0)      # fractions of the canvas
+LOOK_RANGE = (-1.0, 1.0)               # brightness, contrast, saturation, warmth
+TEXT_SIZE_RANGE = (0.005, 0.5)         # line height as a fraction of the canvas height
+STICKER_SCALE_RANGE = (0.01, 4.0)      # width as a fraction of the canvas width
+OPACITY_RANGE = (0.0, 1.0)
+POSITION_RANGE = (-1.0, 2.0)           # an overlay's centre, fractions of the canvas
+LOUDNESS_RANGE = (-40.0, -5.0)         # LUFS
+CAPTION_MAX_CHARS = 2200
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 
 
@@ -374,6 +388,103 @@ def clip_duration_us(clip: Clip, fps: int) -> int:
     return max(round(clip.source_duration_us / clip.speed), round(US / fps))
 
 
+# --- facts: the questions every other part asks about an edit (DESIGN: one owner per fact) ------
+
+@dataclass(frozen=True)
+class CoverFrame:
+    """The picture a reel's cover shows: a source frame of one asset (or a still image).
+
+    ``timeline_us`` is the start of the canvas frame shown (None for a cover image); ``clip_id`` is
+    the clip under it. Render ``timeline_us`` through the render graph to see the cover as it will
+    be published; read ``asset_id`` at ``source_us`` for the bare source frame.
+    """
+    asset_id: str
+    source_us: int
+    clip_id: str | None = None
+    timeline_us: int | None = None
+
+
+def _as_edit(edit: "Edit | dict") -> "Edit":
+    return edit if isinstance(edit, Edit) else Edit.from_dict(edit)
+
+
+def duration_us(edit: "Edit | dict") -> int:
+    """The reel's length: what the editor shows, the tray stores and the export lasts (to the frame).
+
+    Accepts a stored document (migrated and checked on the way; raises EditError)."""
+    return _as_edit(edit).duration_us
+
+
+def frame_start_us(edit: Edit, t_us: int) -> int:
+    """The start of the canvas frame on screen at ``t_us``."""
+    fps = edit.canvas.fps
+    n = (int(t_us) * fps) // US
+    return -(-n * US // fps)
+
+
+def last_frame_us(edit: Edit) -> int:
+    """Start of the reel's last canvas frame (an export has round(duration × fps) frames)."""
+    fps = edit.canvas.fps
+    frames = max(1, round(edit.duration_us * fps / US))
+    return -(-(frames - 1) * US // fps)
+
+
+def clip_at(edit: "Edit | dict", t_us: int) -> tuple[Clip, int] | None:
+    """Which clip timeline time ``t_us`` shows, and the source time it shows (speed included)."""
+    return _as_edit(edit).clip_at(int(t_us))
+
+
+def cover_frame(edit: "Edit | dict") -> CoverFrame | None:
+    """What the cover is: the chosen image, or the frame at the cover time (kept inside the reel).
+
+    None when there is nothing to show (no clips and no cover image)."""
+    e = _as_edit(edit)
+    if e.cover.asset_id is not None:
+        return CoverFrame(asset_id=e.cover.asset_id, source_us=0)
+    if not e.clips:
+        return None
+    t = frame_start_us(e, min(max(0, e.cover.time_us), last_frame_us(e)))
+    hit = e.clip_at(t)
+    if hit is None:  # rounding at the very end: the last clip's last frame
+        clip = e.clips[-1]
+        hit = clip, max(clip.source_out_us - 1, clip.source_in_us)
+    clip, source = hit
+    return CoverFrame(asset_id=clip.asset_id, source_us=source, clip_id=clip.id, timeline_us=t)
+
+
+def cover_fingerprint(edit: "Edit | dict") -> str:
+    """A short key that changes whenever the cover's picture may change (its clip, the source frame,
+    the canvas, the clip's framing and look, overlays on screen at that moment). Cache covers by it."""
+    e = _as_edit(edit)
+    frame = cover_frame(e)
+    parts: dict[str, Any] = {"canvas": e.canvas.to_dict(), "cover": dataclasses.asdict(frame) if frame else None}
+    if frame is not None and frame.clip_id is not None:
+        t = frame.timeline_us or 0
+        parts["clip"] = e.clip(frame.clip_id).to_dict()
+        parts["overlays"] = [o.to_dict() for o in [*e.texts, *e.stickers] if o.start_us <= t < o.end_us]
+    blob = json.dumps(parts, sort_keys=True, ensure_ascii=False).encode()
+    return hashlib.sha1(blob).hexdigest()[:16]
+
+
+def music_length_us(track: MusicTrack, song_us: int | None) -> int:
+    """How long a music track plays on the timeline: the song after its offset, cut to the track's
+    length if one is set (never negative). ``song_us`` is the music file's duration."""
+    song = max(0, int(song_us or 0) - track.offset_us)
+    return max(0, song if track.duration_us is None else min(song, track.duration_us))
+
+
+def initial_edit(assets: Any, *, preset: str = "9:16", fps: int = 30) -> Edit:
+    """The edit a new draft starts with, at the current schema version: one clip per video asset, in
+    order, each whole. ``assets`` are MediaAsset-like (``id``, ``kind``, ``duration_us``, ``video_codec``)."""
+    e = new_edit(preset, fps)
+    for a in assets:
+        if a.kind == "video" and getattr(a, "video_codec", None):
+            e.clips.append(Clip(id=new_id(), asset_id=a.id, source_in_us=0,
+                                source_out_us=max(int(a.duration_us or 0), 1)))
+    validate(e)
+    return e
+
+
 def _find(items: list, item_id: str, what: str):
     for it in items:
         if it.id == item_id:
@@ -421,9 +532,10 @@ def validate(edit: Edit, asset_ids: set[str] | None = None) -> None:
     c = edit.canvas
     if c.preset not in PRESETS and c.preset != "custom":
         raise EditError(f"Unknown canvas shape {c.preset!r}; choose one of {', '.join(PRESETS)}.")
-    if not (16 <= c.width <= 4096 and 16 <= c.height <= 4096) or c.width % 2 or c.height % 2:
+    lo, hi = CANVAS_SIDE_RANGE
+    if not (lo <= c.width <= hi and lo <= c.height <= hi) or c.width % 2 or c.height % 2:
         raise EditError("The canvas size must be even numbers between 16 and 4096 pixels.")
-    if not 1 <= c.fps <= 120:
+    if not FPS_RANGE[0] <= c.fps <= FPS_RANGE[1]:
         raise EditError("The frame rate must be between 1 and 120 frames per second.")
     ids: set[str] = set()
     for i, clip in enumerate(edit.clips, 1):
@@ -432,14 +544,15 @@ def validate(edit: Edit, asset_ids: set[str] | None = None) -> None:
             raise EditError(f"Clip {i} ends before it starts; trim it again.")
         if not SPEED_RANGE[0] <= clip.speed <= SPEED_RANGE[1]:
             raise EditError(f"Clip {i}: speed must be between 0.25× and 4×.")
-        if not 0 <= clip.volume <= 4:
+        if not VOLUME_RANGE[0] <= clip.volume <= VOLUME_RANGE[1]:
             raise EditError(f"Clip {i}: volume must be between 0 and 400 %.")
         if clip.rotation % 90 or not 0 <= clip.rotation < 360:
             raise EditError(f"Clip {i}: rotation must be 0, 90, 180 or 270 degrees.")
         r = clip.reframe
         if r.mode not in ("fill", "fit"):
             raise EditError(f"Clip {i}: reframe must be “fill” or “fit”.")
-        if not 0.1 <= r.scale <= 10 or not (-2 <= r.x <= 2 and -2 <= r.y <= 2):
+        lo, hi = REFRAME_SHIFT_RANGE
+        if not REFRAME_SCALE_RANGE[0] <= r.scale <= REFRAME_SCALE_RANGE[1] or not (lo <= r.x <= hi and lo <= r.y <= hi):
             raise EditError(f"Clip {i}: the picture is scaled or moved too far.")
         if r.crop is not None:
             k = r.crop
@@ -451,7 +564,7 @@ def validate(edit: Edit, asset_ids: set[str] | None = None) -> None:
     for i, t in enumerate(edit.texts, 1):
         _unique(ids, t.id)
         _range_ok(t.start_us, t.end_us, f"Text {i}")
-        if not 0.005 <= t.size <= 0.5:
+        if not TEXT_SIZE_RANGE[0] <= t.size <= TEXT_SIZE_RANGE[1]:
             raise EditError(f"Text {i}: size must be between 0.5 % and 50 % of the picture height.")
         if not _COLOR.match(t.color) or (t.background is not None and not _COLOR.match(t.background)):
             raise EditError(f"Text {i}: colours are written #RRGGBB or #RRGGBBAA.")
@@ -465,26 +578,27 @@ def validate(edit: Edit, asset_ids: set[str] | None = None) -> None:
             raise EditError(f"Sticker {i}: its image is neither a bundled sticker nor an imported image.")
         if s.source.startswith("asset:"):
             _asset_ok(asset_ids, s.source[6:], f"Sticker {i}")
-        if not 0.01 <= s.scale <= 4 or not 0 <= s.opacity <= 1:
+        if not STICKER_SCALE_RANGE[0] <= s.scale <= STICKER_SCALE_RANGE[1] \
+                or not OPACITY_RANGE[0] <= s.opacity <= OPACITY_RANGE[1]:
             raise EditError(f"Sticker {i}: size or opacity out of range.")
         _position_ok(s.x, s.y, f"Sticker {i}")
     for i, m in enumerate(edit.music, 1):
         _unique(ids, m.id)
         if m.start_us < 0 or m.offset_us < 0 or (m.duration_us is not None and m.duration_us <= 0):
             raise EditError(f"Music {i}: start, offset and length cannot be negative.")
-        if not 0 <= m.volume <= 4 or m.fade_in_us < 0 or m.fade_out_us < 0:
+        if not VOLUME_RANGE[0] <= m.volume <= VOLUME_RANGE[1] or m.fade_in_us < 0 or m.fade_out_us < 0:
             raise EditError(f"Music {i}: volume or fades out of range.")
         _asset_ok(asset_ids, m.asset_id, f"Music {i}")
     a = edit.audio
-    if not 0 <= a.original_volume <= 4:
+    if not VOLUME_RANGE[0] <= a.original_volume <= VOLUME_RANGE[1]:
         raise EditError("The original sound volume must be between 0 and 400 %.")
-    if not -40 <= a.loudness_target <= -5:
+    if not LOUDNESS_RANGE[0] <= a.loudness_target <= LOUDNESS_RANGE[1]:
         raise EditError("The loudness target must be between -40 and -5 LUFS.")
     if edit.cover.time_us < 0:
         raise EditError("The cover time cannot be negative.")
     if edit.cover.asset_id is not None:
         _asset_ok(asset_ids, edit.cover.asset_id, "The cover image")
-    if len(edit.caption) > 2200:
+    if len(edit.caption) > CAPTION_MAX_CHARS:
         raise EditError("The caption is longer than 2,200 characters.")
 
 
@@ -500,7 +614,8 @@ def _range_ok(start: int, end: int, what: str) -> None:
 
 
 def _position_ok(x: float, y: float, what: str) -> None:
-    if not (-1 <= x <= 2 and -1 <= y <= 2):
+    lo, hi = POSITION_RANGE
+    if not (lo <= x <= hi and lo <= y <= hi):
         raise EditError(f"{what} is placed too far outside the picture.")
 
 
@@ -510,7 +625,7 @@ def _look_ok(look: Look, i: int) -> None:
     if look.name not in LOOKS:
         raise EditError(f"Clip {i}: unknown look {look.name!r}.")
     for v in (look.brightness, look.contrast, look.saturation, look.warmth):
-        if not -1 <= v <= 1:
+        if not LOOK_RANGE[0] <= v <= LOOK_RANGE[1]:
             raise EditError(f"Clip {i}: adjustments run from -1 to 1.")
 
 

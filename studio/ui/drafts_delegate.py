@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QRect, QRectF, QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QRect, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QWidget
 
 from studio.ui.drafts_model import DraftRole, PlaceholderRole, ThumbRole, duration_text, relative_time
 
@@ -23,6 +23,23 @@ class DraftDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option: QStyleOptionViewItem, index) -> QSize:  # noqa: ANN001, N802 - Qt API
         return QSize(CARD_W + 12, COVER_H + TEXT_H + 12)
+
+    # -- renaming in place -------------------------------------------------------------------
+    def createEditor(self, parent: QWidget, option: QStyleOptionViewItem, index) -> QWidget:  # noqa: ANN001, N802
+        editor = super().createEditor(parent, option, index)
+        editor.setObjectName("RenameEditor")
+        editor.installEventFilter(_KeepKeys(editor))
+        return editor
+
+    def setEditorData(self, editor: QWidget, index) -> None:  # noqa: ANN001, N802 - Qt API
+        # A thumbnail or a refresh arriving while the creator types must not put the old title back.
+        if getattr(editor, "isModified", lambda: False)():
+            return
+        super().setEditorData(editor, index)
+
+    def updateEditorGeometry(self, editor: QWidget, option: QStyleOptionViewItem, index) -> None:  # noqa: ANN001, N802
+        # Over the title line of the card, where the title is painted.
+        editor.setGeometry(QRect(option.rect.x() + 8, option.rect.y() + 6 + COVER_H + 4, CARD_W - 4, 24))
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index) -> None:  # noqa: ANN001
         d = index.data(DraftRole)
@@ -107,3 +124,15 @@ class DraftDelegate(QStyledItemDelegate):
         painter.setPen(QColor("#9a9aab"))
         mr = QRect(tr.x(), tr.bottom() + 2, tr.width(), 18)
         painter.drawText(mr, Qt.AlignLeft | Qt.AlignVCenter, relative_time(d.updated_at))
+
+
+class _KeepKeys(QObject):
+    """Return, Enter and Escape typed in the rename field belong to the field: they finish or cancel
+    the rename and never reach the page's shortcuts (Return there means "open in the editor")."""
+
+    KEYS = (Qt.Key_Return, Qt.Key_Enter, Qt.Key_Escape)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.ShortcutOverride and event.key() in self.KEYS:
+            event.accept()   # delivered as an ordinary key press to the editor instead
+        return False

@@ -94,6 +94,18 @@ def duration_text(us: int) -> str:
     return f"{s // 60}:{s % 60:02d}"
 
 
+def size_text(n: int) -> str:
+    return f"{n / 2**30:.1f} GB" if n >= 2**30 / 10 else f"{n / 2**20:.0f} MB"
+
+
+def storage_text(s: dict) -> str:
+    """The one wording of the drafts' storage, for the Drafts footer and the status bar alike:
+    media of every draft (Trash included, it is still on disk) and the free space of that disk.
+    ``s`` is ``DraftStore.storage()`` (or just ``free_bytes`` when the store cannot open)."""
+    free = f"{size_text(int(s['free_bytes']))} free"
+    return f"Drafts use {size_text(int(s['media_bytes']))} · {free}" if "media_bytes" in s else free
+
+
 def _load_thumb(store, draft, size: int) -> QImage | None:  # noqa: ANN001 - runs on a worker
     path = store.thumbnail(draft)
     if path is None:
@@ -121,7 +133,8 @@ class DraftsModel(QAbstractListModel):
         self._more = False
         self._loading = False
         self._generation = 0
-        self._thumbs: OrderedDict[tuple, QPixmap] = OrderedDict()
+        self._thumbs: OrderedDict[str, QPixmap] = OrderedDict()
+        self._cover_keys: OrderedDict[tuple[str, int], str] = OrderedDict()
         self._pending: set[tuple] = set()
         self.pool = thumbnail_pool()
         self._events = _StoreEvents(self)
@@ -264,10 +277,16 @@ class DraftsModel(QAbstractListModel):
         return self._rows.get(draft_id, -1)
 
     # -- thumbnails --------------------------------------------------------------------------
-    def _thumb_key(self, d) -> tuple:  # noqa: ANN001
-        # Keyed by the frame, not the draft: duplicates share their media, so they share the pixmap too.
-        asset, t = self.store.cover_asset(d)
-        return (asset.id if asset is not None else "", t)
+    def _thumb_key(self, d) -> str:  # noqa: ANN001
+        # Keyed by the cover's picture, not the draft: duplicates share the pixmap, and a new cover
+        # time or other clips under it give a new key. Remembered per revision: paint() asks often.
+        memo = (d.id, d.revision)
+        key = self._cover_keys.get(memo)
+        if key is None:
+            key = self._cover_keys[memo] = self.store.cover_key(d)
+            while len(self._cover_keys) > 4 * THUMB_CACHE:
+                self._cover_keys.popitem(last=False)
+        return key
 
     def thumbnail(self, index: QModelIndex) -> QPixmap | None:
         """The cached thumbnail, or None after asking a worker to load it (the placeholder shows meanwhile)."""
@@ -287,7 +306,7 @@ class DraftsModel(QAbstractListModel):
                               on_error=self._alive(lambda e, key=key: self._pending.discard(key)))
         return None
 
-    def _thumb_loaded(self, key: tuple, img: QImage | None) -> None:
+    def _thumb_loaded(self, key: str, img: QImage | None) -> None:
         self._pending.discard(key)
         if img is None:
             return

@@ -105,6 +105,39 @@ def _offer_reopen(studio, window, previous) -> None:  # noqa: ANN001 - Studio, M
     run_in_background(title, on_done=named, on_error=lambda _e: None, owner=notice)
 
 
+def open_failure_text(given: str, exc: BaseException) -> str:
+    """Why ``--open`` found no draft, in a window's words (the CLI's own sentences name commands)."""
+    from studio.drafts import AmbiguousDraftId
+    from studio.drafts.store import MIN_PREFIX
+
+    given = given.strip()
+    if isinstance(exc, AmbiguousDraftId):
+        return (f"More than one draft has an id starting with “{given}”, so none was opened. "
+                "Pick the one you meant below.")
+    if len(given) < MIN_PREFIX or any(c not in "0123456789abcdefABCDEF" for c in given):
+        return (f"“{given}” is not a draft id, so no draft was opened. A draft id has letters a–f and digits; "
+                f"its first {MIN_PREFIX} characters are enough. Pick the draft below.")
+    return (f"No draft has an id starting with “{given}”, so none was opened. It may have been deleted "
+            "for good. Your drafts are below.")
+
+
+def _open_draft(studio, window, given: str) -> None:  # noqa: ANN001 - Studio, MainWindow
+    """``--open ID``: the same id resolver as the CLI (full id or a unique prefix of 6+ characters),
+    off the UI thread; an unknown id shows the Drafts page with a sentence instead of a dead editor."""
+    from studio.drafts import DraftError, DraftNotFound
+    from studio.tasks import run_in_background
+
+    def failed(e: BaseException) -> None:
+        if not isinstance(e, (DraftNotFound, DraftError)):
+            log.warning("--open %s: %s", given, e)   # the store did not open: _open_database explains it
+            return
+        page = window.show_page("drafts")
+        page.show_notice(open_failure_text(given, e))
+
+    run_in_background(lambda: studio.drafts.resolve_id(given), on_error=failed,
+                      on_done=lambda draft_id: window.show_page("editor", draft_id))
+
+
 def run_gui(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     from studio.app import build
@@ -154,7 +187,8 @@ def run_gui(args: argparse.Namespace) -> int:
     window.draftOpened.connect(lambda draft_id: lastrun.update(draft_id=draft_id))
     window.restore_geometry()
     if args.open:
-        window.show_page("editor", args.open)
+        window.show_page("editor")
+        _open_draft(studio, window, args.open)
     elif args.page:
         window.show_page(args.page)
     elif previous is not None and previous.clean and previous.page:

@@ -91,6 +91,8 @@ class MainWindow(QMainWindow):
                 page.navigate.connect(self.show_page)
             if hasattr(page, "badgeChanged"):   # e.g. "● REC 00:12" while recording from another page
                 page.badgeChanged.connect(lambda text, i=index: self._show_badge(i, text))
+            if hasattr(page, "storageMeasured"):   # one figure: the footer's new numbers reach the status bar
+                page.storageMeasured.connect(self.show_storage)
             old = self.stack.widget(index)
             self.stack.insertWidget(index, page)
             self.stack.removeWidget(old)
@@ -203,22 +205,22 @@ class MainWindow(QMainWindow):
                 log.info("drafts storage unavailable: %s", e)
                 return {"free_bytes": shutil.disk_usage(self.studio.layout.data).free}
 
-        def show(s: dict) -> None:
-            free = s["free_bytes"]
-            text = f"{free / 2**30:.1f} GB free"
-            if "media_bytes" in s:
-                text = f"Drafts {s['media_bytes'] / 2**30:.2f} GB · {text}"
-            at_risk = bool(s.get("at_risk"))
-            if at_risk:
-                text = f"⚠ Low disk space: {text}"
-            self.storage_label.setText(text)
-            self.storage_label.setProperty("warning", at_risk)
-            self.storage_label.setToolTip(
-                "Free space is low: new recordings and saves may not fit. Empty the Trash or free some space."
-                if at_risk else "Space used by your drafts' media, and free space on that disk.")
-
-        run_in_background(measure, on_done=show, on_error=lambda e: log.warning("disk usage: %s", e),
+        run_in_background(measure, on_done=self.show_storage, on_error=lambda e: log.warning("disk usage: %s", e),
                           owner=self.storage_label)
+
+    def show_storage(self, s: dict) -> None:
+        """The status bar's storage figure, worded by the same function as the Drafts page footer."""
+        from studio.ui.drafts_model import storage_text
+
+        text = storage_text(s)
+        at_risk = bool(s.get("at_risk"))
+        if at_risk:
+            text = f"⚠ Low disk space: {text}"
+        self.storage_label.setText(text)
+        self.storage_label.setProperty("warning", at_risk)
+        self.storage_label.setToolTip(
+            "Free space is low: new recordings and saves may not fit. Empty the Trash or free some space."
+            if at_risk else "Space used by your drafts' media, and free space on that disk.")
 
     def wire_uploads(self) -> None:
         """The status-bar indicator follows the upload queue; unfinished uploads resume by themselves.

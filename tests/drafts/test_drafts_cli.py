@@ -36,20 +36,42 @@ def test_import_list_show_rename_duplicate_delete_restore_purge(cli, data_dir, s
     assert "Portrait test" in human.stdout and draft_id[:8] in human.stdout
 
 
-def test_refused_files_exit_nonzero_with_the_reason_and_add_nothing(cli, data_dir, shared_media, tmp_path):
+def test_refused_files_are_named_with_their_reason_and_add_nothing(cli, data_dir, shared_media, tmp_path):
     notes = tmp_path / "notes.mp4"
     notes.write_text("not a video at all")
-    cases = {"chunk_out_of_range.mp4": "cannot be read", "short-cenc.mp4": "encrypted",
-             "bipbop_audioinit.mp4": "no video", str(notes): "notes.mp4", "missing.mp4": "does not exist"}
-    for name, words in cases.items():
-        path = name if name.startswith("/") else str(shared_media / name)
-        r = cli("drafts", "import", str(shared_media / "minimal.mp4"), path, "--json")
-        assert r.returncode != 0
-        err = json.loads(r.stdout)
-        assert err["ok"] is False and words in err["error"], err
-        assert "Traceback" not in r.stderr
+    cases = {"chunk_out_of_range.mp4": ("unreadable", "cannot be read"), "short-cenc.mp4": ("encrypted", "encrypted"),
+             "bipbop_audioinit.mp4": ("no_video", "no video"), str(notes): (None, "notes.mp4"),
+             "missing.mp4": ("missing", "does not exist")}
+    paths = [name if name.startswith("/") else str(shared_media / name) for name in cases]
+    r = cli("drafts", "import", *paths, "--json")
+    assert r.returncode == 2, "nothing imported"
+    out = json.loads(r.stdout)
+    assert out["ok"] is False and out["imported"] == [] and "Nothing was imported" in out["error"]
+    assert [x["file"] for x in out["refused"]] == paths
+    for refusal, (reason, words) in zip(out["refused"], cases.values()):
+        assert words in refusal["error"], refusal
+        assert reason is None or refusal["reason"] == reason, refusal
+    assert "Traceback" not in r.stderr
     assert j(cli("drafts", "list", "--json")) == []
     assert not [p for p in (data_dir / "media").rglob("*") if p.is_file() and not p.name.startswith(".")]
+
+
+def test_a_batch_keeps_every_good_file_and_lists_each_refused_one(cli, shared_media):
+    names = ["minimal.mp4", "chunk_out_of_range.mp4", "realshort.mp4", "short-cenc.mp4", "white.mp4"]
+    r = cli("drafts", "import", *[str(shared_media / n) for n in names])
+    assert r.returncode == 0, r.stderr
+    first = r.stdout.splitlines()[0]
+    assert first.startswith("3 drafts imported; 2 files refused: ")
+    assert "chunk_out_of_range.mp4" in first and "cannot be read" in first
+    assert "short-cenc.mp4" in first and "encrypted" in first
+    listed = j(cli("drafts", "list", "--json"))
+    assert sorted(d["title"] for d in listed) == ["minimal", "realshort", "white"]
+
+    r = cli("drafts", "import", *[str(shared_media / n) for n in names], "--together", "--title", "Mix", "--json")
+    out = j(r)
+    assert out["ok"] is True and len(out["imported"]) == 1 and out["title"] == "Mix"
+    assert len(out["assets"]) == 3 and [x["reason"] for x in out["refused"]] == ["unreadable", "encrypted"]
+    assert out["summary"].startswith("1 draft imported with 3 clips; 2 files refused: ")
 
 
 def test_unknown_or_ambiguous_ids_are_clear(cli):
@@ -76,15 +98,16 @@ def test_recover_reports_unsaved_takes_and_adopts_orphans(cli, data_dir, shared_
     assert "Unsaved take" in cli("drafts", "recover").stdout
 
 
-def test_other_areas_can_add_drafts_subcommands(tmp_path, monkeypatch, capsys):
-    import studio.cli.drafts as drafts_cli
+def test_edit_document_commands_are_drafts_subcommands_and_no_service_imports_the_cli():
+    import pathlib
+
     from studio.cli import build_parser
 
-    (tmp_path / "fake_drafts_ext.py").write_text(
-        "def register_drafts(ds):\n"
-        "    p = ds.add_parser('wave', help='test extension')\n"
-        "    p.set_defaults(handler=lambda ctx: 0)\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
-    monkeypatch.setattr(drafts_cli, "DRAFTS_CLI_EXTENSIONS", ["fake_drafts_ext", "no_such_module_here"])
-    args = build_parser().parse_args(["drafts", "wave"])
-    assert args.drafts_command == "wave"
+    for action in ("export-edit", "import-edit", "export-otio", "cover"):
+        args = build_parser().parse_args(["drafts", action, "abcdef", *(["x.json"] if action == "import-edit" else []),
+                                          *(["-o", "x"] if action in ("export-otio", "cover") else [])])
+        assert args.drafts_command == action
+    root = pathlib.Path(__file__).resolve().parents[2] / "studio"
+    offenders = [str(p.relative_to(root)) for area in ("editor", "drafts") for p in (root / area).rglob("*.py")
+                 if "from studio.cli" in p.read_text(encoding="utf-8") or "import studio.cli" in p.read_text(encoding="utf-8")]
+    assert offenders == [], "services are below the CLI"

@@ -10,6 +10,7 @@ import pytest
 
 from studio.drafts import DraftNotFound, RevisionConflict
 from studio.drafts.store import KEEP_REVISIONS
+from studio.editor.document import CURRENT_VERSION, Edit
 from studio.media.probe import MediaError
 
 from helpers_drafts import make_take
@@ -31,10 +32,11 @@ def test_import_copies_hashes_and_writes_the_initial_edit(studio, shared_media):
     assert a.sha256 == sha(src)
     assert (a.kind, a.width, a.height, a.duration_us, a.has_audio) == ("video", 1280, 720, 14_000_000, True)
     assert src.exists(), "import copies; the user's file stays"
-    assert d.edit == {"schema_version": 1, "canvas": {"preset": "9:16", "width": 1080, "height": 1920, "fps": 30},
-                      "clips": [{"id": d.edit["clips"][0]["id"], "asset_id": a.id, "source_in_us": 0,
-                                 "source_out_us": 14_000_000}],
-                      "texts": [], "stickers": [], "music": [], "caption": "", "cover": {"time_us": 0}}
+    # The edit is the editor's own initial document (current schema), one whole clip of the file.
+    edit = Edit.from_dict(d.edit)
+    assert d.edit["schema_version"] == CURRENT_VERSION and edit.to_dict() == d.edit
+    assert [(c.asset_id, c.source_in_us, c.source_out_us, c.speed) for c in edit.clips] == [(a.id, 0, 14_000_000, 1.0)]
+    assert (edit.canvas.width, edit.canvas.height, edit.canvas.fps) == (1080, 1920, 30) and edit.cover.time_us == 0
     assert d.duration_us == 14_000_000 and d.media_bytes == a.size
     assert d.lqip and 20 <= len(d.lqip) <= 40
     assert studio.drafts.thumbnail(d).is_file()

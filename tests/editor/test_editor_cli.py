@@ -16,7 +16,7 @@ from studio.media import probe
 
 
 def imported(cli, *files: Path) -> str:  # noqa: ANN001
-    r = cli("drafts", "import", *map(str, files), "--json")
+    r = cli("drafts", "import", *map(str, files), *(["--together"] if len(files) > 1 else []), "--json")
     assert r.returncode == 0, r.stderr
     return json.loads(r.stdout)["id"]
 

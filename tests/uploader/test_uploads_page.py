@@ -77,8 +77,8 @@ def test_a_draft_job_shows_the_drafts_cover(qtbot, studio, s3_server, shared_med
     qtbot.waitUntil(lambda: job.id in page.rows, timeout=10000)
     row = page.rows[job.id]
     assert row.title.text() == "Cover"
-    # the generic upload icon (40x40) gives way to the draft's 4:3 cover, scaled into 48x48
-    qtbot.waitUntil(lambda: (row.thumb.pixmap().width(), row.thumb.pixmap().height()) == (48, 36), timeout=15000)
+    # the generic upload icon (40x40) gives way to the draft's cover (the 9:16 reel frame), scaled into 48x48
+    qtbot.waitUntil(lambda: (row.thumb.pixmap().width(), row.thumb.pixmap().height()) == (27, 48), timeout=15000)
 
 
 def test_status_bar_follows_the_queue_and_resumes_pending_uploads(qtbot, studio, s3_server, tmp_path):

@@ -20,7 +20,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QFrame, QHBoxLayo
 from studio.tasks import run_in_background
 from studio.ui.common import page_header
 from studio.ui.drafts_delegate import DraftDelegate
-from studio.ui.drafts_model import IdRole, DraftsModel
+from studio.drafts.store import TRASH_DAYS
+from studio.ui.drafts_model import IdRole, DraftsModel, size_text, storage_text
 
 log = logging.getLogger(__name__)
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.m4v *.mkv *.webm *.avi);;All files (*)"
@@ -35,13 +36,17 @@ def _guarded(owner, fn):  # noqa: ANN001, ANN202
     return call
 
 
-def _gb(n: int) -> str:
-    return f"{n / 2**30:.1f} GB" if n >= 2**30 / 10 else f"{n / 2**20:.0f} MB"
+_gb = size_text
 
 
 class _Progress(QObject):
     """Export progress from the worker thread to the UI thread."""
     progress = Signal(float, object)
+
+
+class _ImportProgress(QObject):
+    """Batch-import progress (files done, files in all) from the worker thread to the UI thread."""
+    progress = Signal(int, int)
 
 
 class Banner(QFrame):
@@ -62,7 +67,7 @@ class Banner(QFrame):
             b.hide()
             lay.addWidget(b)
             self.buttons.append(b)
-        close = QPushButton("✕")
+        close = QPushButton("×")   # in every font, unlike ✕
         close.setFlat(True)
         close.setFixedWidth(28)
         close.setToolTip("Dismiss")
@@ -96,6 +101,7 @@ class DraftsPage(QWidget):
     navigate = Signal(str, object)
     store_ready = Signal()
     _store_changed = Signal()   # emitted from any thread by the store's listener; handled on the UI thread
+    storageMeasured = Signal(dict)   # the drafts' storage figures, each time the footer shows new ones
 
     def __init__(self, studio, parent: QWidget | None = None):  # noqa: ANN001 - studio.app.Studio
         super().__init__(parent)
@@ -103,6 +109,8 @@ class DraftsPage(QWidget):
         self.store = None
         self.recovery: dict | None = None
         self._export_cancel: threading.Event | None = None
+        self._import_cancel: threading.Event | None = None
+        self.last_import = None   # the ImportReport of the last batch import
         self.setAcceptDrops(True)
 
         lay = QVBoxLayout(self)
@@ -110,6 +118,11 @@ class DraftsPage(QWidget):
         lay.addWidget(page_header("Drafts", "Everything you saved, newest first. Drafts survive closing the app, "
                                             "crashes and power cuts. Drop video files here to import them."))
         self._build_toolbar(lay)
+        self.trash_header = QLabel(f"Trash — drafts are deleted for good after {TRASH_DAYS} days")
+        self.trash_header.setObjectName("TrashHeader")
+        self.trash_header.setWordWrap(True)
+        self.trash_header.hide()
+        lay.addWidget(self.trash_header)
         self._build_banners(lay)
         self._build_tray(lay)
         self._build_footer(lay)
@@ -218,6 +231,8 @@ class DraftsPage(QWidget):
             ("duplicate", "Duplicate", [QKeySequence("Ctrl+D")], lambda: self.duplicate(self.current_id())),
             ("delete", "Delete", [QKeySequence(QKeySequence.Delete)], lambda: self.delete(self.selected_ids())),
             ("restore", "Restore", [], lambda: self.restore(self.selected_ids())),
+            ("purge", "Delete forever…", [QKeySequence("Shift+Delete")],
+             lambda: self.confirm_delete_forever(self.selected_ids())),
             ("export", "Export", [QKeySequence("Ctrl+E")], lambda: self.export(self.current_id())),
             ("upload", "Upload", [QKeySequence("Ctrl+U")], lambda: self.upload(self.current_id())),
         ]:
@@ -305,7 +320,8 @@ class DraftsPage(QWidget):
 
     def _show_storage(self, s: dict) -> None:
         used, free = s["media_bytes"], s["free_bytes"]
-        self.storage_text.setText(f"Drafts use {_gb(used)} · {_gb(free)} free")
+        self.storage_text.setText(storage_text(s))
+        self.storageMeasured.emit(s)
         self.storage_bar.setValue(int(1000 * used / max(1, used + free)))
         if s["at_risk"]:
             self.disk_warning.show_message(
@@ -342,7 +358,8 @@ class DraftsPage(QWidget):
         one, trash = len(ids) == 1, self.model.trashed
         for name, enabled in (("open", one and not trash), ("rename", one and not trash),
                               ("duplicate", one and not trash), ("delete", bool(ids) and not trash),
-                              ("restore", bool(ids) and trash), ("export", one and not trash),
+                              ("restore", bool(ids) and trash), ("purge", bool(ids) and trash),
+                              ("export", one and not trash),
                               ("upload", one and not trash)):
             self.actions_by_name[name].setEnabled(enabled)
 
@@ -354,7 +371,7 @@ class DraftsPage(QWidget):
             self.select_ids([idx.data(IdRole)])
         menu = QMenu(self)
         menu.setAttribute(Qt.WA_DeleteOnClose)
-        names = ["restore"] if self.model.trashed else ["open", "rename", "duplicate", "export", "upload", "delete"]
+        names = ["restore", "purge"] if self.model.trashed else ["open", "rename", "duplicate", "export", "upload", "delete"]
         for name in names:
             if name in ("export", "delete"):
                 menu.addSeparator()
@@ -392,10 +409,39 @@ class DraftsPage(QWidget):
 
     def restore(self, ids: list[str]) -> None:
         if ids and self.store is not None:
-            run_in_background(self.store.restore, list(ids), on_error=self._alive(self._show_error))
+            n = len(ids)
+            run_in_background(self.store.restore, list(ids), on_error=self._alive(self._show_error),
+                              on_done=self._alive(lambda _n: self.message.show_message(
+                                  f"{n} draft{'s' if n > 1 else ''} restored.") if self.model.trashed else None))
+
+    def confirm_delete_forever(self, ids: list[str]) -> None:
+        """Ask first (this cannot be undone), then delete those drafts of the Trash for good."""
+        if not ids or self.store is None or not self.model.trashed:
+            return
+        ids = list(ids)
+        d = self.model.draft_at(self.model.row_of(ids[0]))
+        what = f"“{d.title}”" if len(ids) == 1 and d is not None else f"these {len(ids)} drafts"
+        box = QMessageBox(QMessageBox.Warning, "Delete forever?",
+                          f"Delete {what} forever? Its media is deleted too, unless another draft uses it. "
+                          "This cannot be undone.", QMessageBox.Cancel, self)
+        box.setObjectName("DeleteForeverBox")
+        forever = box.addButton("Delete forever", QMessageBox.DestructiveRole)
+        box.setDefaultButton(QMessageBox.Cancel)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.buttonClicked.connect(lambda b: self.delete_forever(ids) if b is forever else None)
+        box.open()
+
+    def delete_forever(self, ids: list[str]) -> None:
+        if ids and self.store is not None:
+            run_in_background(self.store.purge, draft_ids=list(ids), older_than_days=None,
+                              on_error=self._alive(self._show_error),
+                              on_done=self._alive(lambda r: self.message.show_message(
+                                  f"Deleted {r['drafts']} draft{'s' if r['drafts'] != 1 else ''} for good, "
+                                  f"freeing {_gb(r['bytes'])}.")))
 
     def _show_trash(self, on: bool) -> None:
         self.empty_trash_button.setVisible(on)
+        self.trash_header.setVisible(on)
         self.model.set_filter(trashed=on)
         self._update_actions()
 
@@ -475,12 +521,45 @@ class DraftsPage(QWidget):
         dlg.open()
 
     def import_files(self, files: list[Path]) -> None:
-        """Probe and copy off the UI thread; a refusal says which file and why, and adds nothing."""
+        """Import off the UI thread, one draft per file; good files are kept, each refused one is named
+        with its reason ("3 drafts imported; 2 files refused: …"). Cancel stops before the next file."""
         if not files or self.store is None:
             return
-        self.message.show_message(f"Importing {len(files)} file(s)…")
-        run_in_background(self.store.import_files, list(files), on_error=self._alive(self._show_error),
-                          on_done=self._alive(lambda d: self.message.show_message(f"Imported “{d.title}”.")))
+        if self._import_cancel is not None:
+            self.message.show_message("An import is already running; wait for it or cancel it.")
+            return
+        files = list(files)
+        cancel = self._import_cancel = threading.Event()
+        relay = _ImportProgress(self)
+        relay.progress.connect(lambda done, total: self._import_progress(done, total))
+        self._import_progress(0, len(files))
+        run_in_background(self.store.import_batch, files, on_progress=relay.progress.emit, cancel=cancel,
+                          on_error=self._alive(self._import_failed), on_done=self._alive(self._import_done))
+
+    def _import_progress(self, done: int, total: int) -> None:
+        if self._import_cancel is None:
+            return
+        text = f"Importing {total} file{'s' if total != 1 else ''}…" if done == 0 else \
+            f"Importing… {done} of {total} file{'s' if total != 1 else ''} done"
+        self.message.show_message(text, ("Cancel", self.cancel_import))
+
+    def cancel_import(self) -> None:
+        if self._import_cancel is not None:
+            self._import_cancel.set()
+
+    def _import_done(self, report) -> None:  # noqa: ANN001 - studio.drafts.store.ImportReport
+        self._import_cancel = None
+        self.last_import = report
+        self.message.show_message(report.summary())
+        if report.drafts:
+            if self.model.trashed:
+                self.trash_button.setChecked(False)
+            ids = [d.id for d in report.drafts]
+            QTimer.singleShot(300, self._alive(lambda: self.select_ids(ids)))
+
+    def _import_failed(self, exc: BaseException) -> None:
+        self._import_cancel = None
+        self._show_error(exc)
 
     def dragEnterEvent(self, event) -> None:  # noqa: ANN001, N802 - Qt API
         if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
@@ -499,6 +578,10 @@ class DraftsPage(QWidget):
     def _alive(self, fn):  # noqa: ANN001, ANN202
         """A callback that does nothing once this page is gone (workers can outlive it)."""
         return _guarded(self, fn)
+
+    def show_notice(self, text: str) -> None:
+        """A sentence in the page's message bar (e.g. why a draft asked for could not be opened)."""
+        self.message.show_message(text)
 
     def _show_error(self, exc: BaseException) -> None:
         text = getattr(exc, "user_message", None) or str(exc)
