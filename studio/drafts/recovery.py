@@ -41,16 +41,14 @@ def library_files(store) -> list[str]:  # noqa: ANN001
 
 def recover(store) -> dict:  # noqa: ANN001 - studio.drafts.store.DraftStore; runs on its writer thread
     from studio.capture.takes import unsaved_takes
-    from studio.drafts.store import DraftStore
 
-    assert isinstance(store, DraftStore)
     layout = store.layout
     report: dict = {"staging": [], "missing": [], "damaged": [], "relinked": [], "recovered_draft": None,
                     "recovered_files": [], "unsaved_takes": []}
-    with store._media_lock():
+    with store.media_lock():
         if store.staging_root.is_dir():
             for stage in sorted(p for p in store.staging_root.iterdir() if p.is_dir()):
-                report["staging"].append(store._reconcile_stage(stage))
+                report["staging"].append(store.reconcile_stage(stage))
         with Session(store.engine) as s:
             rows = s.execute(select(MediaAssetRow.id, MediaAssetRow.path, MediaAssetRow.size,
                                     MediaAssetRow.sha256, MediaAssetRow.missing)).all()
@@ -147,7 +145,7 @@ def _relink(store, lost: list, orphans: dict[str, int]) -> tuple[list[tuple[str,
 
 def _adopt_orphans(store, rels: list[str]) -> tuple[str, list[str]]:  # noqa: ANN001
     """Put unowned files into a new draft titled "Recovered" (never delete them)."""
-    from studio.drafts.store import _asset_from_info, _asset_row, add_draft_rows, new_id
+    from studio.drafts.library import add_draft_rows, asset_from_info, asset_row, new_id
     from studio.media.probe import MediaError, probe
 
     assets = []
@@ -159,11 +157,11 @@ def _adopt_orphans(store, rels: list[str]) -> tuple[str, list[str]]:  # noqa: AN
             info = None
         kind = "video" if info is not None and info.video is not None else "audio" if info is not None and info.audio else \
             _kind_from_name(rel)
-        assets.append(_asset_from_info(new_id(), rel, kind, path.stat().st_size, None, info))
+        assets.append(asset_from_info(new_id(), rel, kind, path.stat().st_size, None, info))
     draft_id = new_id()
     with Session(store.engine) as s, s.begin():
         for a in assets:
-            s.add(_asset_row(a))
+            s.add(asset_row(a))
         s.flush()
         add_draft_rows(s, draft_id, RECOVERED_TITLE, assets)
     log.warning("recovery: %d media file(s) without a draft put into draft %s", len(rels), draft_id)

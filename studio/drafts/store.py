@@ -27,7 +27,6 @@ import os
 import queue
 import shutil
 import threading
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
@@ -40,6 +39,7 @@ from studio import durable
 from studio.db.engine import busy_error
 from studio.db.writer import WriterClosed, release, writer_for
 from studio.drafts import fsops
+from studio.drafts.library import add_draft_rows, asset_from_info, asset_from_row, asset_row, draft_from_row, new_id
 from studio.drafts.models import DraftAssetRow, DraftRevisionRow, DraftRow, MediaAssetRow
 from studio.drafts.thumbs import THUMB_SIDE, ThumbCache, cover_image, image_bytes, lqip_from_jpeg, now_us
 from studio.drafts.types import (KINDS, STATUSES, AmbiguousDraftId, Draft, DraftError, DraftNotFound,
@@ -67,8 +67,7 @@ _UPLOAD_JOBS = table("upload_jobs", column("draft_id"), column("state"))
 _QUEUED_STATES = ("PENDING", "IN_PROGRESS", "PAUSED", "RETRYING")
 
 
-def new_id() -> str:
-    return uuid.uuid4().hex
+
 
 
 def stored_duration_us(edit: dict) -> int:
@@ -140,18 +139,10 @@ class _Incoming:
     info: object | None        # studio.media.probe.MediaInfo
 
 
-def _asset_from_row(r: MediaAssetRow) -> MediaAsset:
-    return MediaAsset(id=r.id, path=r.path, kind=r.kind, size=r.size, sha256=r.sha256, duration_us=r.duration_us,
-                      width=r.width, height=r.height, fps=r.fps, rotation=r.rotation, video_codec=r.video_codec,
-                      audio_codec=r.audio_codec, has_audio=bool(r.has_audio), missing=bool(r.missing))
 
 
-def _draft_from_row(r: DraftRow, assets: Sequence[MediaAsset], status: str = "draft") -> Draft:
-    return Draft(id=r.id, title=r.title, status=status, created_at=from_us(r.created_us),
-                 updated_at=from_us(r.updated_us), edit=json.loads(r.edit_json), revision=r.revision,
-                 duration_us=r.duration_us, media_bytes=r.media_bytes, lqip=r.lqip, cover_time_us=r.cover_time_us,
-                 assets=tuple(assets), media_missing=any(a.missing for a in assets),
-                 deleted_at=from_us(r.deleted_us))
+
+
 
 
 class DraftStore:
@@ -198,7 +189,7 @@ class DraftStore:
             raise
 
     @contextlib.contextmanager
-    def _media_lock(self):
+    def media_lock(self):
         """Serialise library changes between processes (released by the OS if we are killed)."""
         if self._lock_depth:  # re-entered on the writer thread (recovery -> purge)
             self._lock_depth += 1
@@ -260,7 +251,7 @@ class DraftStore:
                              .where(DraftAssetRow.draft_id.in_(draft_ids[i:i + 500]))
                              .order_by(DraftAssetRow.draft_id, DraftAssetRow.position)).all()
             for draft_id, asset in rows:
-                out[draft_id].append(_asset_from_row(asset))
+                out[draft_id].append(asset_from_row(asset))
         return out
 
     def resolve_id(self, prefix: str) -> str:
@@ -284,7 +275,7 @@ class DraftStore:
             row = s.get(DraftRow, draft_id)
             if row is None:
                 raise DraftNotFound(draft_id)
-            return _draft_from_row(row, self._assets_for(s, [row.id])[row.id], self._badges(s, [row.id])[row.id])
+            return draft_from_row(row, self._assets_for(s, [row.id])[row.id], self._badges(s, [row.id])[row.id])
 
     # -- badges (derived from the export lock and the upload jobs) ------------------------------
     def _badges(self, s: Session, draft_ids: Sequence[str]) -> dict[str, str]:
@@ -349,7 +340,7 @@ class DraftStore:
             ids = [r.id for r in rows]
             assets = self._assets_for(s, ids)
             badges = self._badges(s, ids)
-        return [_draft_from_row(r, assets[r.id], badges[r.id]) for r in rows]
+        return [draft_from_row(r, assets[r.id], badges[r.id]) for r in rows]
 
     def count(self, *, search: str = "", trashed: bool = False) -> int:
         q = select(func.count()).select_from(DraftRow).where(
@@ -522,7 +513,7 @@ class DraftStore:
     def _transact(self, incoming: list[_Incoming], add_rows: Callable[[Session, list[MediaAsset]], None], *,
                   doing: str) -> list[MediaAsset]:
         """Stage, fsync, insert, rename into place, commit — or undo it all (see module docstring)."""
-        with self._media_lock():
+        with self.media_lock():
             txid = new_id()
             stage = self.staging_root / txid
             items = []
@@ -541,7 +532,7 @@ class DraftStore:
                 assets = [self._stage_one(inc, item, stage) for inc, item in zip(incoming, items)]
                 with self._session() as s, s.begin():
                     for a in assets:
-                        s.add(_asset_row(a))
+                        s.add(asset_row(a))
                     s.flush()
                     add_rows(s, assets)
                     s.flush()
@@ -555,14 +546,14 @@ class DraftStore:
                         fsops.fsync_dir(p)
             except BaseException as e:
                 try:
-                    self._reconcile_stage(stage)
+                    self.reconcile_stage(stage)
                 except Exception:  # noqa: BLE001 - the original error matters more; recovery retries this
                     log.exception("could not settle staging %s now; recovery will", stage)
                 readable = storage_error(e, self.layout.data, doing) if isinstance(e, OSError) else e
                 if readable is not e:
                     raise readable from e
                 raise
-            self._reconcile_stage(stage)  # committed: removes the journal and the saved take folders
+            self.reconcile_stage(stage)  # committed: removes the journal and the saved take folders
             return assets
 
     def _stage_one(self, inc: _Incoming, item: dict, stage: Path) -> MediaAsset:
@@ -573,9 +564,9 @@ class DraftStore:
             size, sha = staged.stat().st_size, None
         else:
             size, sha = fsops.copy_hashed(inc.source, staged)
-        return _asset_from_info(item["asset_id"], item["final"], inc.kind, size, sha, inc.info)
+        return asset_from_info(item["asset_id"], item["final"], inc.kind, size, sha, inc.info)
 
-    def _reconcile_stage(self, stage: Path) -> dict:
+    def reconcile_stage(self, stage: Path) -> dict:
         """Finish or undo whatever the staging folder of one save or purge holds. Idempotent."""
         journal = fsops.read_json(stage / "journal.json")
         result = {"txid": stage.name, "action": "removed-empty"}
@@ -774,7 +765,7 @@ class DraftStore:
         return report
 
     def _purge(self, draft_ids: list[str] | None, older_than_days: float | None) -> dict:
-        with self._media_lock():
+        with self.media_lock():
             txid = new_id()
             stage = self.staging_root / txid
             with self._session() as s, s.begin():
@@ -1009,34 +1000,3 @@ def _default_title(sources: Sequence[Path], move: bool) -> str:
     if move:
         return "Take " + datetime.now().strftime("%Y-%m-%d %H:%M")
     return Path(sources[0]).stem
-
-
-def _asset_from_info(asset_id: str, rel: str, kind: str, size: int, sha: str | None, info) -> MediaAsset:  # noqa: ANN001
-    v = getattr(info, "video", None)
-    a = getattr(info, "audio", None)
-    w, h = v.display_size if v is not None else (0, 0)
-    return MediaAsset(id=asset_id, path=rel, kind=kind, size=size, sha256=sha,
-                      duration_us=int(getattr(info, "duration_us", None) or 0), width=int(w), height=int(h),
-                      fps=float(v.fps or 0) if v is not None else 0.0, rotation=int(v.rotation) if v is not None else 0,
-                      video_codec=v.codec if v is not None else None, audio_codec=a.codec if a is not None else None,
-                      has_audio=a is not None)
-
-
-def add_draft_rows(s: Session, draft_id: str, title: str, assets: Sequence[MediaAsset]) -> None:
-    """The rows of a new draft over already-inserted assets: the draft, revision 1 of its initial edit,
-    and its asset links, in the caller's transaction."""
-    edit = document.initial_edit(assets)
-    t = now_us()
-    s.add(DraftRow(id=draft_id, title=title[:200], status="draft", created_us=t, updated_us=t,
-                   edit_json=json.dumps(edit.to_dict()), revision=1, cover_time_us=0, lqip=None,
-                   duration_us=edit.duration_us, media_bytes=sum(a.size for a in assets)))
-    s.flush()
-    s.add(DraftRevisionRow(draft_id=draft_id, revision=1, edit_json=json.dumps(edit.to_dict()), created_us=t))
-    for i, a in enumerate(assets):
-        s.add(DraftAssetRow(draft_id=draft_id, asset_id=a.id, position=i))
-
-
-def _asset_row(a: MediaAsset) -> MediaAssetRow:
-    return MediaAssetRow(id=a.id, path=a.path, kind=a.kind, size=a.size, sha256=a.sha256, duration_us=a.duration_us,
-                         width=a.width, height=a.height, fps=a.fps, rotation=a.rotation, video_codec=a.video_codec,
-                         audio_codec=a.audio_codec, has_audio=a.has_audio, missing=False, created_us=now_us())

@@ -69,9 +69,9 @@ def crash_save_at(monkeypatch, store, when):
     """Make the next save die at ``when``: "staged" (before the rows) or "renamed" (before the commit)."""
     from studio.drafts import store as store_mod
 
-    monkeypatch.setattr(store, "_reconcile_stage", lambda stage: None)  # a dead process cleans nothing
+    monkeypatch.setattr(store, "reconcile_stage", lambda stage: None)  # a dead process cleans nothing
     if when == "staged":
-        monkeypatch.setattr(store_mod, "_asset_row", lambda a: (_ for _ in ()).throw(Crash()))
+        monkeypatch.setattr(store_mod, "asset_row", lambda a: (_ for _ in ()).throw(Crash()))
     else:
         real = store_mod.fsops.fsync_dir
 
@@ -106,7 +106,7 @@ def test_crashed_take_save_is_undone_and_the_take_offered_back(studio, shared_me
 def test_crash_after_commit_is_finished(studio, shared_media, monkeypatch):
     store = studio.drafts
     take = make_take(studio.layout, shared_media, "realshort.mp4", "t-done")
-    monkeypatch.setattr(store, "_reconcile_stage", lambda stage: None)
+    monkeypatch.setattr(store, "reconcile_stage", lambda stage: None)
     d = store.save_new_draft([take], move=True)
     monkeypatch.undo()
     assert take.parent.exists(), "cleanup never ran"
