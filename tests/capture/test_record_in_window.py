@@ -166,4 +166,5 @@ def test_post_from_the_record_page_is_one_press(qtbot, window, studio):
     assert panel.label.text() == f"Upload “{draft.title}”"
     # No second press: the export and the upload were started by Post itself.
     qtbot.waitUntil(lambda: not panel.go.isEnabled() or panel.message.text() != "", timeout=10_000)
-    qtbot.waitUntil(lambda: panel.message.text().startswith("Queued"), timeout=120_000)
+    qtbot.waitUntil(lambda: "is queued for" in panel.message.text(), timeout=120_000)
+    assert panel.message.text() == f"“{draft.title}” is queued for This computer."
