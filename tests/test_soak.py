@@ -50,10 +50,13 @@ def test_the_window_stays_up_for_minutes(tmp_path):
     assert done[0]["errors"] == [], done[0]["errors"]
     assert done[0]["exported"], "the export during playback did not produce a file"
     samples = [s for s in lines if "rss_mib" in s]
+    refs = [s["none_refs"] for s in samples]
     for phase in ("record", "editor"):
         warm, late = _flat(samples, phase)
+        span = max(s["t"] for s in samples if s["phase"] == phase)
+        print(f"\nsoak {phase}: {span:.0f} s, RSS after warm-up {warm:.0f} MiB, at the end {late:.0f} MiB "
+              f"(+{late - warm:.0f}); None refs {min(refs)}..{max(refs)}")
         assert late - warm <= GROWTH_MIB, f"{phase}: memory grew from {warm:.0f} to {late:.0f} MiB"
-    refs = [s["none_refs"] for s in samples]
     assert min(refs) > refs[0] * 0.5, f"None's reference count is draining: {refs[0]} -> {min(refs)}"
     fatal = (tmp_path / "profile" / "logs" / "fatal.log").read_text()
     assert "Fatal Python error" not in fatal

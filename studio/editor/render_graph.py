@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from studio.editor.document import US, Clip, Edit
+from studio.editor.document import US, Clip, Edit, music_length_us
 from studio.editor.looks import look_filters
 from studio.errors import StudioError
 from studio.media.decoder import ffmpeg_input_options
@@ -253,8 +253,7 @@ def _music(ffmpeg, edit: Edit, assets: Mapping[str, Any], start_us: int, end_us:
             raise RenderError("A music track uses a file that is missing from this draft.")
         if not asset.has_audio:
             continue
-        song_len = (asset.duration_us or 0) - m.offset_us
-        track_len = song_len if m.duration_us is None else min(m.duration_us, song_len)
+        track_len = music_length_us(m, asset.duration_us)
         skipped = max(0, start_us - m.start_us)
         place = max(m.start_us, start_us)
         length = min(track_len - skipped, end_us - place)

@@ -18,6 +18,8 @@ from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from studio.editor.document import music_length_us
+
 US = 1_000_000
 MARGIN = 10
 LEFT = 34         # room for the lane glyphs
@@ -158,8 +160,7 @@ class Timeline(QWidget):
         return max(0, round((x - LEFT) / self.px_per_us() + self.scroll_us))
 
     def _music_len(self, m) -> int:  # noqa: ANN001 - MusicTrack
-        full = self.asset_durations.get(m.asset_id, 0) - m.offset_us
-        return max(0, full if m.duration_us is None else min(full, m.duration_us))
+        return music_length_us(m, self.asset_durations.get(m.asset_id, 0))
 
     def clip_rects(self) -> list[tuple[object, QRectF]]:
         if self.edit is None:
