@@ -24,14 +24,24 @@ from studio.errors import DatabaseBusyError, StudioError
 REPO = Path(studio_package.__file__).resolve().parent.parent
 
 
+UPLOADS = 8   # small files queued for "This computer", uploaded by a third kind of writer meanwhile
+
+
 def _hammer(data_dir: Path, sample: Path, workers: int, rounds: int) -> tuple[list[list[str]], str]:
     s = build(data_dir)
     shared = s.drafts.import_files([sample], title="shared")
+    for i in range(UPLOADS):   # the upload lanes commit jobs and parts while the drafts are hammered
+        f = data_dir / f"upload-{i}.bin"
+        f.write_bytes(os.urandom(256 * 1024 + i))
+        s.uploads.enqueue_file(f, "local")
     s.close()
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)}
     procs = [subprocess.Popen([sys.executable, hammer.__file__, str(data_dir), str(sample), str(w), str(rounds),
                                shared.id], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
                               stdin=subprocess.DEVNULL) for w in range(workers)]
+    uploader = subprocess.Popen([sys.executable, "-m", "studio", "--data-dir", str(data_dir), "uploads", "run",
+                                 "--until-idle", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True, env=env, stdin=subprocess.DEVNULL)
     time.sleep(0.5)
     (data_dir / "go").write_text("go")
     outs = []
@@ -40,6 +50,15 @@ def _hammer(data_dir: Path, sample: Path, workers: int, rounds: int) -> tuple[li
         assert p.returncode == 0, f"worker failed ({p.returncode}): {err[-2000:]}"
         assert "Traceback" not in err, err[-2000:]
         outs.append(out.splitlines())
+    out, err = uploader.communicate(timeout=400)
+    assert uploader.returncode == 0, f"the upload run failed ({uploader.returncode}): {err[-2000:]}"
+    assert "locked" not in err and "Traceback" not in err, err[-2000:]
+    s = build(data_dir)
+    try:
+        states = [j.state for j in s.uploads.list()]
+        assert states == ["COMPLETED"] * UPLOADS, states
+    finally:
+        s.close()
     return outs, shared.id
 
 
