@@ -126,9 +126,12 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: ANN001 - QCloseEvent
         """Pages with workers (recording, playback, uploads) stop them before the window goes."""
+        from studio.ui.uploads_controller import shutdown_for
+
         for page in self._pages.values():
             if hasattr(page, "shutdown"):
                 page.shutdown()
+        shutdown_for(self.studio)   # a QThread still running when Python exits aborts the process
         self.save_geometry()
         super().closeEvent(event)
 

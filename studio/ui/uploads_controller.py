@@ -239,6 +239,13 @@ class _CloseGuard(QObject):
         self.window.close()
 
 
+def shutdown_for(studio) -> None:  # noqa: ANN001 - studio.app.Studio
+    """Stop ``studio``'s upload worker, if one runs (the window closed; the jobs stay resumable)."""
+    ctl = _controllers.get(id(studio))
+    if ctl is not None:
+        ctl.shutdown()
+
+
 def controller_for(studio, *, start: bool = True) -> UploadsController:  # noqa: ANN001
     """The shared controller for ``studio`` (created, and its worker started, on first use)."""
     ctl = _controllers.get(id(studio))

@@ -8,7 +8,9 @@ rate, ETA) at most 10 times a second per job. When another process holds the que
 
 from __future__ import annotations
 
+import atexit
 import logging
+import weakref
 import threading
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -16,6 +18,20 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from studio.uploader.progress import ProgressMeter
 
 log = logging.getLogger(__name__)
+
+# Qt 6 aborts the process when a QThread object is destroyed while its thread runs, which is what
+# happens to a worker nobody stopped when the interpreter exits: stop them first.
+_running: "weakref.WeakSet[UploadWorker]" = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_running_workers() -> None:
+    for worker in list(_running):
+        try:
+            if worker.is_running():
+                worker.stop(timeout_ms=10_000)
+        except RuntimeError:  # its C++ object is already gone: nothing runs
+            pass
 
 
 class UploadWorker(QObject):
@@ -39,6 +55,7 @@ class UploadWorker(QObject):
 
     def start(self) -> None:
         self._stop.clear()
+        _running.add(self)
         self._thread.start()
 
     def stop(self, timeout_ms: int = 30000) -> None:
