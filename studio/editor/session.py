@@ -28,9 +28,9 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from studio.editor.commands import AUTOSAVE_MS, EditSession
+from studio.editor.commands import AUTOSAVE_MS, AddMusic, AddSticker, AddText, EditSession
 from studio.editor.document import Edit
-from studio.editor.export import ExportError, ExportJob, ExportResult
+from studio.editor.export import ExportError, ExportJob
 from studio.editor.preview import PreviewAsset, assets_for
 from studio.tasks import run_in_background
 
@@ -38,6 +38,10 @@ log = logging.getLogger(__name__)
 US = 1_000_000
 WAVEFORM_PER_SECOND = 50
 MAX_THUMBNAILS = 40
+# What a new overlay looks like until the creator changes it.
+NEW_OVERLAY_US = 3 * US                  # on screen for 3 s from the playhead (at least 1 s, inside the reel)
+NEW_TEXT_STYLE = {"background": "#000000A0"}   # a translucent box: readable on any picture
+NEW_STICKER_PLACE = {"x": 0.72, "y": 0.3}      # right of centre, clear of a centred text
 
 
 def load_draft(studio, draft_id: str):  # noqa: ANN001, ANN201 - runs off the UI thread
@@ -92,7 +96,8 @@ class EditorSession(QObject):
         self._thumbs: dict[tuple[str, int], dict[int, QImage]] = {}
         self._peaks: dict[str, object] = {}
         self._asked: set = set()
-        self._pending_export: tuple[Path | None, bool] | None = None   # (out, for_upload) waiting for a save
+        self._pending_export: tuple[Path | None, bool] | None = None   # (out, for_upload) waiting for its save
+        self._starting = False
 
     # -- which draft -----------------------------------------------------------------------------
     @property
@@ -248,11 +253,33 @@ class EditorSession(QObject):
             for m in self.document.edit.music:
                 self.request_waveform(m.asset_id)
 
+    # -- adding things (one undo step each; EditError when the edit refuses it) ----------------------
+    def overlay_span(self, at_us: int) -> tuple[int, int]:
+        """Where a new text or sticker goes: from the playhead for NEW_OVERLAY_US, at least 1 s, inside the reel."""
+        total = self.document.edit.duration_us
+        start = min(at_us, max(0, total - US))
+        return start, max(start + US, min(total, start + NEW_OVERLAY_US))
+
+    def add_text(self, text: str, at_us: int):  # noqa: ANN201 - the pushed AddText (``new_id``)
+        start, end = self.overlay_span(at_us)
+        return self.document.do(AddText, text, start, end, **NEW_TEXT_STYLE)
+
+    def add_sticker(self, source: str, at_us: int):  # noqa: ANN201 - the pushed AddSticker
+        start, end = self.overlay_span(at_us)
+        return self.document.do(AddSticker, source, start, end, **NEW_STICKER_PLACE)
+
+    def add_music(self, asset_id: str, start_us: int = 0):  # noqa: ANN201 - the pushed AddMusic
+        """Put an imported sound under the reel (and start drawing its waveform)."""
+        cmd = self.document.do(AddMusic, asset_id, start_us)
+        self.request_waveform(asset_id)
+        return cmd
+
     # -- export ----------------------------------------------------------------------------------
     @property
     def exporting(self) -> bool:
         """An export was asked for and has not ended (saving first, or rendering)."""
-        return self._pending_export is not None or (self.export_job is not None and self.export_job.is_running())
+        return self._pending_export is not None or self._starting or \
+            (self.export_job is not None and self.export_job.is_running())
 
     def export(self, out: Path | None = None, *, for_upload: bool = False) -> bool:
         """Save the edit, then export the revision just saved: into ``out``, or (None) into the export
@@ -291,29 +318,23 @@ class EditorSession(QObject):
             self.export_failed.emit(ExportError(f"The edit could not be saved, so nothing was exported: {message}"))
 
     def _start_pending_export(self) -> None:
-        out, for_upload = self._pending_export
+        (out, for_upload), self._pending_export = self._pending_export, None
         document = self.document
         # Not dirty and not saving: the document is exactly what revision ``document.revision`` holds.
         edit, revision = document.edit, document.revision
         job = ExportJob(self.studio, document.draft_id, out, parent=self, for_upload=for_upload, edit=edit,
                         revision=revision)
         job.progress.connect(self.export_progress)
-        job.finished.connect(self._export_ended)
-        job.failed.connect(self._export_ended_with(self.export_failed))
-        job.cancelled.connect(self._export_ended_with(self.export_cancelled))
+        job.finished.connect(self.export_finished)
+        job.failed.connect(self.export_failed)
+        job.cancelled.connect(self.export_cancelled)
         self.export_job = job
-        self.export_started.emit(revision)
+        self._starting = True     # still "exporting" for whoever handles export_started
+        try:
+            self.export_started.emit(revision)
+        finally:
+            self._starting = False
         job.start()
-
-    def _export_ended(self, result: ExportResult) -> None:
-        self._pending_export = None
-        self.export_finished.emit(result)
-
-    def _export_ended_with(self, signal):  # noqa: ANN001, ANN202
-        def ended(*args) -> None:  # noqa: ANN002
-            self._pending_export = None
-            signal.emit(*args)
-        return ended
 
 
 __all__ = ["EditorSession", "load_draft", "thumbnails"]

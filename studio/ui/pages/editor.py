@@ -549,12 +549,16 @@ class EditorPage(QWidget):
 
     def _do(self, command, *args, **kwargs):  # noqa: ANN001, ANN202
         """Push an editor-core command; an invalid change is explained, never raised."""
-        from studio.editor.document import EditError
-
         if self.session is None:
             return None
+        return self._explained(self.session.do, command, *args, **kwargs)
+
+    def _explained(self, fn, *args, **kwargs):  # noqa: ANN001, ANN202
+        """``fn(...)``, or None with the reason in the status line when the change is invalid."""
+        from studio.editor.document import EditError
+
         try:
-            return self.session.do(command, *args, **kwargs)
+            return fn(*args, **kwargs)
         except EditError as e:
             self.save_label.setText(str(e))
             return None
@@ -894,18 +898,10 @@ class EditorPage(QWidget):
             self.session.stack.redo()
 
     # -- adding things ----------------------------------------------------------------------------------
-    def _overlay_span(self) -> tuple[int, int]:
-        total = self.session.edit.duration_us
-        start = min(self.timeline.position_us, max(0, total - US))
-        return start, max(start + US, min(total, start + 3 * US))
-
     def add_text(self, text: str = "Your text") -> str | None:
-        from studio.editor.commands import AddText
-
         if self.session is None:
             return None
-        start, end = self._overlay_span()
-        cmd = self._do(AddText, text, start, end, background="#000000A0")
+        cmd = self._explained(self.editor.add_text, text, self.timeline.position_us)
         if cmd is not None:
             self._select("text", cmd.new_id)
             self._edit_text_field()     # the typing that follows goes into the new text
@@ -913,12 +909,9 @@ class EditorPage(QWidget):
         return None
 
     def add_sticker(self, source: str) -> str | None:
-        from studio.editor.commands import AddSticker
-
         if self.session is None:
             return None
-        start, end = self._overlay_span()
-        cmd = self._do(AddSticker, source, start, end, x=0.72, y=0.3)   # clear of a centred text
+        cmd = self._explained(self.editor.add_sticker, source, self.timeline.position_us)
         if cmd is not None:
             self._select("sticker", cmd.new_id)
             return cmd.new_id
@@ -956,11 +949,8 @@ class EditorPage(QWidget):
         self.editor.import_media(Path(file), kind)
 
     def _on_media_imported(self, asset, file: Path) -> None:  # noqa: ANN001 - PreviewAsset
-        from studio.editor.commands import AddMusic
-
         if asset.kind == "audio":
-            cmd = self._do(AddMusic, asset.id, 0)
-            self.editor.request_waveform(asset.id)
+            cmd = self._explained(self.editor.add_music, asset.id)
             if cmd is not None:
                 self._select("music", cmd.new_id)
         else:
