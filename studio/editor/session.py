@@ -67,6 +67,20 @@ def thumbnails(path: Path, rotation: int, duration_us: int, height: int) -> dict
     return out
 
 
+def _retire(document: EditSession) -> None:
+    """A closed draft's document: saved in the background if it has unsaved changes, deleted once nothing
+    of it is left to save (an autosave still running, or an edit made during it, keeps it alive)."""
+    def done(*_args) -> None:  # noqa: ANN002
+        if not document.dirty and not document.saving:
+            document.deleteLater()
+
+    if document.dirty or document.saving:
+        document.saved.connect(done)
+        document.save_soon_now()
+    else:
+        document.deleteLater()
+
+
 class EditorSession(QObject):
     """The open draft, its media and its export. ``document`` is the draft's EditSession (or None)."""
 
@@ -141,8 +155,7 @@ class EditorSession(QObject):
         if document is not None:
             document.saved.disconnect(self._on_saved)
             document.save_failed.disconnect(self._on_save_failed)
-            if document.dirty:
-                document.save_soon_now()
+            _retire(document)
         self.draft, self.assets = None, {}
         self._thumbs.clear()
         self._peaks.clear()
