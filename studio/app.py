@@ -6,6 +6,7 @@ OpenCV; the first page that needs a service pays for it (off the UI thread where
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from pathlib import Path
@@ -44,9 +45,11 @@ class Studio:
         """The persistent upload queue (studio.uploader.queue.UploadQueue)."""
         with self._lock:
             if getattr(self, "_uploads", None) is None:
+                from studio.editor.export import export_for_upload
                 from studio.uploader.queue import UploadQueue
 
-                self._uploads = UploadQueue(self)
+                # the queue enqueues exports; the editor makes them (the uploader never imports the editor)
+                self._uploads = UploadQueue(self, exporter=functools.partial(export_for_upload, self))
             return self._uploads
 
     @property

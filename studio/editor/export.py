@@ -1,9 +1,12 @@
 """Export a draft to an MP4 ready to upload: the render graph run through ffmpeg, in a worker.
 
-``export_draft`` is the contract the uploader and the CLI use; ``ExportJob`` wraps it for the UI
-(signals, a QThread). Progress comes from ffmpeg's ``-progress`` stream, with an ETA. Cancelling
-kills ffmpeg and removes the partial file. The output appears atomically: ffmpeg writes a hidden
-temporary name in the same folder, which is renamed into place only once it is complete.
+``export_draft`` renders one edit of a draft to a file (the CLI uses it); ``export_for_upload`` freezes
+a revision into cache/staging (reusing a finished export of that revision) and returns an
+``ExportResult`` the upload queue enqueues. ``ExportJob`` is the one export runner of the UI: the
+Editor, the Drafts tray and the upload panel all use it (signals, its own thread). Progress comes from
+ffmpeg's ``-progress`` stream, with an ETA. Cancelling kills ffmpeg and removes the partial file. The
+output appears atomically: ffmpeg writes a hidden temporary name in the same folder, which is renamed
+into place only once it is complete.
 """
 
 from __future__ import annotations
@@ -15,16 +18,18 @@ import threading
 import time
 import unicodedata
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from studio.durable import fsync_file
 from studio.editor.document import Edit, EditError
 from studio.editor.render_graph import RenderAsset, RenderError, asset_from_media, build_render, total_frames
 from studio.errors import StudioError
 from studio.media import ffmpeg
+from studio.tasks import default_pool, run_in_background
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +45,16 @@ class ExportCancelled(ExportError):
         super().__init__(message)
 
 
+@dataclass(frozen=True)
+class ExportResult:
+    """A finished export: the file, and exactly which draft revision it shows (what the upload queue enqueues)."""
+    path: Path
+    draft_id: str
+    revision: int
+    duration_us: int = 0     # the rendered edit's duration
+    caption: str = ""        # the rendered edit's caption
+
+
 def draft_assets(studio, draft) -> dict[str, RenderAsset]:  # noqa: ANN001 - Studio, Draft
     """asset_id -> RenderAsset with absolute paths, for every asset of the draft present on disk."""
     out = {}
@@ -50,16 +65,19 @@ def draft_assets(studio, draft) -> dict[str, RenderAsset]:  # noqa: ANN001 - Stu
     return out
 
 
-def load_edit(draft) -> Edit:  # noqa: ANN001 - Draft
+def load_edit(draft, edit: "Edit | dict | None" = None) -> Edit:  # noqa: ANN001 - Draft
+    """``edit`` (an Edit or its dict) when given, else the draft's current edit. Raises ExportError."""
+    if isinstance(edit, Edit):
+        return edit
     try:
-        return Edit.from_dict(draft.edit)
+        return Edit.from_dict(draft.edit if edit is None else edit)
     except EditError as e:
         raise ExportError(f"This draft's edit cannot be exported: {e}") from e
 
 
-def default_output(studio, draft) -> Path:  # noqa: ANN001
+def default_output(studio, draft, revision: int | None = None) -> Path:  # noqa: ANN001
     """Where an export for an upload is frozen (cache/staging); the creator's own exports use ``creator_output``."""
-    return studio.layout.staging / f"{draft.id}-r{draft.revision}.mp4"
+    return studio.layout.staging / f"{draft.id}-r{draft.revision if revision is None else revision}.mp4"
 
 
 # -- where the creator's exports land ------------------------------------------------------------------
@@ -136,18 +154,52 @@ def creator_output(studio, draft) -> Path:  # noqa: ANN001 - Studio, Draft
 
 
 def export_for_creator(studio, draft_id: str, *, on_progress: ProgressFn | None = None,  # noqa: ANN001
-                       cancel: threading.Event | None = None) -> Path:
+                       cancel: threading.Event | None = None, edit: "Edit | dict | None" = None,
+                       revision: int | None = None) -> Path:
     """Export the draft into the export folder under its title (never overwriting a file). Same errors as
     ``export_draft``; returns the path written."""
     draft = studio.drafts.get(draft_id)
     return export_draft(studio, draft_id, creator_output(studio, draft), on_progress=on_progress, cancel=cancel,
-                        overwrite=False)
+                        overwrite=False, edit=edit, revision=revision)
+
+
+def export_for_upload(studio, draft_id: str, *, on_progress: ProgressFn | None = None,  # noqa: ANN001
+                      cancel: threading.Event | None = None, edit: "Edit | dict | None" = None,
+                      revision: int | None = None) -> ExportResult:
+    """Freeze a revision of the draft into cache/staging/<id>-r<revision>.mp4 for an upload.
+
+    Without ``edit``/``revision``: the draft's current revision. A finished export of that revision is
+    reused, not rendered again (it was written to a temporary name, fsynced and renamed: if it is there,
+    it is whole); exports of other revisions of the draft are removed (each upload job holds its own link
+    to the file it uploads). Same errors as ``export_draft``.
+    """
+    draft = studio.drafts.get(draft_id)
+    if revision is None:
+        edit, revision = None, draft.revision
+    rendered = load_edit(draft, edit)
+    out = default_output(studio, draft, revision)
+    if out.is_file() and out.stat().st_size > 0:
+        log.info("draft %s revision %s: reusing its finished export", draft.id, revision)
+        if on_progress:
+            on_progress(1.0, 0.0)
+    else:
+        out = export_draft(studio, draft.id, out, on_progress=on_progress, cancel=cancel, edit=rendered,
+                           revision=revision)
+    for old in studio.layout.staging.glob(f"{draft.id}-r*.mp4"):
+        if old != out:
+            old.unlink(missing_ok=True)
+    return ExportResult(path=out, draft_id=draft.id, revision=revision, duration_us=rendered.duration_us,
+                        caption=rendered.caption or "")
 
 
 def export_draft(studio, draft_id: str, out: Path | None = None, *,  # noqa: ANN001 - studio.app.Studio
                  on_progress: ProgressFn | None = None, cancel: threading.Event | None = None,
-                 overwrite: bool = True) -> Path:
-    """Render the draft's current edit to ``out`` (default: cache/staging/<id>-r<revision>.mp4).
+                 overwrite: bool = True, edit: "Edit | dict | None" = None, revision: int | None = None) -> Path:
+    """Render the draft's edit to ``out`` (default: cache/staging/<id>-r<revision>.mp4).
+
+    ``edit``/``revision``: render exactly this edit, the one saved as ``revision`` (the Editor passes the
+    revision it just saved, so an edit made during the export never leaks into it); default: the draft's
+    current edit and revision.
 
     ``on_progress(fraction, eta_seconds_or_None)`` is called from this thread. The draft's badge
     says "exporting" while it runs (derived from a lock the OS drops if this process dies). Raises ExportCancelled when
@@ -155,13 +207,13 @@ def export_draft(studio, draft_id: str, out: Path | None = None, *,  # noqa: ANN
     the user, and the draft store's DraftNotFound.
     """
     draft = studio.drafts.get(draft_id)
-    edit = load_edit(draft)
+    edit = load_edit(draft, edit)
     assets = draft_assets(studio, draft)
     missing = {c.asset_id for c in edit.clips} - set(assets)
     if missing:
         raise ExportError("Some of this draft's media is missing from the library; "
                           "run `studio drafts recover` or re-import the file, then export again.")
-    out = Path(out) if out is not None else default_output(studio, draft)
+    out = Path(out) if out is not None else default_output(studio, draft, revision)
     with studio.drafts.exporting(draft.id):  # the "Exporting" badge lives exactly as long as this export
         return render_to_file(edit, assets, out, overlay_dir=studio.layout.cache / "overlays",
                               on_progress=on_progress, cancel=cancel, overwrite=overwrite)
@@ -258,66 +310,91 @@ def _ffmpeg_failure(lines: list[str]) -> ExportError:
     return ExportError(f"The export failed while encoding ({last[:200]}). The draft is unchanged; see the log.")
 
 
-class _Runner(QThread):
-    def __init__(self, fn: Callable[[], None]):
-        super().__init__()
-        self._fn = fn
+_export_pool: QThreadPool | None = None
 
-    def run(self) -> None:
-        self._fn()
+
+def _pool():  # noqa: ANN202 - QThreadPool or the tests' SynchronousPool
+    """Exports run on a pool of their own: a minutes-long render must not hold one of the few threads
+    thumbnails and saves share. A test pool installed with ``studio.tasks.use_pool`` takes precedence."""
+    global _export_pool
+    pool = default_pool()
+    if pool is not QThreadPool.globalInstance():
+        return pool
+    if _export_pool is None:
+        _export_pool = QThreadPool()
+        _export_pool.setObjectName("exports")
+        _export_pool.setMaxThreadCount(2)
+    return _export_pool
 
 
 class ExportJob(QObject):
-    """Runs ``export_draft`` on a QThread and reports back with signals (on the UI thread).
+    """The one export runner of the UI: renders a draft off the UI thread and reports with signals.
 
-        job = ExportJob(studio, draft_id, out)
+        job = ExportJob(studio, draft_id)                  # into the export folder, under the title
+        job = ExportJob(studio, draft_id, out)             # into ``out`` (replaced if it exists)
+        job = ExportJob(studio, draft_id, for_upload=True) # frozen into staging (a finished one is reused)
+        job = ExportJob(studio, draft_id, edit=e, revision=n)  # exactly revision n (the Editor's save)
         job.progress.connect(lambda f, eta: ...)   # eta < 0 when not known yet
-        job.finished.connect(lambda path: ...)
-        job.failed.connect(lambda message: ...)   # cancelled jobs emit ``cancelled`` instead
+        job.finished.connect(lambda result: ...)   # an ExportResult (path, draft id, revision)
+        job.failed.connect(lambda exc: ...)        # the exception (``studio.tasks.user_message`` for its sentence)
+        job.cancelled.connect(lambda: ...)         # a cancelled job emits this instead of failed
         job.start(); ... job.cancel()
     """
 
     progress = Signal(float, float)
-    finished = Signal(str)
-    failed = Signal(str)
+    finished = Signal(object)
+    failed = Signal(object)
     cancelled = Signal()
 
-    def __init__(self, studio, draft_id: str, out: Path | None = None, parent: QObject | None = None):  # noqa: ANN001
+    def __init__(self, studio, draft_id: str, out: Path | None = None, parent: QObject | None = None, *,  # noqa: ANN001
+                 for_upload: bool = False, edit: "Edit | dict | None" = None, revision: int | None = None):
         super().__init__(parent)
         self.studio, self.draft_id, self.out = studio, draft_id, out
+        self.for_upload = for_upload
+        self.edit, self.revision = edit, revision
         self._cancel = threading.Event()
-        self._thread: QThread | None = None
-        self.result: Path | None = None
+        self._done = threading.Event()
+        self._started = False
+        self.result: ExportResult | None = None
 
     def start(self) -> None:
-        self._thread = _Runner(self._run)
-        self._thread.setObjectName(f"export-{self.draft_id[:8]}")
-        self._thread.start()
+        self._started = True
+        run_in_background(self._work, on_done=self._finish, on_error=self._fail, pool=_pool(), owner=self)
 
     def cancel(self) -> None:
         self._cancel.set()
 
     def is_running(self) -> bool:
-        return self._thread is not None and self._thread.isRunning()
+        return self._started and not self._done.is_set()
 
     def wait(self, ms: int = 30_000) -> bool:
-        return self._thread.wait(ms) if self._thread is not None else True
+        """Wait until the render thread is done (the signals may still be on their way to the UI thread)."""
+        return self._done.wait(ms / 1000) if self._started else True
 
-    def _run(self) -> None:
+    def _work(self) -> ExportResult:
+        report = lambda f, eta: self.progress.emit(f, -1.0 if eta is None else eta)  # noqa: E731
+        kw = dict(on_progress=report, cancel=self._cancel, edit=self.edit, revision=self.revision)
         try:
-            report = lambda f, eta: self.progress.emit(f, -1.0 if eta is None else eta)  # noqa: E731
+            if self.for_upload:
+                return export_for_upload(self.studio, self.draft_id, **kw)
             if self.out is None:   # the Export button: into the Videos (or chosen) folder, under the title
-                self.result = export_for_creator(self.studio, self.draft_id, cancel=self._cancel, on_progress=report)
+                path = export_for_creator(self.studio, self.draft_id, **kw)
             else:
-                self.result = export_draft(self.studio, self.draft_id, self.out, cancel=self._cancel,
-                                           on_progress=report)
-        except ExportCancelled:
+                path = export_draft(self.studio, self.draft_id, self.out, **kw)
+            revision = self.revision if self.revision is not None else self.studio.drafts.get(self.draft_id).revision
+            return ExportResult(path=Path(path), draft_id=self.draft_id, revision=revision)
+        finally:
+            self._done.set()
+
+    def _finish(self, result: ExportResult) -> None:
+        self.result = result
+        self.finished.emit(result)
+
+    def _fail(self, exc: BaseException) -> None:
+        if isinstance(exc, ExportCancelled):
             self.cancelled.emit()
-        except Exception as e:  # noqa: BLE001 - every failure reaches the UI as a message
-            message = getattr(e, "user_message", None) or str(e)
-            if not isinstance(e, (ExportError, KeyError)):
-                log.exception("export of %s failed", self.draft_id)
-                message = f"The export failed unexpectedly: {e}"
-            self.failed.emit(message)
-        else:
-            self.finished.emit(str(self.result))
+            return
+        if not isinstance(exc, (StudioError, KeyError)):
+            log.error("export of %s failed", self.draft_id, exc_info=exc)
+            exc = ExportError(f"The export failed unexpectedly ({type(exc).__name__}: {exc}); see the log.")
+        self.failed.emit(exc)

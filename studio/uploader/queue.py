@@ -13,7 +13,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable, Protocol
 
 from studio.uploader import engine as eng
 from studio.uploader.errors import (NoSuchUploadError, OfflineError, SourceChangedError, TargetNotFound,
@@ -26,23 +26,33 @@ log = logging.getLogger(__name__)
 EventFn = Callable[[str, str, object], None]   # (kind: "state"|"progress"|"notice", job id, payload)
 
 
+class ExportResult(Protocol):
+    """What an export hands the queue (studio.editor.export.ExportResult): the file and the revision it shows."""
+    path: Path
+    draft_id: str
+    revision: int
+    duration_us: int
+    caption: str
+
+
+# ``exporter(draft_id, *, on_progress=None, cancel=None) -> ExportResult``: freezes the draft's current
+# revision into staging, reusing a finished export of it (studio.app passes the editor's export_for_upload).
+Exporter = Callable[..., Any]
+
+
 class QueueBusy(UploadError):
     def __init__(self):
         super().__init__("Another Reel Studio process is already running the uploads (the app or "
                          "`studio uploads run`); it will finish them.")
 
 
-class ExportUnavailable(UploadError):
-    def __init__(self):
-        super().__init__("Exporting drafts is not available in this build yet; export the video to a file "
-                         "and enqueue that file.")
-
-
 class UploadQueue:
-    """The ``studio.uploads`` service."""
+    """The ``studio.uploads`` service. ``exporter`` renders a draft for ``enqueue_draft`` and ``retry``; the
+    queue itself never imports the editor (it enqueues an export's result)."""
 
-    def __init__(self, studio):  # noqa: ANN001 - studio.app.Studio
+    def __init__(self, studio, exporter: Exporter | None = None):  # noqa: ANN001 - studio.app.Studio
         self.studio = studio
+        self.exporter = exporter
         self.store = JobStore(studio.engine)
         self.slowdown = eng.SlowDown()
         self.retry_policy = eng.RetryPolicy()
@@ -88,45 +98,35 @@ class UploadQueue:
             part_size=plan_part_size(snap.size, target.part_size), checksum_algorithm=target.checksum_algorithm,
             source_size=snap.source_size, source_mtime_ns=snap.source_mtime_ns, **meta)
 
-    def enqueue_draft(self, draft_id: str, target_name: str, *, on_progress=None, cancel=None) -> UploadJob:
-        """Export the draft (into staging) and queue the result. Raises ExportUnavailable, ExportError...
+    def enqueue_export(self, result: ExportResult, target_name: str) -> UploadJob:
+        """Queue a finished export of a draft (``studio.editor.export.ExportResult``: path, draft id, revision).
 
-        A finished export of the draft's current revision is reused, not rendered again; each job gets
-        its own link to it, so posting one draft twice or to two targets gives two independent jobs.
+        The job freezes its own link to the export, so posting one export twice or to two targets gives
+        two independent jobs, and the export may be reused or pruned without touching them.
         """
-        self.studio.targets.get(target_name)  # fail on a typo before a long export
-        draft = self.studio.drafts.get(draft_id)
-        out = self._export(draft, on_progress=on_progress, cancel=cancel)
-        caption = (draft.edit or {}).get("caption", "") if isinstance(draft.edit, dict) else ""
-        job = self.enqueue_file(out, target_name, draft_id=draft_id, title=draft.title, caption=caption,
-                                duration_us=draft.duration_us)
-        self._draft_status(draft_id, "queued")
+        draft = self.studio.drafts.get(result.draft_id)
+        job = self.enqueue_file(result.path, target_name, draft_id=draft.id, title=draft.title,
+                                caption=getattr(result, "caption", "") or "",
+                                duration_us=getattr(result, "duration_us", 0) or draft.duration_us)
+        self._draft_status(draft.id, "queued")
         return job
 
-    def _export(self, draft, *, on_progress=None, cancel=None) -> Path:  # noqa: ANN001 - drafts Draft
-        try:
-            from studio.editor.export import default_output, export_draft
-        except ImportError:
-            raise ExportUnavailable() from None
-        out = default_output(self.studio, draft)
-        if out.is_file() and out.stat().st_size > 0:
-            # written to a temporary name, fsynced, renamed into place: if it is there, it is whole
-            log.info("draft %s revision %s: reusing its finished export", draft.id, draft.revision)
-            if on_progress:
-                on_progress(1.0, 0.0)
-        else:
-            out = export_draft(self.studio, draft.id, on_progress=on_progress, cancel=cancel)
-        self._prune_exports(draft.id, keep=out)
-        return out
+    def enqueue_draft(self, draft_id: str, target_name: str, *, on_progress=None, cancel=None) -> UploadJob:
+        """Export the draft's current revision (into staging) with ``exporter`` and queue the result.
 
-    def _prune_exports(self, draft_id: str, keep: Path) -> None:
-        """Exports of older revisions of this draft are not reused: remove them (jobs hold their own links)."""
-        for old in self.studio.layout.staging.glob(f"{draft_id}-r*.mp4"):
-            if old != keep:
-                try:
-                    old.unlink()
-                except OSError:
-                    pass
+        A finished export of that revision is reused, not rendered again (the exporter's promise); each job
+        gets its own link to it. Raises UploadError (unknown target, no exporter), the exporter's ExportError,
+        DraftNotFound.
+        """
+        self.studio.targets.get(target_name)  # fail on a typo before a long export
+        result = self._export(draft_id, on_progress=on_progress, cancel=cancel)
+        return self.enqueue_export(result, target_name)
+
+    def _export(self, draft_id: str, *, on_progress=None, cancel=None) -> ExportResult:
+        if self.exporter is None:
+            raise UploadError("This upload queue was built without an exporter, so it cannot export drafts; "
+                              "export the draft to a file and enqueue that file.")
+        return self.exporter(draft_id, on_progress=on_progress, cancel=cancel)
 
     def _draft_status(self, draft_id: str | None, status: str) -> None:
         if not draft_id:
@@ -214,7 +214,7 @@ class UploadQueue:
         if not job.staging_path or not Path(job.staging_path).exists():
             source = Path(job.source_path)
             if not source.is_file() and job.draft_id:
-                source = self._export(self.studio.drafts.get(job.draft_id))
+                source = Path(self._export(job.draft_id).path)
             elif not source.is_file():
                 raise UploadError(f"The file {source.name} is gone, and so is its frozen copy; enqueue the file "
                                   "again from where it is now.")

@@ -9,12 +9,14 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 
+from studio.drafts.types import DraftNotFound
 from studio.editor import document as doc
 from studio.editor.document import Canvas, Edit
 from studio.editor.export import ExportCancelled, ExportJob, draft_assets, export_draft
 from studio.editor.otio import META_KEY, write_otio
 from studio.media import probe
 from studio.media.probe import MediaError
+from studio.tasks import user_message
 
 VALID = ["cockatoo.mp4", "cockatoo_yuv420.mp4", "realshort.mp4", "video_rotation_90.mp4", "minimal.mp4",
          "white.mp4", "bipbop_nonfragment_header.mp4"]
@@ -86,7 +88,11 @@ def test_export_job_reports_progress_and_finishes(qtbot, studio, shared_media: P
     job.progress.connect(lambda f, eta: progress.append(f))
     with qtbot.waitSignal(job.finished, timeout=60_000) as done:
         job.start()
-    assert done.args == [str(tmp_path / "exports" / "job.mp4")] and (tmp_path / "exports" / "job.mp4").is_file()
+    (result,) = done.args
+    current = studio.drafts.get(draft.id)
+    assert (result.path, result.draft_id, result.revision) == (tmp_path / "exports" / "job.mp4", draft.id,
+                                                              current.revision)
+    assert result.path.is_file()
     qtbot.waitUntil(lambda: bool(progress) and progress[-1] == 1.0, timeout=5_000)
     job.wait()
 
@@ -106,7 +112,8 @@ def test_export_job_failure_is_a_sentence(qtbot, studio) -> None:  # noqa: ANN00
     with qtbot.waitSignal(job.failed, timeout=10_000) as failed:
         job.start()
     job.wait()
-    assert "no draft" in failed.args[0].lower()
+    assert isinstance(failed.args[0], DraftNotFound)   # the signal carries the exception, with its sentence
+    assert "no draft" in user_message(failed.args[0]).lower()
 
 
 def test_otio_timeline_has_clips_trims_music_and_overlay_metadata(qapp, studio, shared_media: Path,  # noqa: ANN001

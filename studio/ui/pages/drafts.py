@@ -8,8 +8,8 @@ its findings (unsaved takes, missing media, recovered files) become banners here
 from __future__ import annotations
 
 import importlib.util
-import logging
 import threading
+import logging
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSize, Qt, QTimer, Signal
@@ -37,11 +37,6 @@ def _guarded(owner, fn):  # noqa: ANN001, ANN202
 
 
 _gb = size_text
-
-
-class _Progress(QObject):
-    """Export progress from the worker thread to the UI thread."""
-    progress = Signal(float, object)
 
 
 class _ImportProgress(QObject):
@@ -108,7 +103,7 @@ class DraftsPage(QWidget):
         self.studio = studio
         self.store = None
         self.recovery: dict | None = None
-        self._export_cancel: threading.Event | None = None
+        self._export_job = None   # the running studio.editor.export.ExportJob
         self._import_cancel: threading.Event | None = None
         self.last_import = None   # the ImportReport of the last batch import
         self.setAcceptDrops(True)
@@ -470,47 +465,52 @@ class DraftsPage(QWidget):
             return False
 
     def export(self, draft_id: str | None) -> None:
+        """Export into the Videos (or chosen) folder under the draft's title, never over an existing file."""
         if not draft_id:
             return
         if not self.export_available():
             self.message.show_message("Export is not available yet in this build.")
             return
-        if self._export_cancel is not None:
+        if self._export_job is not None:
             self.message.show_message("An export is already running; wait for it or cancel it.")
             return
-        from studio.editor.export import creator_output, export_draft
+        from studio.editor.export import ExportJob
 
-        cancel = threading.Event()
-        relay = _Progress(self)
-        relay.progress.connect(self._export_progress)
-        self._export_cancel = cancel
+        job = ExportJob(self.studio, draft_id, parent=self)
+        job.progress.connect(self._export_progress)
+        job.finished.connect(self._export_done)
+        job.failed.connect(self._export_failed)
+        job.cancelled.connect(self._export_cancelled)
+        self._export_job = job
         self.export_label.setText("Exporting…")
         self.export_progress.setValue(0)
         self.export_bar.show()
-        studio = self.studio
-        # Into the Videos (or chosen) folder under the draft's title, never over an existing file.
-        run_in_background(lambda: export_draft(studio, draft_id, creator_output(studio, studio.drafts.get(draft_id)),
-                                               on_progress=relay.progress.emit, cancel=cancel, overwrite=False),
-                          on_done=self._alive(self._export_done), on_error=self._alive(self._export_failed))
+        job.start()
 
-    def _export_progress(self, fraction: float, eta: object) -> None:
+    def _export_progress(self, fraction: float, eta: float) -> None:
         self.export_progress.setValue(int(1000 * max(0.0, min(1.0, fraction))))
-        self.export_label.setText(f"Exporting… {fraction:.0%}" + (f" ({int(eta)} s left)" if eta else ""))
+        self.export_label.setText(f"Exporting… {fraction:.0%}" + (f" ({int(eta)} s left)" if eta >= 0 else ""))
 
     def cancel_export(self) -> None:
-        if self._export_cancel is not None:
-            self._export_cancel.set()
+        if self._export_job is not None:
+            self._export_job.cancel()
             self.export_label.setText("Cancelling…")
 
-    def _export_done(self, path) -> None:  # noqa: ANN001
-        self._export_cancel = None
+    def _export_ended(self) -> None:
+        self._export_job = None
         self.export_bar.hide()
-        self.export_done.show_file(path)
+
+    def _export_done(self, result) -> None:  # noqa: ANN001 - ExportResult
+        self._export_ended()
+        self.export_done.show_file(str(result.path))
 
     def _export_failed(self, exc: BaseException) -> None:
-        self._export_cancel = None
-        self.export_bar.hide()
+        self._export_ended()
         self._show_error(exc)
+
+    def _export_cancelled(self) -> None:
+        self._export_ended()
+        self.message.show_message("The export was cancelled.")
 
     # -- import (button and drag-and-drop) -----------------------------------------------------
     def _choose_files(self) -> None:

@@ -1,9 +1,11 @@
 """The Editor page: preview, timeline, inspector, overlays on the picture, undo, export.
 
-The page is a thin client: every change is an editor-core command pushed on the draft's
-``EditSession`` (undo/redo, autosave); frames come from the ``PlaybackWorker`` thread; media work
-(loading the draft, thumbnails, waveforms, importing music or a sticker image) runs through
-``run_in_background``; exports run in editor-core's ``ExportJob``.
+The page shows an ``EditorSession`` (studio.editor.session), which owns the workflow: opening the
+draft off the UI thread, its assets, importing music or a sticker image, thumbnails and waveforms, and
+the save-then-export sequence. Every change is an editor-core command pushed on the draft's
+``EditSession`` (``page.session``: the document, undo/redo, autosave); frames come from the
+``PlaybackWorker`` thread. The page keeps widgets and wiring: it calls session methods and renders
+their signals.
 """
 
 from __future__ import annotations
@@ -12,8 +14,6 @@ import dataclasses
 import logging
 from pathlib import Path
 
-import shiboken6
-
 from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon, QImage, QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractSlider, QAbstractSpinBox, QApplication, QFileDialog, QHBoxLayout, QLabel,
@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (QAbstractSlider, QAbstractSpinBox, QApplication, 
                                QSplitter, QStackedWidget, QTextEdit, QToolButton, QVBoxLayout, QWidget)
 
 from studio.editor import document as _doc
+from studio.editor.session import EditorSession
+from studio.tasks import user_message
 
 from studio.ui.common import page_header
 from studio.ui.editor_inspector import Inspector
@@ -64,32 +66,6 @@ def _is_typing_widget(w: QWidget | None) -> bool:
     return isinstance(w, (QLineEdit, QTextEdit, QPlainTextEdit, QAbstractSpinBox))
 
 
-def _load_draft(studio, draft_id: str):  # noqa: ANN001 - runs off the UI thread
-    from studio.editor.document import Edit
-    from studio.editor.preview import assets_for
-
-    draft = studio.drafts.get(draft_id)
-    edit = Edit.from_dict(draft.edit)
-    return draft, edit, assets_for(draft, studio.drafts.asset_path)
-
-
-def _thumbnails(path: Path, rotation: int, duration_us: int, height: int) -> dict[int, QImage]:
-    """Thumbnails along a video (about one a second, at most 40), decoded in-process."""
-    from studio.editor.playback import to_qimage
-    from studio.media.decoder import VideoDecoder
-
-    out: dict[int, QImage] = {}
-    with VideoDecoder(path, rotation=rotation) as dec:
-        w, h = dec.display_size
-        size = (max(2, round(w * height / max(h, 1)) // 2 * 2), height)
-        step = max(US, duration_us // 40) if duration_us else US
-        t = 0
-        while t < max(duration_us, 1):
-            out[t] = to_qimage(dec.frame_at(t, size=size))
-            t += step
-    return out
-
-
 class _StatusLabel(QLabel):
     """A one-line status that never widens its row: what does not fit is in its tooltip."""
 
@@ -111,11 +87,8 @@ class EditorPage(QWidget):
     def __init__(self, studio, parent: QWidget | None = None):  # noqa: ANN001 - studio.app.Studio
         super().__init__(parent)
         self.studio = studio
-        self.draft = None
-        self.session = None
+        self.editor = EditorSession(studio, parent=self)
         self.worker = None
-        self.assets: dict = {}
-        self.export_job = None
         self.selection: tuple[str, str] = ("", "")
         self.rate = 0.0
         self._resize_origin: dict[str, float] = {}
@@ -124,14 +97,48 @@ class EditorPage(QWidget):
         from studio.editor.playback import AudioFeed
 
         self.audio = AudioFeed(self)
-        self._pending_export: Path | None | bool = False
-        self._loading_id: str | None = None
         self._saved_doc: dict | None = None     # the edit as last saved: "Edited" means different from it
         self._unsubscribe = None
         self._build()
+        self._wire_editor()
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
+
+    # -- the session this page shows ----------------------------------------------------------------
+    @property
+    def session(self):  # noqa: ANN201 - studio.editor.commands.EditSession | None
+        """The open draft's document (edit, undo stack, autosave); None while nothing is open."""
+        return self.editor.document
+
+    @property
+    def draft(self):  # noqa: ANN201 - studio.drafts.types.Draft | None
+        return self.editor.draft
+
+    @property
+    def assets(self) -> dict:
+        return self.editor.assets
+
+    @property
+    def export_job(self):  # noqa: ANN201 - studio.editor.export.ExportJob | None
+        return self.editor.export_job
+
+    def _wire_editor(self) -> None:
+        e = self.editor
+        e.opened.connect(self._opened)
+        e.failed.connect(self._open_failed)
+        e.title_changed.connect(self._show_title)
+        e.media_imported.connect(self._on_media_imported)
+        e.import_failed.connect(lambda file, exc: self.save_label.setText(
+            f"“{Path(file).name}” could not be added: {user_message(exc)}"))
+        e.thumbnails_ready.connect(self.timeline.set_thumbnails)
+        e.waveform_ready.connect(self.timeline.set_waveform)
+        e.export_saving.connect(lambda: self.export_label.setText("Saving the edit…"))
+        e.export_started.connect(self._on_export_started)
+        e.export_progress.connect(self._on_export_progress)
+        e.export_finished.connect(self._on_export_done)
+        e.export_failed.connect(lambda exc: self._export_ended(f"Export failed: {user_message(exc)}"))
+        e.export_cancelled.connect(lambda: self._export_ended("Export cancelled."))
 
     # -- layout -----------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -384,24 +391,19 @@ class EditorPage(QWidget):
         """Shown by the main window; ``payload`` is a draft id to open (None keeps what is open)."""
         draft_id = payload if isinstance(payload, str) else None
         if draft_id is None:
-            if self.session is None and self._loading_id is None:
+            if self.session is None and self.editor.loading_id is None:
                 self.pages.setCurrentWidget(self.empty)
             self._refresh_title()
             return
-        if (self.session is not None and self.session.draft_id == draft_id) or self._loading_id == draft_id:
+        if self.editor.draft_id == draft_id or self.editor.loading_id == draft_id:
             self._refresh_title()
             return
         self.open_draft(draft_id)
 
     def open_draft(self, draft_id: str) -> None:
-        from studio.tasks import run_in_background
-
         self._close_session()
-        self._loading_id = draft_id
         self.pages.setCurrentWidget(self.loading)
-        run_in_background(_load_draft, self.studio, draft_id,
-                          on_done=self._live(lambda r, d=draft_id: self._opened(d, r)),
-                          on_error=self._live(lambda e, d=draft_id: self._open_failed(d, e)))
+        self.editor.open(draft_id)
 
     # -- the draft's title follows the store (a rename on the Drafts page, the CLI) -----------------
     def _watch_store(self) -> None:
@@ -421,42 +423,28 @@ class EditorPage(QWidget):
             self._refresh_title()
 
     def _refresh_title(self) -> None:
-        """Re-read the open draft's title (off the UI thread) and show it."""
-        from studio.tasks import run_in_background
-
-        if self.session is None or self._closed:
-            return
-        store, draft_id = self.studio.drafts, self.session.draft_id
-        run_in_background(lambda: store.get(draft_id).title,
-                          on_done=self._live(self._show_title),
-                          on_error=lambda e: log.info("re-reading the title: %s", e))
+        """Re-read the open draft's title (off the UI thread); ``title_changed`` shows it."""
+        if not self._closed:
+            self.editor.refresh_title()
 
     def _show_title(self, title: str) -> None:
-        if self.draft is not None and title and title != self.title_label.text():
-            self.draft = dataclasses.replace(self.draft, title=title)
+        if title != self.title_label.text():
             self.title_label.setText(title)
             self.title_label.setToolTip(title)
             self.titleChanged.emit(title)
 
-    def _open_failed(self, draft_id: str, exc: BaseException) -> None:
-        if self._loading_id != draft_id:
-            return
-        self._loading_id = None
-        message = getattr(exc, "message", None) or getattr(exc, "user_message", None) or str(exc)
+    def _open_failed(self, exc: BaseException) -> None:
+        message = getattr(exc, "message", None) or user_message(exc)
         self.empty_note.setText(f"This draft could not be opened: {message}")
         self.pages.setCurrentWidget(self.empty)
 
-    def _opened(self, draft_id: str, result) -> None:  # noqa: ANN001
-        from studio.editor.commands import EditSession
+    def _opened(self, draft, assets: dict) -> None:  # noqa: ANN001 - studio.drafts.types.Draft
         from studio.editor.playback import PlaybackWorker
         from studio.editor.preview import PreviewCompositor
 
-        if self._loading_id != draft_id:
-            return  # another draft was asked for meanwhile
-        self._loading_id = None
-        draft, edit, assets = result
-        self.draft, self.assets = draft, assets
-        self.session = EditSession(self.studio.drafts, draft.id, edit, draft.revision, parent=self)
+        if self._closed:
+            return
+        edit = self.session.edit
         self.session.changed.connect(self._on_edit_changed)
         self.session.saved.connect(self._on_saved)
         self.session.save_failed.connect(self._on_save_failed)
@@ -485,40 +473,8 @@ class EditorPage(QWidget):
         self._refresh_views()
         self.pages.setCurrentWidget(self.workspace)
         self.worker.seek(0)
-        self._load_media_previews()
+        self.editor.request_previews(THUMB_H)
         self.setFocus()
-
-    def _live(self, fn):  # noqa: ANN001, ANN202
-        """Wrap a background callback so it is dropped if this page's session ended meanwhile."""
-        session = self.session
-
-        def call(*args):  # noqa: ANN002, ANN202
-            if shiboken6.isValid(self) and not self._closed and session is self.session:
-                return fn(*args)
-            return None
-        return call
-
-    def _load_media_previews(self) -> None:
-        from studio.tasks import run_in_background
-
-        for a in self.assets.values():
-            if a.kind == "video":
-                run_in_background(_thumbnails, a.path, a.rotation, a.duration_us, THUMB_H,
-                                  on_done=self._live(lambda t, aid=a.id: self.timeline.set_thumbnails(aid, t)),
-                                  on_error=lambda e: log.info("thumbnails: %s", e))
-        for m in self.session.edit.music:
-            self._load_waveform(m.asset_id)
-
-    def _load_waveform(self, asset_id: str) -> None:
-        from studio.media import waveform
-        from studio.tasks import run_in_background
-
-        asset = self.assets.get(asset_id)
-        if asset is None or asset_id in self.timeline.waveforms:
-            return
-        run_in_background(waveform.peaks, asset.path, per_second=50, cache_dir=self.studio.layout.thumbs,
-                          on_done=self._live(lambda p: self.timeline.set_waveform(asset_id, p)),
-                          on_error=lambda e: log.info("waveform: %s", e))
 
     def _close_session(self) -> None:
         self.audio.stop()
@@ -526,11 +482,10 @@ class EditorPage(QWidget):
             self.worker.stop()
             self.worker = None
         if self.session is not None:
-            session = self.session
-            if session.dirty:
-                session.save_soon_now()  # in the background; the session lives until it reports
-            session.changed.disconnect(self._on_edit_changed)
-            self.session = None
+            self.session.changed.disconnect(self._on_edit_changed)
+            self.session.saved.disconnect(self._on_saved)
+            self.session.save_failed.disconnect(self._on_save_failed)
+        self.editor.close()   # saves what is unsaved, in the background
         self.timeline.thumbs.clear()
         self.timeline.waveforms.clear()
         self._saved_doc = None
@@ -542,17 +497,10 @@ class EditorPage(QWidget):
             self._unsubscribe()
             self._unsubscribe = None
         self.audio.stop()
-        if self.export_job is not None and self.export_job.is_running():
-            self.export_job.cancel()
-            self.export_job.wait(10_000)
         if self.worker is not None:
             self.worker.stop()
             self.worker = None
-        if self.session is not None:
-            try:
-                self.session.flush()
-            except Exception as e:  # noqa: BLE001 - quitting: log, the autosave had the rest
-                log.warning("could not save the edit on exit: %s", e)
+        self.editor.shutdown()   # cancels a running export, saves what is unsaved
 
     # -- edit changes -------------------------------------------------------------------------------
     def _asset_durations(self) -> dict[str, int]:
@@ -588,15 +536,9 @@ class EditorPage(QWidget):
         if self.session is not None and not self.session.dirty and not self.session.saving:
             self._saved_doc = self.session.edit.to_dict()   # nothing changed since this save started
         self._update_save_state()
-        if self._pending_export is not False and not self.session.dirty:
-            out, self._pending_export = self._pending_export, False
-            self._start_export(out)
 
     def _on_save_failed(self, message: str) -> None:
         self.save_label.setText(f"Not saved: {message}")
-        if self._pending_export is not False:
-            self._pending_export = False
-            self._export_ended(f"Not exported: the edit could not be saved ({message}).")
 
     def _item(self, kind: str, item_id: str):  # noqa: ANN202
         if self.session is None or not item_id:
@@ -607,12 +549,16 @@ class EditorPage(QWidget):
 
     def _do(self, command, *args, **kwargs):  # noqa: ANN001, ANN202
         """Push an editor-core command; an invalid change is explained, never raised."""
-        from studio.editor.document import EditError
-
         if self.session is None:
             return None
+        return self._explained(self.session.do, command, *args, **kwargs)
+
+    def _explained(self, fn, *args, **kwargs):  # noqa: ANN001, ANN202
+        """``fn(...)``, or None with the reason in the status line when the change is invalid."""
+        from studio.editor.document import EditError
+
         try:
-            return self.session.do(command, *args, **kwargs)
+            return fn(*args, **kwargs)
         except EditError as e:
             self.save_label.setText(str(e))
             return None
@@ -952,18 +898,10 @@ class EditorPage(QWidget):
             self.session.stack.redo()
 
     # -- adding things ----------------------------------------------------------------------------------
-    def _overlay_span(self) -> tuple[int, int]:
-        total = self.session.edit.duration_us
-        start = min(self.timeline.position_us, max(0, total - US))
-        return start, max(start + US, min(total, start + 3 * US))
-
     def add_text(self, text: str = "Your text") -> str | None:
-        from studio.editor.commands import AddText
-
         if self.session is None:
             return None
-        start, end = self._overlay_span()
-        cmd = self._do(AddText, text, start, end, background="#000000A0")
+        cmd = self._explained(self.editor.add_text, text, self.timeline.position_us)
         if cmd is not None:
             self._select("text", cmd.new_id)
             self._edit_text_field()     # the typing that follows goes into the new text
@@ -971,12 +909,9 @@ class EditorPage(QWidget):
         return None
 
     def add_sticker(self, source: str) -> str | None:
-        from studio.editor.commands import AddSticker
-
         if self.session is None:
             return None
-        start, end = self._overlay_span()
-        cmd = self._do(AddSticker, source, start, end, x=0.72, y=0.3)   # clear of a centred text
+        cmd = self._explained(self.editor.add_sticker, source, self.timeline.position_us)
         if cmd is not None:
             self._select("sticker", cmd.new_id)
             return cmd.new_id
@@ -1008,40 +943,19 @@ class EditorPage(QWidget):
 
     def import_asset(self, file: Path, kind: str) -> None:
         """Copy a music file or sticker image into the library (off the UI thread), then use it."""
-        from studio.editor.preview import PreviewAsset
-        from studio.tasks import run_in_background
-
         if self.session is None:
             return
-        draft_id = self.session.draft_id
-        store = self.studio.drafts
+        self.save_label.setText(f"Adding “{Path(file).name}”…")
+        self.editor.import_media(Path(file), kind)
 
-        def add():  # noqa: ANN202 - runs in the pool
-            asset = store.add_asset(draft_id, file, kind=kind)
-            return PreviewAsset(id=asset.id, path=Path(store.asset_path(asset)), kind=asset.kind,
-                                rotation=int(asset.rotation or 0), width=int(asset.width or 0),
-                                height=int(asset.height or 0), fps=float(asset.fps or 0),
-                                duration_us=int(asset.duration_us or 0), has_audio=bool(asset.has_audio))
-
-        def added(asset) -> None:  # noqa: ANN001
-            if self.session is None or self.session.draft_id != draft_id:
-                return
-            self.assets[asset.id] = asset
-            if kind == "audio":
-                from studio.editor.commands import AddMusic
-
-                cmd = self._do(AddMusic, asset.id, 0)
-                self._load_waveform(asset.id)
-                if cmd is not None:
-                    self._select("music", cmd.new_id)
-            else:
-                self.add_sticker(f"asset:{asset.id}")
-            self.save_label.setText(f"Added “{file.name}”")
-
-        self.save_label.setText(f"Adding “{file.name}”…")
-        run_in_background(add, on_done=self._live(added),
-                          on_error=self._live(lambda e: self.save_label.setText(
-                              f"“{file.name}” could not be added: {getattr(e, 'user_message', None) or e}")))
+    def _on_media_imported(self, asset, file: Path) -> None:  # noqa: ANN001 - PreviewAsset
+        if asset.kind == "audio":
+            cmd = self._explained(self.editor.add_music, asset.id)
+            if cmd is not None:
+                self._select("music", cmd.new_id)
+        else:
+            self.add_sticker(f"asset:{asset.id}")
+        self.save_label.setText(f"Added “{Path(file).name}”")
 
     # -- export -------------------------------------------------------------------------------------------
     def _export_to(self) -> None:
@@ -1053,44 +967,31 @@ class EditorPage(QWidget):
             self.export(Path(path) if path.lower().endswith(".mp4") else Path(path + ".mp4"))
 
     def export(self, out: Path | None = None) -> None:
-        """Save the edit (in the background) and render it to ``out`` (default: cache/staging)."""
-        if self.session is None or (self.export_job is not None and self.export_job.is_running()):
+        """Save the edit and render the revision saved to ``out`` (default: the export folder, under the title)."""
+        if self.session is None or self.editor.exporting:
             return
         self.pause()
         self.export_button.setEnabled(False)
         self.export_to_button.setEnabled(False)
-        self.export_label.setText("Saving the edit…")
-        if self.session.dirty or self.session.saving:
-            self._pending_export = out
-            self.session.save_soon_now()
-        else:
-            self._start_export(out)
+        self.export_done.hide()
+        if not self.editor.export(out):
+            self._export_ended("")
 
-    def _start_export(self, out: Path | None) -> None:
-        from studio.editor.export import ExportJob
-
-        job = ExportJob(self.studio, self.session.draft_id, out, parent=self)
-        job.progress.connect(self._on_export_progress)
-        job.finished.connect(self._on_export_done)
-        job.failed.connect(lambda m: self._export_ended(f"Export failed: {m}"))
-        job.cancelled.connect(lambda: self._export_ended("Export cancelled."))
-        self.export_job = job
+    def _on_export_started(self, _revision: int) -> None:
         self.export_progress.setValue(0)
         self.export_progress.setVisible(True)
         self.cancel_button.setVisible(True)
         self.cancel_button.setEnabled(True)
         self.export_label.setText("Exporting…")
-        self.export_done.hide()
-        job.start()
 
     def _on_export_progress(self, fraction: float, eta: float) -> None:
         self.export_progress.setValue(round(fraction * 1000))
         left = f" · about {eta:.0f} s left" if eta >= 0 else ""
         self.export_label.setText(f"Exporting {fraction * 100:.0f} %{left}")
 
-    def _on_export_done(self, path: str) -> None:
+    def _on_export_done(self, result) -> None:  # noqa: ANN001 - ExportResult
         self._export_ended("")
-        self.export_done.show_file(path)
+        self.export_done.show_file(str(result.path))
 
     def _export_ended(self, message: str) -> None:
         self.export_label.setText(message)
@@ -1098,12 +999,9 @@ class EditorPage(QWidget):
         self.cancel_button.setVisible(False)
         self.export_button.setEnabled(True)
         self.export_to_button.setEnabled(True)
-        job = self.export_job
-        if job is not None:
-            QTimer.singleShot(0, lambda: job.wait(5000))
 
     def cancel_export(self) -> None:
-        if self.export_job is not None:
+        if self.editor.exporting:
             self.cancel_button.setEnabled(False)
             self.export_label.setText("Cancelling…")
-            self.export_job.cancel()
+            self.editor.cancel_export()

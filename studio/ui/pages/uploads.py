@@ -272,12 +272,24 @@ class UploadDraftPanel(QFrame):
     title = ""
 
     def start(self) -> None:
+        """Export the draft's current revision into staging (the editor's ExportJob, which reuses a finished
+        export of it), then queue that export's result."""
+        from studio.editor.export import ExportJob
+
         target = self.targets.currentData() or "local"
         self.go.setEnabled(False)
+        self.bar.setValue(0)
         self.bar.show()
-        run_in_background(self, lambda d, t, **kw: self.studio.uploads.enqueue_draft(d, t, **kw),
-                          self.draft_id, target, on_progress=lambda f, _eta: self.exportProgress.emit(f),
-                          on_done=self._queued, on_error=self._failed)
+        job = ExportJob(self.studio, self.draft_id, parent=self, for_upload=True)
+        job.progress.connect(lambda f, _eta: self.exportProgress.emit(f))
+        job.finished.connect(lambda result: run_in_background(
+            self, lambda: self.studio.uploads.enqueue_export(result, target), on_done=self._queued,
+            on_error=self._failed))
+        job.failed.connect(self._failed)
+        self.export_job = job
+        job.start()
+
+    export_job = None
 
     def _queued(self, job) -> None:  # noqa: ANN001
         self.bar.hide()
