@@ -27,14 +27,11 @@ from typing import Any, Callable, Iterator
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from studio.errors import user_message  # noqa: E402,F401 - re-exported for the UI
+
 log = logging.getLogger(__name__)
 
 Presenter = Callable[[BaseException, "QObject | None"], None]
-
-
-def user_message(exc: BaseException) -> str:
-    """The sentence for the creator: ``exc.user_message`` when the error has one, else ``str(exc)``."""
-    return getattr(exc, "user_message", None) or str(exc) or type(exc).__name__
 
 
 def _report_unhandled(exc: BaseException, _owner: QObject | None = None) -> None:

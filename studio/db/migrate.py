@@ -28,7 +28,6 @@ from studio.db.engine import make_engine
 from studio.errors import StudioError
 
 log = logging.getLogger(__name__)
-SQLITE_MAGIC = b"SQLite format 3\x00"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -76,10 +75,24 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def looks_like_sqlite(path: Path) -> bool:
+    """Whether ``path`` is a SQLite database (or empty: SQLite starts one there).
+
+    Asked of SQLite itself, never with open()/close() of our own: closing any descriptor of the
+    database file releases every POSIX lock this process holds on it, under connections that are
+    still open, and their next access fails with "disk I/O error"."""
     if not path.exists() or path.stat().st_size == 0:
-        return True  # SQLite happily starts an empty file
-    with open(path, "rb") as f:
-        return f.read(16) == SQLITE_MAGIC
+        return True
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return False
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+        return True
+    except sqlite3.DatabaseError as e:
+        return "not a database" not in str(e) and "encrypted" not in str(e)
+    finally:
+        conn.close()
 
 
 def _backup(path: Path, backups: Path, label: str) -> Path:

@@ -50,6 +50,7 @@ from studio.editor.document import EditError
 from studio.editor.render_graph import asset_from_media
 from studio.errors import BadInput
 from studio.media.probe import MediaError
+from studio.errors import user_message
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +99,7 @@ class Refusal:
     def of(cls, path: Path, e: BaseException) -> "Refusal":
         if isinstance(e, OSError) and not isinstance(e, DraftError):
             e = storage_error(e, Path(path).parent, f"importing “{Path(path).name}”")
-        message = getattr(e, "user_message", None) or str(e) or e.__class__.__name__
+        message = user_message(e)
         reason = getattr(e, "reason", None) or ("disk_full" if isinstance(e, DiskFullError) else
                                                  "read_only" if isinstance(e, ReadOnlyError) else "not_saved")
         return cls(path=Path(path), reason=reason, message=message)

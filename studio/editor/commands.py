@@ -23,6 +23,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from studio.editor import document as doc
 from studio.editor.document import Edit, EditError
+from studio.errors import user_message
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +280,7 @@ class EditSession(QObject):
         if snapshot is self._edit:
             self._dirty = True
         log.warning("autosave of draft %s failed: %s", self.draft_id, exc)
-        self.save_failed.emit(getattr(exc, "user_message", None) or str(exc))
+        self.save_failed.emit(user_message(exc))
 
     def flush(self) -> int | None:
         """Save now, on this thread (closing the editor). Returns the new revision, if one was saved."""

@@ -16,23 +16,14 @@ from PySide6.QtWidgets import (QButtonGroup, QCheckBox, QComboBox, QDialog, QDia
                                QPushButton, QRadioButton, QVBoxLayout, QWidget)
 
 from studio.tasks import run_in_background as _run_in_background
+from studio.errors import user_message
 
 log = logging.getLogger(__name__)
 
 
 def run_in_background(owner: QWidget, fn, *args, on_done=None, on_error=None) -> None:  # noqa: ANN001
-    """Callbacks are dropped when ``owner`` was deleted meanwhile (a closed dialog)."""
-    import shiboken6
-
-    def guard(cb):  # noqa: ANN001, ANN202
-        return lambda value: cb(value) if shiboken6.isValid(owner) else None
-
-    _run_in_background(fn, *args, on_done=guard(on_done or (lambda _v: None)),
-                       on_error=guard(on_error or (lambda _e: None)))
-
-
-def message_of(e: BaseException) -> str:
-    return getattr(e, "user_message", None) or str(e) or type(e).__name__
+    """studio.tasks.run_in_background with this dialog's widget as the owner (answers for a closed one drop)."""
+    _run_in_background(fn, *args, on_done=on_done, on_error=on_error, owner=owner)
 
 
 def describe(target) -> str:  # noqa: ANN001 - targets.Target
@@ -178,7 +169,7 @@ class DestinationDialog(QDialog):
             return self.studio.targets.test_unsaved(target, access_key=access, secret_key=secret)
 
         run_in_background(self, work, on_done=self._tested,
-                          on_error=lambda e: self._tested({"ok": False, "verdict": message_of(e)}))
+                          on_error=lambda e: self._tested({"ok": False, "verdict": user_message(e)}))
 
     def _tested(self, result: dict) -> None:
         self._busy(False)
@@ -210,7 +201,7 @@ class DestinationDialog(QDialog):
         self.accept()
 
     def _save_failed(self, e: BaseException) -> None:
-        self._busy(False, "✗ " + message_of(e))
+        self._busy(False, "✗ " + user_message(e))
 
 
 class DestinationsPanel(QWidget):
@@ -258,7 +249,7 @@ class DestinationsPanel(QWidget):
 
     def reload(self, select: str | None = None) -> None:
         run_in_background(self, self.studio.targets.list, on_done=lambda ts: self._show(ts, select),
-                          on_error=lambda e: self.verdict.setText(message_of(e)))
+                          on_error=lambda e: self.verdict.setText(user_message(e)))
 
     def _show(self, targets: list, select: str | None) -> None:
         current = select or (self.selected().name if self.selected() else None)
@@ -301,7 +292,7 @@ class DestinationsPanel(QWidget):
         self.verdict.setProperty("ok", None)
         self.verdict.setText(f"Testing {t.label}…")
         run_in_background(self, self.studio.targets.test, t.name, on_done=self._tested,
-                          on_error=lambda e: self._tested({"ok": False, "verdict": message_of(e)}))
+                          on_error=lambda e: self._tested({"ok": False, "verdict": user_message(e)}))
 
     def _tested(self, result: dict) -> None:
         self._update_buttons()
@@ -325,4 +316,4 @@ class DestinationsPanel(QWidget):
         run_in_background(self, self.studio.targets.remove, name,
                           on_done=lambda _r: (self.verdict.setText(f"Removed {name}."), self.reload(),
                                               self.changed.emit()),
-                          on_error=lambda e: self.verdict.setText(message_of(e)))
+                          on_error=lambda e: self.verdict.setText(user_message(e)))

@@ -15,6 +15,7 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QObject, Qt, QThread
 from PySide6.QtGui import QImage, QPixmap
 
 from studio.tasks import run_in_background
+from studio.errors import user_message
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +204,7 @@ class DraftsModel(QAbstractListModel):
     def _fail(self, gen: int, exc: BaseException) -> None:
         if gen == self._generation:
             self._loading = False
-        self.failed.emit(getattr(exc, "user_message", None) or str(exc))
+        self.failed.emit(user_message(exc))
 
     # -- lazy paging -------------------------------------------------------------------------
     def canFetchMore(self, parent: QModelIndex = QModelIndex()) -> bool:  # noqa: B008, N802 - Qt API

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,6 +24,14 @@ def panel(qtbot, studio):
     p.show()
     qtbot.waitUntil(lambda: p.list.count() >= 1, timeout=10000)
     return p
+
+
+def database_bytes(path: Path) -> bytes:
+    """studio.db and its WAL, read by a child process: opening and closing the database file in this
+    process would drop the POSIX locks SQLite holds on it, and the next access fails (disk I/O error)."""
+    code = ("import os, sys; p = sys.argv[1]; sys.stdout.buffer.write(b''.join("
+            "open(f, 'rb').read() for f in (p, p + '-wal') if os.path.exists(f)))")
+    return subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, check=True).stdout
 
 
 def fill(dialog, s3_server, *, name="weed", secret=None) -> None:  # noqa: ANN001
@@ -66,7 +76,7 @@ def test_add_test_edit_remove_a_destination(qtbot, studio, s3_server, panel, cli
     # the secret is in the keyring, nowhere else
     keyring_file = Path(os.environ["STUDIO_TEST_KEYRING"]).read_text()
     assert s3_server["secret_key"] in keyring_file
-    assert s3_server["secret_key"].encode() not in studio.layout.database.read_bytes()
+    assert s3_server["secret_key"].encode() not in database_bytes(studio.layout.database)
 
     # the panel's Test on the saved destination = `studio targets test`
     qtbot.mouseClick(panel.test_button, Qt.LeftButton)

@@ -7,7 +7,6 @@ its findings (unsaved takes, missing media, recovered files) become banners here
 
 from __future__ import annotations
 
-import importlib.util
 import threading
 import logging
 from pathlib import Path
@@ -22,6 +21,7 @@ from studio.ui.common import page_header
 from studio.ui.drafts_delegate import DraftDelegate
 from studio.drafts.store import TRASH_DAYS
 from studio.ui.drafts_model import IdRole, DraftsModel, size_text, storage_text
+from studio.errors import user_message
 
 log = logging.getLogger(__name__)
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.m4v *.mkv *.webm *.avi);;All files (*)"
@@ -251,7 +251,7 @@ class DraftsPage(QWidget):
         self.store_ready.emit()
 
     def _store_failed(self, exc: BaseException) -> None:
-        text = getattr(exc, "user_message", None) or str(exc)
+        text = user_message(exc)
         self._show_empty(f"Your drafts cannot be opened.\n\n{text}")
         self.import_button.setEnabled(False)
 
@@ -457,19 +457,9 @@ class DraftsPage(QWidget):
                                   f"Deleted {r['drafts']} draft(s) for good, freeing {_gb(r['bytes'])}.")))
 
     # -- export ------------------------------------------------------------------------------
-    @staticmethod
-    def export_available() -> bool:
-        try:
-            return importlib.util.find_spec("studio.editor.export") is not None
-        except ModuleNotFoundError:
-            return False
-
     def export(self, draft_id: str | None) -> None:
         """Export into the Videos (or chosen) folder under the draft's title, never over an existing file."""
         if not draft_id:
-            return
-        if not self.export_available():
-            self.message.show_message("Export is not available yet in this build.")
             return
         if self._export_job is not None:
             self.message.show_message("An export is already running; wait for it or cancel it.")
@@ -584,7 +574,7 @@ class DraftsPage(QWidget):
         self.message.show_message(text)
 
     def _show_error(self, exc: BaseException) -> None:
-        text = getattr(exc, "user_message", None) or str(exc)
+        text = user_message(exc)
         log.info("drafts page: %s", text)
         self.message.show_message(text)
 

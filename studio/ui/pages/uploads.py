@@ -19,6 +19,7 @@ from studio.ui import theme
 from studio.ui.common import page_header
 from studio.ui.uploads_controller import controller_for
 from studio.uploader.progress import Progress, human_bytes, human_eta
+from studio.errors import user_message
 
 log = logging.getLogger(__name__)
 
@@ -30,11 +31,8 @@ def alive(widget: QWidget) -> bool:
 
 
 def run_in_background(owner: QWidget, fn, *args, on_done=None, on_error=None, **kwargs) -> None:  # noqa: ANN001
-    """studio.tasks.run_in_background, whose callbacks are dropped if ``owner`` was deleted meanwhile."""
-    def guard(cb):  # noqa: ANN001, ANN202
-        return None if cb is None else (lambda value: cb(value) if alive(owner) else None)
-
-    _run_in_background(fn, *args, on_done=guard(on_done), on_error=guard(on_error) or (lambda e: None), **kwargs)
+    """studio.tasks.run_in_background with ``owner`` first: answers for a deleted widget are dropped there."""
+    _run_in_background(fn, *args, on_done=on_done, on_error=on_error, owner=owner, **kwargs)
 
 
 def when_text(us: int | None) -> str:
@@ -298,7 +296,7 @@ class UploadDraftPanel(QFrame):
     def _failed(self, e: BaseException) -> None:
         self.bar.hide()
         self.go.setEnabled(True)
-        self.message.setText(getattr(e, "user_message", None) or str(e))
+        self.message.setText(user_message(e))
 
 
 class UploadsPage(QWidget):
@@ -363,7 +361,7 @@ class UploadsPage(QWidget):
     def reload_targets(self) -> None:
         run_in_background(self, lambda: self.studio.targets.list(),
                           on_done=lambda ts: fill_targets(self.file_target, ts),
-                          on_error=lambda e: self.status.setText(getattr(e, "user_message", None) or str(e)))
+                          on_error=lambda e: self.status.setText(user_message(e)))
 
     def activated(self, payload: object) -> None:
         if isinstance(payload, dict) and payload.get("draft_id"):
@@ -381,7 +379,7 @@ class UploadsPage(QWidget):
 
     def _list_failed(self, e: BaseException) -> None:
         self._refreshing = False
-        self.status.setText(getattr(e, "user_message", None) or str(e))
+        self.status.setText(user_message(e))
 
     def _show_jobs(self, jobs) -> None:  # noqa: ANN001 - list[UploadJob]
         self._refreshing = False
@@ -422,7 +420,7 @@ class UploadsPage(QWidget):
     def _on_action(self, verb: str, job_id: str) -> None:
         if verb == "copy":
             run_in_background(self, lambda j: self.studio.uploads.link_info(j), job_id, on_done=self._copied,
-                              on_error=lambda e: self.status.setText(getattr(e, "user_message", None) or str(e)))
+                              on_error=lambda e: self.status.setText(user_message(e)))
             return
         self._do(verb, job_id)
 
@@ -442,13 +440,13 @@ class UploadsPage(QWidget):
         run_in_background(self, lambda: self.studio.uploads.clear_finished(),
                           on_done=lambda n: (self.status.setText(f"Cleared {n} finished upload(s)." if n else
                                                                  "Nothing finished to clear."), self.refresh()),
-                          on_error=lambda e: self.status.setText(getattr(e, "user_message", None) or str(e)))
+                          on_error=lambda e: self.status.setText(user_message(e)))
 
     def _do(self, method: str, *args) -> None:
         # ``studio.uploads`` is resolved in the background too: the first use opens the database.
         run_in_background(self, lambda: getattr(self.studio.uploads, method)(*args),
                           on_done=lambda _r: self.refresh(),
-                          on_error=lambda e: self.status.setText(getattr(e, "user_message", None) or str(e)))
+                          on_error=lambda e: self.status.setText(user_message(e)))
 
     def _pick_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Upload a file", "",
