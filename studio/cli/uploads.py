@@ -130,7 +130,8 @@ def _serve_local_links(ctx: Context, queue) -> None:  # noqa: ANN001 - UploadQue
     nothing serves them, start it in the background (as `studio local-s3 start` does) and say so."""
     from studio.uploader.errors import LocalS3Error
 
-    if not any(j.state == "COMPLETED" and j.target_name == "local" for j in queue.list()):
+    local = [j for j in queue.list() if j.state == "COMPLETED" and j.target_name == "local"]
+    if not local:
         return
     s3 = ctx.studio.local_s3
     if s3.is_serving():
@@ -140,6 +141,10 @@ def _serve_local_links(ctx: Context, queue) -> None:  # noqa: ANN001 - UploadQue
         s3.ensure_running()
     except LocalS3Error as e:
         print(f"studio: the links to this computer will not open: {e}", file=sys.stderr)
+        return
+    if not queue.wait_link_opens(local[0].id):
+        print("studio: the storage on this computer started but does not serve its files yet; try the links "
+              "in a moment.", file=sys.stderr)
         return
     print("studio: started the storage on this computer so its links open; `studio local-s3 stop` stops it.",
           file=sys.stderr)

@@ -156,6 +156,29 @@ class UploadQueue:
             raise UploadError(f"Upload {job.id[:8]} is not finished yet, so it has no link.")
         return self.studio.targets.link(self.studio.targets.get(job.target_name), job.bucket, job.key)
 
+    def wait_link_opens(self, job_id: str, timeout: float = 30.0) -> bool:
+        """Whether the job's link serves its first byte within ``timeout`` (a storage that just started
+        answers 5xx until its volumes are loaded). Never raises for a network failure."""
+        import time
+        import urllib.error
+        import urllib.request
+
+        url = self.link_info(job_id)["url"]
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                with urllib.request.urlopen(urllib.request.Request(url, headers={"Range": "bytes=0-0"}),
+                                            timeout=5) as r:
+                    r.read()
+                return True
+            except urllib.error.HTTPError as e:
+                if e.code < 500 or time.monotonic() >= deadline:
+                    return False
+            except OSError:
+                if time.monotonic() >= deadline:
+                    return False
+            time.sleep(0.2)
+
     def unfinished_count(self) -> int:
         """How many uploads are not done yet (they continue the next time the app or `uploads run` runs)."""
         return len(self.store.list(states=UNFINISHED))

@@ -118,7 +118,7 @@ def test_delete_take_has_undo_and_the_file_goes_when_the_bar_closes(qtbot, page,
     page.strip.setFocus()
     qtbot.keyClick(page.strip, Qt.Key_Delete)
     assert page.session.takes == [first]
-    (close,) = [b for b in page.undo_bar.findChildren(QPushButton) if b.text() == "✕"]
+    (close,) = [b for b in page.undo_bar.findChildren(QPushButton) if b.toolTip() == "Dismiss"]
     qtbot.mouseClick(close, Qt.LeftButton)     # closing the undo window
     qtbot.waitUntil(lambda: not second.dir.exists(), timeout=10_000)
     assert first.dir.exists()
