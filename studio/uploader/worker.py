@@ -65,7 +65,10 @@ class UploadWorker(QObject):
         self._thread.wait(timeout_ms)
 
     def is_running(self) -> bool:
-        return self._thread.isRunning()
+        try:
+            return self._thread.isRunning()
+        except RuntimeError:  # its QThread is already gone (the app is being torn down): nothing runs
+            return False
 
     @Slot()
     def _run(self) -> None:
