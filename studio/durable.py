@@ -123,3 +123,16 @@ def locked(path: str | os.PathLike) -> Iterator[None]:
             unlock(fd)
     finally:
         os.close(fd)
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (a lock or marker left by a process that is gone is stale)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:   # it exists, it is just not ours
+        return True
+    return True

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from studio import __version__
+from studio.durable import pid_alive
 
 log = logging.getLogger(__name__)
 
@@ -46,18 +47,6 @@ class PreviousRun:
     @property
     def crashed(self) -> bool:
         return not self.clean
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0 or pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _write_atomic(path: Path, data: dict) -> None:
@@ -92,7 +81,7 @@ class LastRun:
             log.warning("last-run marker unreadable (%s); treating the last run as unexpected", e)
             data = {}
         pid = data.get("pid") if isinstance(data.get("pid"), int) else -1
-        if not data.get("clean") and _pid_alive(pid):
+        if not data.get("clean") and pid != os.getpid() and pid_alive(pid):
             return None  # another window of this profile is running right now: not a crash
         clean = bool(data.get("clean"))
         page = data.get("page") if isinstance(data.get("page"), str) else None

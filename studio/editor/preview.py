@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from studio.editor.document import Clip, Edit
+from studio.editor.document import Clip, Edit, frame_start_us, last_frame_us
 from studio.errors import StudioError
 from studio.media import ffmpeg
 from studio.media.decoder import DecoderPool
@@ -70,18 +70,8 @@ def preview_size(edit: Edit, max_side: int = 960) -> tuple[int, int]:
     return max(2, round(cw * s / 2) * 2), max(2, round(ch * s / 2) * 2)
 
 
-def snap_to_frame(edit: Edit, t_us: int) -> int:
-    """The start of the canvas frame that is on screen at ``t_us``."""
-    fps = edit.canvas.fps
-    n = (int(t_us) * fps) // US
-    return -(-n * US // fps)
-
-
-def last_frame_us(edit: Edit) -> int:
-    """Start of the reel's last canvas frame (the export has round(duration × fps) frames)."""
-    fps = edit.canvas.fps
-    frames = max(1, round(edit.duration_us * fps / US))
-    return -(-(frames - 1) * US // fps)
+# The edit document owns frame arithmetic; the preview and playback use its answers.
+snap_to_frame = frame_start_us
 
 
 # --- geometry ------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from studio.durable import pid_alive
 from studio.paths import DataLayout
 
 ENV_WEED = "STUDIO_WEED"
@@ -42,16 +43,6 @@ def weed_version(binary: str) -> str | None:
     return parts[2] if len(parts) > 2 and parts[0] == "version" else out.strip() or None
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def status(layout: DataLayout) -> dict:
     """Where the server is and whether it runs. Never starts anything (used by `studio doctor`)."""
     binary = weed_binary()
@@ -61,7 +52,7 @@ def status(layout: DataLayout) -> dict:
     if state_file.exists():
         try:
             state = json.loads(state_file.read_text())
-            if _pid_alive(int(state.get("pid", -1))):
+            if pid_alive(int(state.get("pid", -1))):
                 info.update(running=True, endpoint=state.get("endpoint"), pid=state.get("pid"))
         except (ValueError, OSError):
             pass
@@ -159,7 +150,7 @@ def _tie_loop(q) -> None:  # noqa: ANN001 - queue.Queue
 
 def _is_weed(pid: int) -> bool:
     """Guards against a recycled pid: on Linux the process must really be `weed`."""
-    if not _pid_alive(pid):
+    if not pid_alive(pid):
         return False
     cmdline = Path(f"/proc/{pid}/cmdline")
     if cmdline.exists():
@@ -304,7 +295,7 @@ class LocalS3:
         """A server whose starter is gone (a crash before this version tied it to its parent) and that
         nobody asked to keep is ours now: stopped when this process closes."""
         owner = int(state.get("owner", -1))
-        if not state.get("keep") and (owner <= 0 or not _pid_alive(owner)) and not self.keep_running:
+        if not state.get("keep") and (owner <= 0 or not pid_alive(owner)) and not self.keep_running:
             state = {**state, "owner": os.getpid()}
             self._write_state(state)
             self.started_here = True
@@ -401,7 +392,7 @@ class LocalS3:
                 os.waitpid(pid, os.WNOHANG)  # reap it when it is our child
             except ChildProcessError:
                 pass
-            if not _pid_alive(pid):
+            if not pid_alive(pid):
                 return
             time.sleep(0.05)
         try:
