@@ -106,9 +106,10 @@ def _list(ctx: Context) -> int:
     from studio.uploader.progress import human_bytes
 
     queue = ctx.studio.uploads
-    _serve_local_links(ctx, queue)
+    listed = queue.list()
+    _serve_local_links(ctx, queue, listed)
     deliveries = queue.webhooks.by_job()
-    jobs = [_with_link(queue, j, deliveries.get(j.id)) for j in queue.list()]
+    jobs = [_with_link(queue, j, deliveries.get(j.id)) for j in listed]
     lines = []
     for j in jobs:
         lines.append(f"{j['id'][:8]}  {j['state']:<11} {human_bytes(j['bytes_done']):>9} / "
@@ -125,12 +126,12 @@ def _list(ctx: Context) -> int:
     return 0
 
 
-def _serve_local_links(ctx: Context, queue) -> None:  # noqa: ANN001 - UploadQueue
+def _serve_local_links(ctx: Context, queue, jobs) -> None:  # noqa: ANN001 - UploadQueue, list[UploadJob]
     """Links to "This computer" open only while its storage runs: when the list has such links and
     nothing serves them, start it in the background (as `studio local-s3 start` does) and say so."""
     from studio.uploader.errors import LocalS3Error
 
-    local = [j for j in queue.list() if j.state == "COMPLETED" and j.target_name == "local"]
+    local = [j for j in jobs if j.state == "COMPLETED" and j.target_name == "local"]
     if not local:
         return
     s3 = ctx.studio.local_s3

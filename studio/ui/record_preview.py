@@ -99,7 +99,8 @@ class PreviewView(QWidget):
         p.setPen(pen)
         p.drawRect(guide)
 
-    def _paint_rec_badge(self, p: QPainter) -> None:
+    def _paint_badge(self, p: QPainter, text: str, mark) -> None:  # noqa: ANN001 - mark(p, badge)
+        """The dark pill at the top left with a mark (● or ▶) and ``text``."""
         font = QFont(self.font())
         font.setPixelSize(16)
         font.setBold(True)
@@ -108,22 +109,21 @@ class PreviewView(QWidget):
         p.setPen(Qt.NoPen)
         p.setBrush(QColor(0, 0, 0, 160))
         p.drawRoundedRect(badge, 8, 8)
-        p.setBrush(QColor("#ff3b4a"))
-        p.drawEllipse(QRectF(badge.left() + 10, badge.top() + 9, 12, 12))
+        mark(p, badge)
         p.setPen(QColor("white"))
-        p.drawText(badge.adjusted(30, 0, -6, 0), Qt.AlignVCenter | Qt.AlignLeft, self.recording_time or "")
+        p.drawText(badge.adjusted(30, 0, -6, 0), Qt.AlignVCenter | Qt.AlignLeft, text)
+
+    def _paint_rec_badge(self, p: QPainter) -> None:
+        def dot(p: QPainter, badge: QRectF) -> None:
+            p.setBrush(QColor("#ff3b4a"))
+            p.drawEllipse(QRectF(badge.left() + 10, badge.top() + 9, 12, 12))
+
+        self._paint_badge(p, self.recording_time or "", dot)
 
     def _paint_play_badge(self, p: QPainter) -> None:
-        font = QFont(self.font())
-        font.setPixelSize(16)
-        font.setBold(True)
-        p.setFont(font)
-        badge = QRectF(16, 16, 130, 30)
-        p.setPen(Qt.NoPen)
-        p.setBrush(QColor(0, 0, 0, 160))
-        p.drawRoundedRect(badge, 8, 8)
-        p.setBrush(QColor("white"))
-        x, y = badge.left() + 11, badge.top() + 8
-        p.drawPolygon(QPolygonF([QPointF(x, y), QPointF(x, y + 14), QPointF(x + 12, y + 7)]))
-        p.setPen(QColor("white"))
-        p.drawText(badge.adjusted(30, 0, -6, 0), Qt.AlignVCenter | Qt.AlignLeft, self.playing or "")
+        def triangle(p: QPainter, badge: QRectF) -> None:
+            p.setBrush(QColor("white"))
+            x, y = badge.left() + 11, badge.top() + 8
+            p.drawPolygon(QPolygonF([QPointF(x, y), QPointF(x, y + 14), QPointF(x + 12, y + 7)]))
+
+        self._paint_badge(p, self.playing or "", triangle)
