@@ -13,24 +13,6 @@ from studio.editor.document import Edit
 US = 1_000_000
 
 
-@pytest.fixture
-def draft(studio, shared_media):
-    return studio.drafts.import_files([shared_media / "cockatoo_yuv420.mp4"], title="Cockatoo")
-
-
-@pytest.fixture
-def page(qtbot, studio):
-    from studio.ui.pages.editor import EditorPage
-
-    p = EditorPage(studio)
-    qtbot.addWidget(p)
-    p.resize(1200, 820)
-    p.show()
-    qtbot.waitExposed(p)
-    yield p
-    p.shutdown()
-
-
 def open_draft(qtbot, page, draft_id: str) -> None:
     page.activated(draft_id)
     qtbot.waitUntil(lambda: page.pages.currentWidget() is page.workspace, timeout=20_000)
