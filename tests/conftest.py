@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import run_cli
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false")
@@ -39,17 +38,6 @@ def studio(data_dir: Path):
     s = build(data_dir)
     yield s
     s.close()
-
-
-def run_cli(*args: str, data_dir: Path | None = None, timeout: float = 120, env: dict | None = None,
-            check: bool = False) -> subprocess.CompletedProcess:
-    """Run `python -m studio ...` in a child process, like a user in a terminal."""
-    cmd = [sys.executable, "-m", "studio"]
-    if data_dir is not None:
-        cmd += ["--data-dir", str(data_dir)]
-    full_env = {**os.environ, **(env or {})}
-    return subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=timeout, env=full_env,
-                          check=check, stdin=subprocess.DEVNULL)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ import pytest
 
 from studio.lastrun import LastRun
 
-from conftest import run_cli
+from cli_runner import run_cli
 
 
 def _gui(data_dir: Path, *args: str) -> subprocess.Popen:
