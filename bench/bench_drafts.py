@@ -3,7 +3,7 @@
 - Save: a take in cache/takes on the same filesystem as data/media is moved (renamed), so the
   save costs the same whatever the size. The takes are real bytes (a valid MP4 whose tail is an
   MP4 ``free`` box of non-zero bytes, written and fsynced beforehand as the recorder would), in a
-  temp folder under the profile. Timed: ``save_new_draft(..., move=True)`` end to end (probe,
+  temp folder under the profile. Timed: ``Take.from_folder`` + ``save_takes`` end to end (probe,
   journal, rename, fsync of file and folders, one transaction). Median of N alternating runs.
   Background hashing is off for the timing (it runs after the save, never inside it).
 - Tray: 5,000 drafts (bulk rows sharing one real imported clip, real LQIP); time from creating
@@ -21,6 +21,8 @@ import struct
 import tempfile
 import time
 from pathlib import Path
+
+from studio.capture.recorder import Take
 
 ROOT = Path(__file__).resolve().parent.parent
 MEDIA = (ROOT.parent / "shared" / "media").resolve()
@@ -82,7 +84,7 @@ def bench_save(full: bool, root: Path) -> list[dict]:
             take_dir.mkdir(parents=True)
             os.rename(source[label], take_dir / "take.mp4")
             t0 = time.perf_counter()
-            draft = store.save_new_draft([take_dir / "take.mp4"], move=True, title=f"bench {label}")
+            draft = store.save_takes([Take.from_folder(take_dir)], title=f"bench {label}")
             times[label].append((time.perf_counter() - t0) * 1000)
             os.rename(store.asset_path(draft.assets[0]), source[label])  # reuse the bytes for the next run
     store.close()

@@ -31,6 +31,7 @@ from studio.capture import takes
 from studio.capture.audio import AudioInput, MicrophoneInput, default_microphone
 from studio.capture.sources import CaptureError, FrameSource, Mailbox
 from studio.errors import DiskFullError  # noqa: F401 - the one DiskFullError (was a CaptureError here)
+from studio.media.probe import MediaInfo, probe
 from studio.paths import DataLayout
 
 log = logging.getLogger(__name__)
@@ -64,11 +65,30 @@ class Take:
     size: tuple[int, int]
     has_audio: bool
     stop_reason: str
+    info: MediaInfo = field(repr=False)   # the finished file, described once here; the drafts store trusts it
     stats: TakeStats = field(default_factory=TakeStats)
 
+    @classmethod
+    def from_folder(cls, take_dir: Path) -> "Take | None":
+        """A finished take folder left in cache/takes (recovered, or never saved) as a Take; None when
+        it holds no media. Raises MediaError when its file cannot be read."""
+        take_dir = Path(take_dir)
+        if not take_dir.is_dir():
+            return None
+        manifest = takes.read_manifest(take_dir)
+        media = takes.media_of(take_dir, manifest)
+        if media is None:
+            return None
+        info = probe(media)
+        fps = (info.video.fps if info.video else None) or float(manifest.get("fps") or 30)
+        size = info.video.display_size if info.video else (0, 0)
+        return cls(id=manifest.get("id") or take_dir.name, dir=take_dir, media=media,
+                   duration_us=int(info.duration_us or 0), fps=fps, size=size, has_audio=info.has_audio,
+                   stop_reason=manifest.get("stop_reason") or "recovered", info=info)
+
     def to_dict(self) -> dict:
-        d = asdict(self)
-        d.update(dir=str(self.dir), media=str(self.media))
+        d = {k: getattr(self, k) for k in ("id", "duration_us", "fps", "size", "has_audio", "stop_reason")}
+        d.update(dir=str(self.dir), media=str(self.media), stats=asdict(self.stats))
         return d
 
     def release(self) -> None:
@@ -208,7 +228,7 @@ class TakeWriter:
         manifest = takes.read_manifest(self.dir)
         take = Take(id=self.id, dir=self.dir, media=media, duration_us=round(self.stats.written * 1e6 / self.fps),
                     fps=self.fps, size=self.size, has_audio=bool(manifest.get("has_audio")),
-                    stop_reason=self.stop_reason or "user", stats=self.stats)
+                    stop_reason=self.stop_reason or "user", info=probe(media), stats=self.stats)
         if hold:
             take._lock = self._lock
         else:

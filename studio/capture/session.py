@@ -29,10 +29,10 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QObject, QThreadPool, QTimer, Signal
 
 from studio.capture import decision
-from studio.capture import takes as take_files
 from studio.capture.recorder import DEFAULT_MICROPHONE, STOP_MESSAGES, CaptureSession, Take, TakeStats
 from studio.capture.review import TakePlayer
 from studio.capture.sources import CaptureError, FrameSource, make_source
+from studio.media.probe import MediaError
 from studio.tasks import run_in_background, user_message
 
 log = logging.getLogger(__name__)
@@ -63,19 +63,6 @@ IDLE = (State.CLOSED, State.READY)
 def clock_text(seconds: float) -> str:
     s = int(seconds)
     return f"{s // 60:02d}:{s % 60:02d}"
-
-
-def take_from_unsaved(unsaved: dict) -> Take | None:
-    """A recovered take (studio.drafts' recovery report entry) as a Take, or None if it is gone."""
-    take_dir = Path(unsaved["dir"])
-    media = Path(unsaved["media"]) if unsaved.get("media") else None
-    if media is None or not media.exists():
-        return None
-    manifest = take_files.read_manifest(take_dir)
-    return Take(id=unsaved.get("id") or take_dir.name, dir=take_dir, media=media,
-                duration_us=int(unsaved.get("duration_us") or 0), fps=float(manifest.get("fps") or 30),
-                size=(int(manifest.get("width") or 0), int(manifest.get("height") or 0)),
-                has_audio=bool(manifest.get("has_audio")), stop_reason=manifest.get("stop_reason") or "recovered")
 
 
 class RecordingSession(QObject):
@@ -482,7 +469,16 @@ class RecordingSession(QObject):
         """Add recovered takes to the list (to review, save or delete like any other); ``notice`` says
         how many (their manifests are read in the background)."""
         def read() -> list[Take]:
-            return [t for t in (take_from_unsaved(u) for u in unsaved) if t is not None]
+            found = []
+            for u in unsaved:
+                try:
+                    take = Take.from_folder(Path(u["dir"]))
+                except (MediaError, OSError) as e:
+                    log.warning("recovered take %s cannot be read: %s", u.get("id"), e)
+                    continue
+                if take is not None:
+                    found.append(take)
+            return found
 
         run_in_background(read, owner=self, pool=self._work_pool, on_done=self._adopt,
                           on_error=lambda e: self._fail(e, self.state))

@@ -136,6 +136,14 @@ def finalize(take_dir: Path) -> Path:
     return out
 
 
+def media_of(take_dir: Path, manifest: dict) -> Path | None:
+    """The take's media file: the one its manifest names, else the first media file in the folder."""
+    media = take_dir / manifest["media"] if manifest.get("media") else None
+    if media is None or not media.exists():
+        media = next((f for f in sorted(take_dir.iterdir()) if f.suffix.lower() in MEDIA_SUFFIXES), None)
+    return media
+
+
 def discard(take_dir: Path) -> None:
     """Delete a take folder (the creator chose Discard)."""
     shutil.rmtree(take_dir, ignore_errors=True)
@@ -163,9 +171,7 @@ def unsaved_takes(layout: DataLayout, *, finalize_crashed: bool = True) -> list[
                 (d / LOCK).unlink(missing_ok=True)
             except Exception as e:  # noqa: BLE001 - offered back as it is; never lost
                 log.warning("could not finish recovered take %s: %s", d.name, e)
-        media = d / manifest["media"] if manifest.get("media") else None
-        if media is None or not media.exists():
-            media = next((f for f in sorted(d.iterdir()) if f.suffix.lower() in MEDIA_SUFFIXES), None)
+        media = media_of(d, manifest)
         if media is None:
             continue
         found.append(UnsavedTake(id=manifest.get("id", d.name), dir=d, media=media,

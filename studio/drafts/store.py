@@ -29,7 +29,8 @@ import shutil
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Callable, Iterable, Sequence
 
 from sqlalchemy import column, delete, func, select, table, update
 from sqlalchemy.exc import OperationalError
@@ -49,8 +50,11 @@ from studio.editor import document
 from studio.editor.document import EditError
 from studio.editor.render_graph import asset_from_media
 from studio.errors import BadInput
-from studio.media.probe import MediaError
+from studio.media.probe import MediaError, MediaInfo, is_image, probe, require_video
 from studio.errors import user_message
+
+if TYPE_CHECKING:   # capture depends on drafts' callers, not the other way round
+    from studio.capture.recorder import Take
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +141,7 @@ class _Incoming:
     mode: str                  # "move" (rename, same filesystem) or "copy" (copy + hash verify)
     take_dir: Path | None      # removed after commit (a saved take is no longer "unsaved")
     kind: str
-    info: object | None        # studio.media.probe.MediaInfo
+    info: MediaInfo
 
 
 
@@ -375,11 +379,8 @@ class DraftStore:
                 "free_bytes": free, "at_risk": free < RISK_FREE_BYTES, "risk_threshold_bytes": RISK_FREE_BYTES}
 
     # -- saving --------------------------------------------------------------------------------
-    def save_new_draft(self, sources: Sequence[Path], *, title: str | None = None, move: bool = False) -> Draft:
-        """A new draft from takes or files. ``move=True``: takes in cache/takes are moved (renamed) in and
-        their folders removed after the commit; anything else is copied and hash-verified."""
-        from studio.media.probe import MediaError, probe
-
+    def save_new_draft(self, sources: Sequence[Path], *, title: str | None = None) -> Draft:
+        """A new draft from files (copied and hash-verified; the originals stay where they are)."""
         if not sources:
             raise DraftError("Nothing to save: no recording or file was given.")
         incoming = []
@@ -388,8 +389,19 @@ class DraftStore:
             info = probe(src)
             if info.video is None and info.audio is None:
                 raise MediaError("not_media", f"“{src.name}” has no picture or sound.")
-            incoming.append(self._plan_incoming(src, info, move=move))
-        draft = self._write(self._save_draft, incoming, title or _default_title(sources, move))
+            incoming.append(self._file_incoming(src, info))
+        return self._save_new(incoming, title or Path(sources[0]).stem)
+
+    def save_takes(self, takes: Sequence[Take], *, title: str | None = None) -> Draft:
+        """A new draft from finished takes (described by the recorder, so not probed again). Their
+        files are moved (renamed) in and their folders removed after the commit."""
+        if not takes:
+            raise DraftError("Nothing to save: no recording was given.")
+        incoming = [self._take_incoming(t) for t in takes]
+        return self._save_new(incoming, title or "Take " + datetime.now().strftime("%Y-%m-%d %H:%M"))
+
+    def _save_new(self, incoming: list[_Incoming], title: str) -> Draft:
+        draft = self._write(self._save_draft, incoming, title)
         self._emit("saved", [draft.id])
         self._after_save(draft, synchronous=False)
         return draft
@@ -400,7 +412,7 @@ class DraftStore:
 
         if not files:
             raise DraftError("Nothing to import: no file was given.")
-        incoming = [self._plan_incoming(Path(f), require_video(f), move=False) for f in files]
+        incoming = [self._file_incoming(Path(f), require_video(f)) for f in files]
         draft = self._write(self._save_draft, incoming, title or Path(files[0]).stem)
         self._emit("saved", [draft.id])
         self._after_save(draft, synchronous=True)
@@ -435,7 +447,7 @@ class DraftStore:
             if cancel is not None and cancel.is_set():
                 break
             try:
-                good.append(self._plan_incoming(f, require_video(f), move=False))
+                good.append(self._file_incoming(f, require_video(f)))
             except (MediaError, DraftError, OSError) as e:
                 refused.append(Refusal.of(f, e))
                 step()
@@ -473,21 +485,18 @@ class DraftStore:
         self._emit("updated", [draft_id])
         return asset
 
-    def _plan_incoming(self, src: Path, info, *, move: bool) -> _Incoming:  # noqa: ANN001
-        take_dir = None
-        takes = self.layout.takes.absolute()
-        if move and src.absolute().parent.parent == takes:
-            take_dir = src.absolute().parent
-            if _holds_unsaved_sound(take_dir, src):
-                # Finalizing this take failed: its sound is still raw (audio.pcm) beside the picture.
-                # Save a copy and keep the take folder whole, offered back until it is saved with its sound.
-                log.warning("take %s keeps its raw sound: saving a copy of its picture only", take_dir.name)
-                take_dir = None
-        mode = "move" if take_dir is not None and fsops.same_filesystem(src, self.layout.media) else "copy"
-        kind = "video" if info.video is not None else "audio"
-        if info.video is not None and _is_image(info):
-            kind = "image"
-        return _Incoming(source=src.absolute(), mode=mode, take_dir=take_dir, kind=kind, info=info)
+    def _file_incoming(self, src: Path, info: MediaInfo) -> _Incoming:
+        return _Incoming(source=Path(src).absolute(), mode="copy", take_dir=None, kind=_kind(info), info=info)
+
+    def _take_incoming(self, take: Take) -> _Incoming:
+        take_dir, media = Path(take.dir).absolute(), Path(take.media).absolute()
+        if _holds_unsaved_sound(take_dir, media):
+            # Finalizing this take failed: its sound is still raw (audio.pcm) beside the picture.
+            # Save a copy and keep the take folder whole, offered back until it is saved with its sound.
+            log.warning("take %s keeps its raw sound: saving a copy of its picture only", take_dir.name)
+            return self._file_incoming(media, take.info)
+        mode = "move" if fsops.same_filesystem(media, self.layout.media) else "copy"
+        return _Incoming(source=media, mode=mode, take_dir=take_dir, kind=_kind(take.info), info=take.info)
 
     def _save_draft(self, incoming: list[_Incoming], title: str) -> Draft:
         draft_id = new_id()
@@ -989,15 +998,7 @@ def _holds_unsaved_sound(take_dir: Path, media: Path) -> bool:
         return True  # cannot tell: keep it
 
 
-def _is_image(info) -> bool:  # noqa: ANN001
-    from studio.media.probe import is_image
-
-    return is_image(info)
-
-
-def _default_title(sources: Sequence[Path], move: bool) -> str:
-    from datetime import datetime
-
-    if move:
-        return "Take " + datetime.now().strftime("%Y-%m-%d %H:%M")
-    return Path(sources[0]).stem
+def _kind(info: MediaInfo) -> str:
+    if info.video is None:
+        return "audio"
+    return "image" if is_image(info) else "video"

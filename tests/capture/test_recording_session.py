@@ -216,7 +216,7 @@ def test_a_failed_save_keeps_the_takes_and_says_why(session, studio, monkeypatch
     def full(*_a, **_k):
         raise DraftsFull("The disk is full: free some space, then save again.")
 
-    monkeypatch.setattr(studio.drafts, "save_new_draft", full)
+    monkeypatch.setattr(studio.drafts, "save_takes", full)
     notices = []
     session.notice.connect(notices.append)
     session.save()

@@ -12,6 +12,7 @@ from studio.app import build
 from studio.drafts.recovery import RECOVERED_TITLE
 
 from helpers_drafts import make_take
+from studio.capture.recorder import Take
 
 
 def reopen(studio):
@@ -91,7 +92,7 @@ def test_crashed_take_save_is_undone_and_the_take_offered_back(studio, shared_me
     with monkeypatch.context() as m:
         crash_save_at(m, store, when)
         with pytest.raises(Crash):
-            store.save_new_draft([take], move=True)
+            store.save_takes([Take.from_folder(take.parent)])
     assert not take.exists(), "the take was moved before the crash"
     studio = reopen(studio)
     r = studio.drafts.last_recovery
@@ -107,7 +108,7 @@ def test_crash_after_commit_is_finished(studio, shared_media, monkeypatch):
     store = studio.drafts
     take = make_take(studio.layout, shared_media, "realshort.mp4", "t-done")
     monkeypatch.setattr(store, "reconcile_stage", lambda stage: None)
-    d = store.save_new_draft([take], move=True)
+    d = store.save_takes([Take.from_folder(take.parent)])
     monkeypatch.undo()
     assert take.parent.exists(), "cleanup never ran"
     studio = reopen(studio)
@@ -122,7 +123,7 @@ def test_unsaved_takes_are_listed_saved_or_discarded(studio, shared_media):
     b = make_take(studio.layout, shared_media, "minimal.mp4", "tb")
     r = studio.drafts.recover()
     assert [t["id"] for t in r["unsaved_takes"]] == ["ta", "tb"]
-    studio.drafts.save_new_draft([a], move=True)
+    studio.drafts.save_takes([Take.from_folder(a.parent)])
     studio.drafts.discard_take(b.parent)
     assert studio.drafts.recover()["unsaved_takes"] == []
     with pytest.raises(Exception):
@@ -162,7 +163,7 @@ def test_a_take_whose_finalize_failed_keeps_its_raw_sound_when_saved(studio, sha
     (take / "audio.pcm").write_bytes(os.urandom(48_000 * 4))
     (take / "manifest.json").write_text(json.dumps({"id": "crashed1", "state": "recording",
                                                    "video": "video.frag.mp4", "media": "video.frag.mp4"}))
-    d = store.save_new_draft([take / "video.frag.mp4"], title="half a take", move=True)
+    d = store.save_takes([Take.from_folder(take)], title="half a take")
     assert store.get(d.id).assets, "the picture is saved"
     assert (take / "audio.pcm").stat().st_size == 48_000 * 4, "the raw sound must survive the save"
     assert (take / "video.frag.mp4").exists(), "the take stays whole until it is saved with its sound"

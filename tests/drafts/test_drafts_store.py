@@ -14,6 +14,7 @@ from studio.editor.document import CURRENT_VERSION, Edit
 from studio.media.probe import MediaError
 
 from helpers_drafts import make_take
+from studio.capture.recorder import Take
 
 
 def sha(p):
@@ -69,7 +70,7 @@ def test_invalid_media_refused_nothing_added(studio, shared_media, name, reason,
 def test_take_is_moved_not_copied_and_its_folder_removed(studio, shared_media):
     take = make_take(studio.layout, shared_media, "realshort.mp4")
     inode, size, digest = take.stat().st_ino, take.stat().st_size, sha(take)
-    d = studio.drafts.save_new_draft([take], move=True)
+    d = studio.drafts.save_takes([Take.from_folder(take.parent)])
     (a,) = d.assets
     moved = studio.drafts.asset_path(a)
     assert moved.stat().st_ino == inode, "same filesystem: renamed, not copied"

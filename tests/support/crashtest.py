@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 import studio as studio_package
+from studio.capture.recorder import Take
 
 REPO = Path(studio_package.__file__).resolve().parent.parent
 
@@ -52,7 +53,7 @@ def child_main(data_dir: str, sample: str, seed: int) -> None:
             os.rename(tmp, studio.layout.takes / tag)
             print(f"take {tag}", file=out, flush=True)
             print(f"saving {tag}", file=out, flush=True)
-            d = store.save_new_draft([studio.layout.takes / tag / "take.mp4"], title=f"take-{tag}", move=True)
+            d = store.save_takes([Take.from_folder(studio.layout.takes / tag)], title=f"take-{tag}")
             mine.append(d.id)
             print(f"saved {d.id} take-{tag}", file=out, flush=True)
         elif roll < 0.75:

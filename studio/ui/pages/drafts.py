@@ -16,6 +16,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QFrame, QHBoxLayout, QLabel, QLineEdit, QListView,
                                QMenu, QMessageBox, QProgressBar, QPushButton, QStackedWidget, QVBoxLayout, QWidget)
 
+from studio.capture.decision import save_left_behind
 from studio.tasks import run_in_background
 from studio.ui.common import page_header
 from studio.ui.drafts_delegate import DraftDelegate
@@ -279,15 +280,9 @@ class DraftsPage(QWidget):
             self.message.show_message(" ".join(notes))
 
     def save_unsaved_takes(self) -> None:
-        takes = list((self.recovery or {}).get("unsaved_takes") or [])
+        take_dirs = [Path(t["dir"]) for t in (self.recovery or {}).get("unsaved_takes") or []]
         store = self.store
-
-        def save_all() -> int:
-            for t in takes:
-                store.save_new_draft([Path(t["media"])], move=True)
-            return len(takes)
-
-        run_in_background(save_all,
+        run_in_background(lambda: save_left_behind(store, take_dirs),
                           on_done=self._alive(lambda n: self.message.show_message(f"Saved {n} take(s) as drafts.")),
                           on_error=self._alive(self._show_error))
 
