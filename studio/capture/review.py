@@ -2,7 +2,7 @@
 
 The Record page shows whichever mailbox is live (camera or review), so a take plays in place, in
 the same view, before the creator keeps it. Frames come from studio.media.decoder (PyAV, in
-process); the picture only — the take's sound is checked after saving, in the editor.
+process); the take's sound is played beside it by the session (studio.media.sound).
 """
 
 from __future__ import annotations

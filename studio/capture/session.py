@@ -33,6 +33,7 @@ from studio.capture.recorder import DEFAULT_MICROPHONE, STOP_MESSAGES, CaptureSe
 from studio.capture.review import TakePlayer
 from studio.capture.sources import CaptureError, FrameSource, make_source
 from studio.media.probe import MediaError
+from studio.media.sound import AudioFeed, pcm_argv
 from studio.tasks import run_in_background, user_message
 
 log = logging.getLogger(__name__)
@@ -90,6 +91,8 @@ class RecordingSession(QObject):
         self.take_options: dict[str, Any] = {}    # passed to CaptureSession.start_take (disk guard, preset)
         self.capture: CaptureSession | None = None
         self.player: TakePlayer | None = None
+        self.sound: AudioFeed | None = None     # made on the first review of a take with sound
+        self._told_silent = False
         self.reviewing = -1
         self.source_spec: str | None = None
         self._open_args: tuple | None = None
@@ -433,18 +436,37 @@ class RecordingSession(QObject):
         if not 0 <= index < len(self.takes) or self.state not in IDLE:
             return False
         self.stop_review()
-        self.player = TakePlayer(self.takes[index].media, height=self.preview_height)
+        take = self.takes[index]
+        self.player = TakePlayer(take.media, height=self.preview_height)
         self.player.start()
+        self._play_sound(take)
         self.reviewing = index
         self.reviewChanged.emit(index)
         if self.capture is None:
             self._poll_timer.start()
         return True
 
+    def _play_sound(self, take: Take) -> None:
+        """The take's own sound with its picture, where there is an output device to play it."""
+        if not take.has_audio:
+            return
+        if self.sound is None:
+            self.sound = AudioFeed(self)
+        try:
+            playing = self.sound.start(pcm_argv(take.media))
+        except OSError as e:   # ffmpeg could not start: the picture plays on
+            log.warning("take review sound: %s", e)
+            playing = False
+        if not playing and not self._told_silent:
+            self._told_silent = True
+            self.notice.emit("Takes play without sound here: this computer has no sound output.")
+
     def stop_review(self) -> None:
         player, self.player = self.player, None
         if player is None:
             return
+        if self.sound is not None:
+            self.sound.stop()
         player.stop()
         self.reviewing = -1
         if player.error is not None:

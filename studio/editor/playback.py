@@ -8,7 +8,7 @@ builds a queue. Frames come back as ``frameReady(QImage, t_us, exact)`` on the U
   from the export's render graph, so a paused preview is exactly what exports.
 * play at 1×: one long-lived ffmpeg pipe running the render graph from t, paced by the wall
   clock, late frames dropped. Other rates (J/L pressed twice, reverse) use the fast path.
-* sound: ``AudioFeed`` plays the export's audio mix through QAudioSink when the system has an
+* sound: ``studio.media.sound.AudioFeed`` plays the export's audio mix through QAudioSink when the system has an
   output device; without one, playback runs silently and ``audioStatus`` says so.
 """
 
@@ -20,11 +20,12 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QIODevice, QObject, QThread, Signal
+from PySide6.QtCore import QThread, Signal
 from PySide6.QtGui import QImage
 
 from studio.editor.preview import PreviewCompositor, last_frame_us, snap_to_frame
 from studio.media import ffmpeg
+from studio.media.sound import audio_output_available
 
 log = logging.getLogger(__name__)
 US = 1_000_000
@@ -35,16 +36,6 @@ def to_qimage(rgb: np.ndarray) -> QImage:
     """A QImage that owns a copy of the pixels (safe to hand to another thread)."""
     h, w = rgb.shape[:2]
     return QImage(np.ascontiguousarray(rgb).data, w, h, w * 3, QImage.Format.Format_RGB888).copy()
-
-
-def audio_output_available() -> bool:
-    """True when the system has a sound output device Qt Multimedia can play to."""
-    try:
-        from PySide6.QtMultimedia import QMediaDevices
-
-        return not QMediaDevices.defaultAudioOutput().isNull()
-    except Exception:  # noqa: BLE001 - no multimedia backend at all means no sound
-        return False
 
 
 @dataclass
@@ -100,7 +91,7 @@ class PlaybackWorker(QThread):
     def pause(self) -> None:
         self._post(_Request("pause", self.position_us))
 
-    def set_edit(self, edit, assets=None) -> None:  # noqa: ANN001 - Edit, dict of PreviewAsset
+    def set_edit(self, edit, assets=None) -> None:  # noqa: ANN001 - Edit, dict of MediaRef
         self._post(_Request("edit", self.position_us, edit=edit, assets=assets))
 
     def stop(self, timeout_ms: int = 5000) -> None:
@@ -248,110 +239,3 @@ class PlaybackWorker(QThread):
             else:
                 time.sleep(frame_us / US / 4)
         return False
-
-
-class _PcmSource(QIODevice):
-    """Pull-mode source for QAudioSink: PCM bytes pushed by a reader thread, silence on underrun
-    (so the sound device's clock keeps running with the picture instead of stalling)."""
-
-    def __init__(self, parent=None):  # noqa: ANN001
-        super().__init__(parent)
-        self._buf = bytearray()
-        self._lock = threading.Lock()
-        self.finished = False
-        self.open(QIODevice.OpenModeFlag.ReadOnly)
-
-    def push(self, data: bytes) -> None:
-        with self._lock:
-            self._buf += data
-
-    def buffered(self) -> int:
-        with self._lock:
-            return len(self._buf)
-
-    def readData(self, maxlen: int) -> bytes:  # noqa: N802 - Qt's name
-        with self._lock:
-            n = min(len(self._buf), maxlen)
-            n -= n % 4  # whole stereo 16-bit frames only; a partial one waits for its rest
-            if n == 0 and self.finished:
-                return b""
-            data = bytes(self._buf[:n])
-            del self._buf[:n]
-        return data if data else b"\0" * min(maxlen - maxlen % 4, 4 * 480)
-
-    def writeData(self, _data: bytes) -> int:  # noqa: N802 - Qt's name
-        return -1
-
-    def isSequential(self) -> bool:  # noqa: N802 - Qt's name
-        return True
-
-    def bytesAvailable(self) -> int:  # noqa: N802 - Qt's name
-        return self.buffered() + super().bytesAvailable()
-
-
-class AudioFeed(QObject):
-    """Plays the reel's mixed sound (``preview.audio_argv``) through the default output device.
-
-    Lives on the UI thread (QAudioSink needs an event loop); an ffmpeg process writes PCM that a
-    reader thread hands to the sink. Without an output device ``start`` does nothing and returns
-    False — the page tells the creator playback is silent.
-    """
-
-    RATE = 48_000
-    MAX_BUFFER = 48_000 * 4 * 2  # about 2 s ahead is plenty and bounds memory
-
-    def __init__(self, parent=None):  # noqa: ANN001
-        super().__init__(parent)
-        self.available = audio_output_available()
-        self._sink = None
-        self._source = None
-        self._proc = None
-        self._reader = None
-        self._stop = threading.Event()
-
-    def start(self, argv: list[str]) -> bool:
-        self.stop()
-        if not self.available:
-            return False
-        from PySide6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices
-
-        fmt = QAudioFormat()
-        fmt.setSampleRate(self.RATE)
-        fmt.setChannelCount(2)
-        fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
-        self._stop.clear()
-        self._proc = ffmpeg.spawn(argv, stdout=True)
-        self._source = _PcmSource(self)
-        self._reader = threading.Thread(target=self._read, args=(self._proc, self._source), daemon=True)
-        self._reader.start()
-        self._sink = QAudioSink(QMediaDevices.defaultAudioOutput(), fmt, self)
-        self._sink.start(self._source)
-        return True
-
-    def _read(self, proc, source: _PcmSource) -> None:  # noqa: ANN001 - runs on the reader thread
-        while not self._stop.is_set():
-            if source.buffered() > self.MAX_BUFFER:
-                time.sleep(0.02)
-                continue
-            chunk = proc.stdout.read(4 * 2400)
-            if not chunk:
-                break
-            source.push(chunk)
-        source.finished = True
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._sink is not None:
-            self._sink.stop()
-            self._sink.deleteLater()
-            self._sink = None
-        if self._proc is not None:
-            self._proc.close()
-            self._proc = None
-        if self._reader is not None:
-            self._reader.join(timeout=2)
-            self._reader = None
-        if self._source is not None:
-            self._source.close()
-            self._source.deleteLater()
-            self._source = None

@@ -9,13 +9,16 @@ from __future__ import annotations
 import threading
 import time
 
+import numpy as np
 import pytest
 
 from studio.capture import takes
 from studio.capture.recorder import DiskFullError
 from studio.capture.session import RecordingSession, State
 from studio.capture.sources import CaptureError, FrameSource
+from studio.media import ffmpeg
 from studio.media.probe import probe
+from studio.media.sound import AudioFeed
 from studio.tasks import SynchronousPool, use_pool
 
 
@@ -149,6 +152,38 @@ def test_review_plays_the_take_into_the_preview(session):
     session.poll()                                            # the end of the review is noticed
     assert session.player is None and session.reviewing == -1
     assert session.mailbox() is session.capture.mailbox
+
+
+def test_review_plays_the_takes_own_sound(session, monkeypatch):
+    """The take's sound plays with its picture. This machine has no sound output, so the device is
+    the one thing stood in for: the PCM the feed would play is decoded by the real ffmpeg."""
+    started = []
+    monkeypatch.setattr(AudioFeed, "start", lambda self, argv: started.append(argv) or True)
+    monkeypatch.setattr(AudioFeed, "stop", lambda self: started.append("stop"))
+    session.open("synthetic", size=(320, 180))
+    record(session, 1.0)
+    (take,) = session.takes
+    assert session.review(0)
+    argv = started[0]
+    pcm = ffmpeg.run(argv, timeout=60).stdout
+    seconds = len(pcm) / (4 * 48_000)
+    assert abs(seconds - take.duration_us / 1e6) < 0.1, seconds
+    assert np.abs(np.frombuffer(pcm, np.int16)).max() > 1000, "the synthetic take has a tone"
+    session.stop_review()
+    assert started[-1] == "stop"
+
+
+def test_review_without_a_sound_output_says_so_once(session, monkeypatch):
+    monkeypatch.setattr("studio.media.sound.audio_output_available", lambda: False)
+    notices = []
+    session.notice.connect(notices.append)
+    session.open("synthetic", size=(320, 180))
+    record(session, 0.6)
+    assert session.review(0)
+    session.stop_review()
+    assert session.review(0)
+    silent = [n for n in notices if "without sound" in n]
+    assert silent == ["Takes play without sound here: this computer has no sound output."]
 
 
 def test_recording_refused_while_not_ready_and_save_refused_without_takes(session):

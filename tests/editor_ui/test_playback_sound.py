@@ -9,8 +9,9 @@ import pytest
 from editor_ui_helpers import make_video
 
 from studio.editor.document import Edit, add_music, update_clip
-from studio.editor.playback import AudioFeed, _PcmSource, audio_output_available
-from studio.editor.preview import PreviewAsset, audio_argv
+from studio.media.sound import AudioFeed, PcmSource, audio_output_available
+from studio.editor.preview import audio_argv
+from studio.media.ref import MediaRef
 from studio.media import ffmpeg
 
 US = 1_000_000
@@ -23,8 +24,8 @@ def media(tmp_path_factory):
     song = folder / "song.m4a"
     ffmpeg.run(["-y", "-v", "error", "-f", "lavfi", "-i", "sine=frequency=330:sample_rate=48000:duration=5",
                 "-af", "volume=4", "-c:a", "aac", str(song)], timeout=60)
-    return {"v": PreviewAsset("v", video, "video", 0, 320, 240, 30.0, 3 * US, False),
-            "m": PreviewAsset("m", song, "audio", 0, 0, 0, 0.0, 5 * US, True)}
+    return {"v": MediaRef("v", video, "video", 0, 320, 240, 30.0, 3 * US, False),
+            "m": MediaRef("m", song, "audio", 0, 0, 0, 0.0, 5 * US, True)}
 
 
 def _pcm(argv) -> np.ndarray:
@@ -66,7 +67,7 @@ def test_no_output_device_means_silent_playback(qapp):
 
 
 def test_pcm_source_hands_out_whole_frames_and_silence_on_underrun(qapp):
-    src = _PcmSource()
+    src = PcmSource()
     src.push(b"\1\2\3\4\5\6\7\x08\x09")
     assert src.readData(6) == b"\1\2\3\4"       # whole 4-byte stereo frames
     assert src.bytesAvailable() == 5

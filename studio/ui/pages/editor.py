@@ -94,7 +94,7 @@ class EditorPage(QWidget):
         self._resize_origin: dict[str, float] = {}
         self._overlay_items: dict = {}
         self._closed = False
-        from studio.editor.playback import AudioFeed
+        from studio.media.sound import AudioFeed
 
         self.audio = AudioFeed(self)
         self._saved_doc: dict | None = None     # the edit as last saved: "Edited" means different from it
@@ -948,7 +948,7 @@ class EditorPage(QWidget):
         self.save_label.setText(f"Adding “{Path(file).name}”…")
         self.editor.import_media(Path(file), kind)
 
-    def _on_media_imported(self, asset, file: Path) -> None:  # noqa: ANN001 - PreviewAsset
+    def _on_media_imported(self, asset, file: Path) -> None:  # noqa: ANN001 - MediaRef
         if asset.kind == "audio":
             cmd = self._explained(self.editor.add_music, asset.id)
             if cmd is not None:
