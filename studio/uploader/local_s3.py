@@ -361,10 +361,32 @@ class LocalS3:
                     urllib.request.urlopen(s3, timeout=2).close()
                 except urllib.error.HTTPError:
                     pass  # 403 without credentials: the gateway is up
-                return True
+                if self._volumes_known(state):
+                    return True
+                time.sleep(0.1)
             except (OSError, urllib.error.URLError):
                 time.sleep(0.05)
         return False
+
+    def _volumes_known(self, state: dict) -> bool:
+        """Whether the master has heard of every volume on disk. After a restart the gateway answers
+        at once, but reading a stored file gives 5xx until the volume server's heartbeat has told
+        the master where those volumes are."""
+        import json
+        import urllib.request
+
+        on_disk = len(list((self.root / "data").glob("*.dat")))
+        if on_disk == 0:
+            return True
+        url = f"http://127.0.0.1:{state['ports']['master.port']}/dir/status"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                topology = json.loads(r.read())["Topology"]
+            known = sum(int(node.get("Volumes") or 0) for dc in topology.get("DataCenters") or []
+                        for rack in dc.get("Racks") or [] for node in rack.get("DataNodes") or [])
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        return known >= on_disk
 
     def stop(self, timeout: float = 15) -> bool:
         """Stop the server if it runs. Returns whether one was running."""
