@@ -96,7 +96,8 @@ def _timed(argv: list[str]) -> float:
 
 def run(full: bool) -> list[dict]:
     from studio.editor.overlays import ensure_gui, rasterize
-    from studio.editor.render_graph import RenderAsset, build_render
+    from studio.editor.render_graph import build_render
+    from studio.media.ref import MediaRef
     from studio.media import probe
 
     ensure_gui()
@@ -107,11 +108,7 @@ def run(full: bool) -> list[dict]:
         sources = _make_sources(folder, clip_s, 2 * clip_s)
         assets = {}
         for key, path in sources.items():
-            info = probe.probe(path)
-            w, h = info.video.display_size if info.video else (0, 0)
-            assets[key] = RenderAsset(path=path, width=w, height=h, duration_us=info.duration_us,
-                                      has_audio=info.has_audio, fps=info.video.fps if info.video else None,
-                                      kind=info.kind)
+            assets[key] = MediaRef.probed(path, id=key)
         edit = _edit(int(clip_s * 1_000_000))
         overlay_dir = folder / "overlays"
         ours = build_render(edit, assets, out=folder / "ours.mp4", overlay_dir=overlay_dir)

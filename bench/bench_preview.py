@@ -62,9 +62,9 @@ def _seek_rows(path: Path, seeks: int, gop: int, target: bool) -> list[dict]:
 
 def _reel(path: Path):
     from studio.editor.document import Edit, add_sticker, add_text, update_clip
-    from studio.editor.preview import PreviewAsset
+    from studio.media.ref import MediaRef
 
-    asset = PreviewAsset(id="a1", path=path, kind="video", rotation=0, width=1920, height=1080, fps=30.0,
+    asset = MediaRef(id="a1", path=path, kind="video", rotation=0, width=1920, height=1080, fps=30.0,
                          duration_us=20 * US, has_audio=False)
     edit = Edit.from_dict({"schema_version": 2, "canvas": {"preset": "9:16", "width": 1080, "height": 1920, "fps": 30},
                            "clips": [{"id": "c1", "asset_id": "a1", "source_in_us": 0, "source_out_us": 20 * US}]})

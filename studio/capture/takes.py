@@ -22,6 +22,8 @@ from pathlib import Path
 
 from studio import durable
 from studio.paths import DataLayout
+from studio.media.encode import RawAudio, finalize_take
+from studio.media.probe import MediaError, probe
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +97,6 @@ def is_being_recorded(take_dir: Path) -> bool:
 
 
 def raw_audio_of(take_dir: Path, manifest: dict):  # noqa: ANN201 - encode.RawAudio | None
-    from studio.media.encode import RawAudio
-
     audio = manifest.get("audio")
     if not audio:
         return None
@@ -114,8 +114,6 @@ def finalize(take_dir: Path) -> Path:
     Idempotent. Raises encode.FinalizeError if ffmpeg cannot read what was recorded (the raw
     files are then left untouched for a later attempt).
     """
-    from studio.media.encode import finalize_take
-
     manifest = read_manifest(take_dir)
     out = take_dir / FINISHED_MEDIA
     video = take_dir / manifest.get("video", FRAGMENTED_VIDEO)
@@ -183,8 +181,6 @@ def unsaved_takes(layout: DataLayout, *, finalize_crashed: bool = True) -> list[
 
 
 def _duration_us(media: Path) -> int | None:
-    from studio.media.probe import MediaError, probe
-
     try:
         return probe(media).duration_us
     except (MediaError, OSError):

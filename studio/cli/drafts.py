@@ -17,6 +17,13 @@ import sys
 from pathlib import Path
 
 from studio.cli import Context, UserError, add_json_flag, days
+from studio.drafts import DraftError, DraftNotFound
+from studio.drafts.thumbs import image_bytes
+from studio.editor import document
+from studio.editor.document import Edit, EditError, validate
+from studio.editor.export import ExportError, load_edit
+from studio.editor.otio import write_otio
+from studio.media.probe import MediaError
 
 
 def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
@@ -92,8 +99,6 @@ def _store(ctx: Context):
 
 
 def _resolve(store, prefix: str) -> str:  # noqa: ANN001
-    from studio.drafts import DraftError, DraftNotFound
-
     try:
         return store.resolve_id(prefix)
     except (DraftNotFound, DraftError) as e:
@@ -102,9 +107,6 @@ def _resolve(store, prefix: str) -> str:  # noqa: ANN001
 
 def _call(fn, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003
     """Service errors with a sentence for the user become CLI errors (exit 1)."""
-    from studio.drafts import DraftError, DraftNotFound
-    from studio.media.probe import MediaError
-
     try:
         return fn(*args, **kwargs)
     except (DraftError, DraftNotFound, MediaError) as e:
@@ -162,9 +164,6 @@ COVER_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP"
 
 
 def run_cover(ctx: Context) -> int:
-    from studio.drafts.thumbs import image_bytes
-    from studio.editor import document
-
     out = Path(ctx.args.output).absolute()
     fmt = COVER_FORMATS.get(out.suffix.lower())
     if fmt is None:
@@ -287,8 +286,6 @@ def _register_edit_commands(ds) -> None:  # noqa: ANN001 - argparse's private su
 
 def load_draft(ctx, prefix: str):  # noqa: ANN001, ANN201 - Context -> Draft
     """The draft for an id or unique id prefix; user errors become CLI errors (exit 1)."""
-    from studio.drafts import DraftError, DraftNotFound
-
     store = ctx.studio.drafts
     try:
         return store.get(store.resolve_id(prefix))
@@ -297,8 +294,6 @@ def load_draft(ctx, prefix: str):  # noqa: ANN001, ANN201 - Context -> Draft
 
 
 def run_export_edit(ctx) -> int:  # noqa: ANN001
-    from studio.editor.document import Edit, EditError
-
     draft = load_draft(ctx, ctx.args.id)
     try:
         data = Edit.from_dict(draft.edit).to_dict()
@@ -319,9 +314,6 @@ def run_export_edit(ctx) -> int:  # noqa: ANN001
 
 
 def run_import_edit(ctx) -> int:  # noqa: ANN001
-    from studio.drafts import DraftError
-    from studio.editor.document import Edit, EditError, validate
-
     draft = load_draft(ctx, ctx.args.id)
     try:
         raw = sys.stdin.read() if ctx.args.file == "-" else Path(ctx.args.file).read_text(encoding="utf-8")
@@ -342,9 +334,6 @@ def run_import_edit(ctx) -> int:  # noqa: ANN001
 
 
 def run_export_otio(ctx) -> int:  # noqa: ANN001
-    from studio.editor.export import ExportError, draft_assets, load_edit
-    from studio.editor.otio import write_otio
-
     draft = load_draft(ctx, ctx.args.id)
     try:
         edit = load_edit(draft)
@@ -352,7 +341,7 @@ def run_export_otio(ctx) -> int:  # noqa: ANN001
         raise UserError(str(e), 1) from e
     out = Path(ctx.args.output)
     try:
-        write_otio(edit, draft_assets(ctx.studio, draft), out, name=draft.title)
+        write_otio(edit, ctx.studio.drafts.media_refs(draft), out, name=draft.title)
     except OSError as e:
         raise UserError(f"Cannot write {out}: {e.strerror}.", 1) from e
     ctx.emit({"ok": True, "id": draft.id, "path": str(out.absolute()), "clips": len(edit.clips),

@@ -9,7 +9,10 @@ import sys
 import threading
 from pathlib import Path
 
-from studio.cli import UserError, add_json_flag
+from studio.cli import UserError, add_json_flag, exit_now
+from studio.cli.drafts import load_draft
+from studio.editor.export import ExportCancelled, ExportError, export_draft, export_for_creator
+from studio.editor.overlays import ensure_gui
 
 
 def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
@@ -44,10 +47,6 @@ class _Progress:
 
 
 def run(ctx) -> int:  # noqa: ANN001 - studio.cli.Context
-    from studio.cli.drafts import load_draft
-    from studio.editor.export import ExportCancelled, ExportError, export_draft, export_for_creator
-    from studio.editor.overlays import ensure_gui
-
     draft = load_draft(ctx, ctx.args.id)
     ensure_gui()   # text overlays are drawn with Qt, which must start on the main thread
     cancel = threading.Event()
@@ -86,8 +85,6 @@ def run(ctx) -> int:  # noqa: ANN001 - studio.cli.Context
     progress.done()
     err = outcome.get("error")
     if isinstance(err, ExportCancelled):
-        from studio.cli import exit_now
-
         print("Render cancelled; no file was written.", file=sys.stderr)
         exit_now(ctx, 130)   # within 2 s of Ctrl+C / SIGTERM: no slow interpreter clean-up
     if isinstance(err, ExportError):

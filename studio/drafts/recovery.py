@@ -20,7 +20,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from studio import durable
+from studio.capture.takes import unsaved_takes
+from studio.drafts.library import add_draft_rows, asset_from_info, asset_row, new_id
 from studio.drafts.models import DraftRow, MediaAssetRow
+from studio.media.probe import MediaError, probe
 
 log = logging.getLogger(__name__)
 RECOVERED_TITLE = "Recovered"
@@ -40,8 +43,6 @@ def library_files(store) -> list[str]:  # noqa: ANN001
 
 
 def recover(store) -> dict:  # noqa: ANN001 - studio.drafts.store.DraftStore; runs on its writer thread
-    from studio.capture.takes import unsaved_takes
-
     layout = store.layout
     report: dict = {"staging": [], "missing": [], "damaged": [], "relinked": [], "recovered_draft": None,
                     "recovered_files": [], "unsaved_takes": []}
@@ -145,9 +146,6 @@ def _relink(store, lost: list, orphans: dict[str, int]) -> tuple[list[tuple[str,
 
 def _adopt_orphans(store, rels: list[str]) -> tuple[str, list[str]]:  # noqa: ANN001
     """Put unowned files into a new draft titled "Recovered" (never delete them)."""
-    from studio.drafts.library import add_draft_rows, asset_from_info, asset_row, new_id
-    from studio.media.probe import MediaError, probe
-
     assets = []
     for rel in rels:
         path = store.layout.absolute(rel)

@@ -39,18 +39,19 @@ from sqlalchemy.orm import Session
 from studio import durable
 from studio.db.engine import busy_error
 from studio.db.writer import WriterClosed, release, writer_for
+from studio.capture.takes import FINISHED_MEDIA, RAW_AUDIO
 from studio.drafts import fsops
 from studio.drafts.library import add_draft_rows, asset_from_info, asset_from_row, asset_row, draft_from_row, new_id
 from studio.drafts.models import DraftAssetRow, DraftRevisionRow, DraftRow, MediaAssetRow
+from studio.drafts.recovery import recover
 from studio.drafts.thumbs import THUMB_SIDE, ThumbCache, cover_image, image_bytes, lqip_from_jpeg, now_us
-from studio.drafts.types import (KINDS, STATUSES, AmbiguousDraftId, Draft, DraftError, DraftNotFound,
-                                 DiskFullError, MediaAsset, ReadOnlyError, RevisionConflict, from_us,
-                                 storage_error)
+from studio.drafts.types import (AmbiguousDraftId, DiskFullError, Draft, DraftError, DraftNotFound, KINDS,
+                                 MediaAsset, ReadOnlyError, RevisionConflict, STATUSES, from_us, storage_error)
+from studio.media.probe import MediaError, MediaInfo, is_image, probe, require_video
+from studio.media.ref import MediaRef
 from studio.editor import document
 from studio.editor.document import EditError
-from studio.editor.render_graph import asset_from_media
 from studio.errors import BadInput
-from studio.media.probe import MediaError, MediaInfo, is_image, probe, require_video
 from studio.errors import user_message
 
 if TYPE_CHECKING:   # capture depends on drafts' callers, not the other way round
@@ -408,8 +409,6 @@ class DraftStore:
 
     def import_files(self, files: Sequence[Path], *, title: str | None = None) -> Draft:
         """Probe every file first (nothing is added if one is refused), then copy them into one draft."""
-        from studio.media.probe import require_video
-
         if not files:
             raise DraftError("Nothing to import: no file was given.")
         incoming = [self._file_incoming(Path(f), require_video(f)) for f in files]
@@ -429,8 +428,6 @@ class DraftStore:
         video, or cannot be saved (disk full) becomes a ``Refusal``. Raises DraftError only when no
         file was given.
         """
-        from studio.media.probe import require_video
-
         files = [Path(f) for f in files]
         if not files:
             raise DraftError("Nothing to import: no file was given.")
@@ -469,8 +466,6 @@ class DraftStore:
 
     def add_asset(self, draft_id: str, file: Path, *, kind: str) -> MediaAsset:
         """Copy a music file or sticker image into the library and link it to ``draft_id``."""
-        from studio.media.probe import MediaError, probe
-
         if kind not in KINDS:
             raise DraftError(f"Unknown media kind “{kind}” (expected one of {', '.join(KINDS)}).")
         self.get(draft_id)
@@ -825,10 +820,14 @@ class DraftStore:
             key = f"{key[:8]}{still[:8]}" if still else ""
         return key
 
+    def media_refs(self, draft: Draft) -> dict[str, MediaRef]:
+        """asset_id -> MediaRef (absolute path) for every asset of ``draft`` that is on disk."""
+        return {a.id: MediaRef.of(a, self.asset_path(a)) for a in draft.assets if not a.missing}
+
     def cover_image(self, draft: Draft, *, max_side: int | None = None):  # noqa: ANN201 - PIL.Image.Image
         """The cover picture (full canvas size by default), drawn as the export draws that frame.
         Raises MediaError (nothing to show, media unreadable or missing). Runs ffmpeg: not on the UI thread."""
-        assets = {a.id: asset_from_media(a, self.asset_path(a)) for a in draft.assets if not a.missing}
+        assets = self.media_refs(draft)
         try:
             frame = document.cover_frame(draft.edit)
             if frame is not None and frame.asset_id not in assets and any(a.id == frame.asset_id for a in draft.assets):
@@ -914,8 +913,6 @@ class DraftStore:
     # -- recovery ------------------------------------------------------------------------------
     def recover(self) -> dict:
         """Reconcile the library with the database (see studio.drafts.recovery). Idempotent."""
-        from studio.drafts.recovery import recover
-
         report = self._write(recover, self)
         if self.background:
             for asset_id in report.pop("_unhashed", []):
@@ -989,8 +986,6 @@ class _Finisher:
 def _holds_unsaved_sound(take_dir: Path, media: Path) -> bool:
     """True when the take folder still has raw sound (audio.pcm) that ``media`` does not contain:
     a take whose finalize failed (only a finished take.mp4 carries the sound)."""
-    from studio.capture.takes import FINISHED_MEDIA, RAW_AUDIO
-
     raw = take_dir / RAW_AUDIO
     try:
         return media.name != FINISHED_MEDIA and raw.is_file() and raw.stat().st_size > 0

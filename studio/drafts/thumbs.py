@@ -48,7 +48,7 @@ def cover_image(edit, assets: Mapping[str, object], *, max_side: int | None = No
     """The cover as the reel will show it: the frame at the cover time, composed on the canvas by
     the export's own render graph (framing, look, overlays), or the chosen cover image.
 
-    ``assets``: asset_id -> RenderAsset (absolute paths). ``max_side=None`` is full size (the
+    ``assets``: asset_id -> MediaRef (absolute paths). ``max_side=None`` is full size (the
     canvas). The one cover painter: the tray's cards, ``studio drafts cover`` and the poster use it.
     Raises MediaError when there is nothing to show or no frame decodes; runs ffmpeg (off the UI thread).
     """

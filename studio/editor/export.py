@@ -26,7 +26,7 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from studio.durable import fsync_file
 from studio.editor.document import Edit, EditError
-from studio.editor.render_graph import RenderAsset, RenderError, asset_from_media, build_render, total_frames
+from studio.editor.render_graph import RenderError, build_render, total_frames
 from studio.errors import StudioError
 from studio.media import ffmpeg
 from studio.tasks import default_pool, run_in_background
@@ -53,16 +53,6 @@ class ExportResult:
     revision: int
     duration_us: int = 0     # the rendered edit's duration
     caption: str = ""        # the rendered edit's caption
-
-
-def draft_assets(studio, draft) -> dict[str, RenderAsset]:  # noqa: ANN001 - Studio, Draft
-    """asset_id -> RenderAsset with absolute paths, for every asset of the draft present on disk."""
-    out = {}
-    for a in draft.assets:
-        if a.missing:
-            continue
-        out[a.id] = asset_from_media(a, studio.drafts.asset_path(a))
-    return out
 
 
 def load_edit(draft, edit: "Edit | dict | None" = None) -> Edit:  # noqa: ANN001 - Draft
@@ -208,7 +198,7 @@ def export_draft(studio, draft_id: str, out: Path | None = None, *,  # noqa: ANN
     """
     draft = studio.drafts.get(draft_id)
     edit = load_edit(draft, edit)
-    assets = draft_assets(studio, draft)
+    assets = studio.drafts.media_refs(draft)
     missing = {c.asset_id for c in edit.clips} - set(assets)
     if missing:
         raise ExportError("Some of this draft's media is missing from the library; "

@@ -24,10 +24,14 @@ from typing import Callable, Iterator
 
 import numpy as np
 
+from studio.editor import overlays, render_graph as rg
 from studio.editor.document import Clip, Edit, frame_start_us, last_frame_us
+from studio.editor.looks import look_filters
+from studio.editor.render_graph import build_render, clip_geometry
 from studio.errors import StudioError
 from studio.media import ffmpeg
 from studio.media.decoder import DecoderPool
+from studio.media.ref import MediaRef
 
 log = logging.getLogger(__name__)
 US = 1_000_000
@@ -35,32 +39,6 @@ US = 1_000_000
 
 class PreviewError(StudioError, RuntimeError):
     """The preview cannot show this frame; ``str(e)`` is for the creator."""
-
-
-@dataclass(frozen=True)
-class PreviewAsset:
-    """What the render graph and the compositor need to know about one media file of a draft."""
-    id: str
-    path: Path            # absolute
-    kind: str             # "video" | "audio" | "image"
-    rotation: int         # degrees clockwise to upright
-    width: int            # display size (after rotation)
-    height: int
-    fps: float
-    duration_us: int
-    has_audio: bool
-
-    @property
-    def display_size(self) -> tuple[int, int]:
-        return self.width, self.height
-
-
-def assets_for(draft, asset_path) -> dict[str, PreviewAsset]:  # noqa: ANN001 - studio.drafts.types.Draft
-    """PreviewAssets for a draft; ``asset_path(MediaAsset) -> Path`` is DraftStore.asset_path."""
-    return {a.id: PreviewAsset(id=a.id, path=Path(asset_path(a)), kind=a.kind, rotation=int(a.rotation or 0),
-                               width=int(a.width or 0), height=int(a.height or 0), fps=float(a.fps or 0),
-                               duration_us=int(a.duration_us or 0), has_audio=bool(a.has_audio))
-            for a in draft.assets}
 
 
 def preview_size(edit: Edit, max_side: int = 960) -> tuple[int, int]:
@@ -208,7 +186,7 @@ def _load_rgba(path: Path) -> np.ndarray:
 class PreviewCompositor:
     """Frames of one edit at preview size. Thread-safe for one caller at a time (the playback worker)."""
 
-    def __init__(self, edit: Edit, assets: dict[str, PreviewAsset], *, cache_dir: Path,
+    def __init__(self, edit: Edit, assets: dict[str, MediaRef], *, cache_dir: Path,
                  size: tuple[int, int] | None = None, decoders: DecoderPool | None = None):
         self._lock = threading.RLock()
         self.cache_dir = Path(cache_dir)
@@ -220,7 +198,7 @@ class PreviewCompositor:
         self.set_edit(edit)
 
     # -- state -----------------------------------------------------------------------------------
-    def set_edit(self, edit: Edit, assets: dict[str, PreviewAsset] | None = None) -> None:
+    def set_edit(self, edit: Edit, assets: dict[str, MediaRef] | None = None) -> None:
         with self._lock:
             self.edit = edit
             if assets is not None:
@@ -233,8 +211,6 @@ class PreviewCompositor:
 
     def overlays(self):
         """The edit's overlays rasterized at preview size (the same drawing code as the export)."""
-        from studio.editor import overlays
-
         with self._lock:
             if self._overlays is None:
                 w, h = self.size
@@ -248,8 +224,6 @@ class PreviewCompositor:
     # -- fast path -------------------------------------------------------------------------------
     def fast_frame(self, t_us: int) -> np.ndarray:
         """RGB (h, w, 3) at preview size: decoded frame + geometry + approximate look + overlays."""
-        from studio.editor.looks import look_filters
-
         with self._lock:
             w, h = self.size
             canvas = np.zeros((h, w, 3), np.uint8)
@@ -288,7 +262,6 @@ class PreviewCompositor:
             raise PreviewError("A clip's media is not part of this draft any more.")
         if asset.kind != "video":
             return None
-        from studio.editor.render_graph import clip_geometry
 
         g = clip_geometry(clip, asset, out_w, out_h)  # the export's own placement
         dw, dh = g["src_size"]          # after the clip rotation
@@ -313,8 +286,6 @@ class PreviewCompositor:
 
     # -- exact path ------------------------------------------------------------------------------
     def render_argv(self, t_us: int, duration_us: int | None) -> list[str]:
-        from studio.editor.render_graph import build_render
-
         with self._lock:
             return build_render(self.edit, self.assets, out="pipe:1", size=self.size, start_us=int(t_us),
                                 duration_us=duration_us, for_preview=True, overlay_dir=self.cache_dir / "overlays")
@@ -353,8 +324,6 @@ def audio_argv(edit: Edit, assets: dict, start_us: int) -> list[str]:
     The sound starts with the canvas frame on screen at ``start_us`` (``snap_to_frame``), where
     playback's picture starts, and each sample is the export's sample at that moment."""
     import ffmpeg as ffmpeg_python
-
-    from studio.editor import render_graph as rg
 
     fps = edit.canvas.fps
     end = edit.duration_us

@@ -29,6 +29,7 @@ from studio.editor.document import US, Clip, Edit, music_length_us
 from studio.editor.looks import look_filters
 from studio.errors import StudioError
 from studio.media.decoder import ffmpeg_input_options
+from studio.media.ref import MediaRef
 
 AUDIO_RATE = 48_000
 X264 = {"preset": "veryfast", "crf": "20"}
@@ -37,30 +38,6 @@ AUDIO_BITRATE = "160k"
 
 class RenderError(StudioError, ValueError):
     """The edit cannot be rendered as it is (e.g. it has no clips); ``str(e)`` is for the creator."""
-
-
-@dataclass(frozen=True)
-class RenderAsset:
-    """What the render graph needs to know about a media file.
-
-    ``width``/``height`` are the display size (after the file's rotation, which ffmpeg applies
-    when decoding); ``path`` must be absolute.
-    """
-    path: Path
-    width: int
-    height: int
-    duration_us: int | None
-    has_audio: bool
-    fps: float | None = None
-    rotation: int = 0
-    kind: str = "video"
-
-
-def asset_from_media(asset: Any, path: Path) -> RenderAsset:
-    """A RenderAsset from a DraftStore MediaAsset and its absolute path."""
-    return RenderAsset(path=Path(path), width=int(asset.width or 0), height=int(asset.height or 0),
-                       duration_us=asset.duration_us, has_audio=bool(asset.has_audio), fps=asset.fps,
-                       rotation=int(asset.rotation or 0), kind=asset.kind)
 
 
 def output_size(edit: Edit, size: tuple[int, int] | None) -> tuple[int, int]:
@@ -88,7 +65,7 @@ def frame_index(t_us: int, fps: int) -> int:
 class Segment:
     """The part of one clip that falls inside the rendered range."""
     clip: Clip
-    asset: RenderAsset
+    asset: MediaRef
     source_in_us: int
     source_len_us: int
     frames: int
@@ -111,7 +88,7 @@ def plan_segments(edit: Edit, assets: Mapping[str, Any], start_us: int, end_us: 
     return segments
 
 
-def clip_geometry(clip: Clip, asset: RenderAsset, out_w: int, out_h: int) -> dict:
+def clip_geometry(clip: Clip, asset: MediaRef, out_w: int, out_h: int) -> dict:
     """Where a clip's picture lands on an ``out_w`` x ``out_h`` output (the preview mirrors this).
 
     Returns ``src_size`` (upright size after the clip's rotation), ``crop`` (w, h, x, y in source
@@ -302,7 +279,7 @@ def build_render(edit: Edit, assets: Mapping[str, Any], *, out: str | Path, size
                  overlay_dir: Path | None = None) -> list[str]:
     """The ffmpeg argv (without the binary) rendering ``edit`` from ``start_us`` for ``duration_us``.
 
-    ``assets`` maps asset_id -> RenderAsset-like object (path, width, height = display size,
+    ``assets`` maps asset_id -> MediaRef-like object (path, width, height = display size,
     has_audio, duration_us, fps, kind). Export (``for_preview=False``): H.264 High yuv420p BT.709,
     AAC 48 kHz stereo, constant frame rate, +faststart, no metadata. Preview: video only, raw
     rgb24 frames at ``size`` to ``out`` (e.g. "pipe:1"). ``overlay_dir`` caches the rasterized

@@ -1,7 +1,7 @@
 """The edit workflow of one open draft, without widgets: the Editor page shows it, tests drive it.
 
     editor = EditorSession(studio, parent=page)
-    editor.opened.connect(show)                # (Draft, {asset id: PreviewAsset})
+    editor.opened.connect(show)                # (Draft, {asset id: MediaRef})
     editor.open(draft_id)                      # loads off the UI thread
     editor.document.do(TrimClip, clip_id, in_us=0, out_us=US)   # the EditSession: edit, undo, autosave
     editor.import_media(Path("song.m4a"), "audio")             # -> media_imported(asset, file) / import_failed
@@ -15,8 +15,8 @@ pytest. Results of a draft that is no longer open are dropped (each request reme
 was made for). Signals carry exceptions, not strings: ``studio.tasks.user_message(exc)`` is the
 sentence for the creator.
 
-The one asset description of the editor is ``PreviewAsset`` (studio.editor.preview), built by
-``assets_for`` from the store's MediaAsset: here, for the opened draft and every imported file.
+The one asset description is ``studio.media.ref.MediaRef``, built by ``DraftStore.media_refs``
+from the library's assets: here, for the opened draft and every imported file.
 """
 
 from __future__ import annotations
@@ -31,7 +31,10 @@ from PySide6.QtGui import QImage
 from studio.editor.commands import AUTOSAVE_MS, AddMusic, AddSticker, AddText, EditSession
 from studio.editor.document import Edit
 from studio.editor.export import ExportError, ExportJob
-from studio.editor.preview import PreviewAsset, assets_for
+from studio.editor.playback import to_qimage
+from studio.media.ref import MediaRef
+from studio.media import waveform
+from studio.media.decoder import VideoDecoder
 from studio.tasks import run_in_background
 
 log = logging.getLogger(__name__)
@@ -45,16 +48,13 @@ NEW_STICKER_PLACE = {"x": 0.72, "y": 0.3}      # right of centre, clear of a cen
 
 
 def load_draft(studio, draft_id: str):  # noqa: ANN001, ANN201 - runs off the UI thread
-    """(Draft, Edit, {asset id: PreviewAsset}) of a draft; raises DraftNotFound / EditError."""
+    """(Draft, Edit, {asset id: MediaRef}) of a draft; raises DraftNotFound / EditError."""
     draft = studio.drafts.get(draft_id)
-    return draft, Edit.from_dict(draft.edit), assets_for(draft, studio.drafts.asset_path)
+    return draft, Edit.from_dict(draft.edit), studio.drafts.media_refs(draft)
 
 
 def thumbnails(path: Path, rotation: int, duration_us: int, height: int) -> dict[int, QImage]:
     """Thumbnails along a video (about one a second, at most ``MAX_THUMBNAILS``), decoded in-process."""
-    from studio.editor.playback import to_qimage   # noqa: PLC0415 - PyAV and numpy, only when asked
-    from studio.media.decoder import VideoDecoder  # noqa: PLC0415
-
     out: dict[int, QImage] = {}
     with VideoDecoder(path, rotation=rotation) as dec:
         w, h = dec.display_size
@@ -84,10 +84,10 @@ def _retire(document: EditSession) -> None:
 class EditorSession(QObject):
     """The open draft, its media and its export. ``document`` is the draft's EditSession (or None)."""
 
-    opened = Signal(object, object)         # Draft, {asset id: PreviewAsset}
+    opened = Signal(object, object)         # Draft, {asset id: MediaRef}
     failed = Signal(object)                 # the exception that kept the draft from opening
     title_changed = Signal(str)             # the open draft was renamed (refresh_title)
-    media_imported = Signal(object, object)  # (PreviewAsset now in ``assets``, the file it was copied from)
+    media_imported = Signal(object, object)  # (MediaRef now in ``assets``, the file it was copied from)
     import_failed = Signal(object, object)  # (Path, exception)
     thumbnails_ready = Signal(str, object)  # asset id, {t_us: QImage}
     waveform_ready = Signal(str, object)    # asset id, numpy peaks (0..1, WAVEFORM_PER_SECOND a second)
@@ -104,7 +104,7 @@ class EditorSession(QObject):
         self.autosave_ms = autosave_ms
         self.draft = None
         self.document: EditSession | None = None
-        self.assets: dict[str, PreviewAsset] = {}
+        self.assets: dict[str, MediaRef] = {}
         self.export_job: ExportJob | None = None
         self.loading_id: str | None = None
         self._thumbs: dict[tuple[str, int], dict[int, QImage]] = {}
@@ -198,11 +198,11 @@ class EditorSession(QObject):
         if draft_id is None:
             return
 
-        def add() -> PreviewAsset:
+        def add() -> MediaRef:
             added = store.add_asset(draft_id, file, kind=kind)
-            return assets_for(store.get(draft_id), store.asset_path)[added.id]
+            return store.media_refs(store.get(draft_id))[added.id]
 
-        def done(asset: PreviewAsset) -> None:
+        def done(asset: MediaRef) -> None:
             if self._current(draft_id):
                 self.assets[asset.id] = asset
                 self.media_imported.emit(asset, file)
@@ -236,8 +236,6 @@ class EditorSession(QObject):
 
     def request_waveform(self, asset_id: str) -> None:
         """The sound's peaks: ``waveform_ready`` (cached here and on disk; failures are only logged)."""
-        from studio.media import waveform  # noqa: PLC0415 - numpy and ffmpeg, only when asked
-
         asset = self.assets.get(asset_id)
         if asset is None:
             return

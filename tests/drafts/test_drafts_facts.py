@@ -15,7 +15,7 @@ from PIL import Image
 from studio.editor import document as doc
 from studio.editor.document import CURRENT_VERSION, Canvas, Edit
 from studio.editor.export import export_draft
-from studio.editor.preview import PreviewCompositor, assets_for
+from studio.editor.preview import PreviewCompositor
 from studio.media import ffmpeg
 
 US = 1_000_000
@@ -116,7 +116,7 @@ def test_cover_of_a_fast_first_clip_is_the_exported_frame_everywhere(qapp, studi
         assert im.size == SIZE, "full size: the canvas"
     assert psnr(rgb(cover_file), truth) >= 30, "studio drafts cover"
 
-    editor = PreviewCompositor(Edit.from_dict(draft.edit), assets_for(draft, studio.drafts.asset_path),
+    editor = PreviewCompositor(Edit.from_dict(draft.edit), studio.drafts.media_refs(draft),
                                cache_dir=tmp_path / "cache", size=SIZE)
     try:
         assert psnr(editor.exact_frame(3 * US), truth) >= 30, "the editor's frame"

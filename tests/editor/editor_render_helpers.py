@@ -7,16 +7,12 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.editor.render_graph import RenderAsset
+from studio.media.ref import MediaRef
 from studio.media import ffmpeg, probe
 
 
-def render_asset(path: Path) -> RenderAsset:
-    info = probe.probe(path)
-    w, h = info.video.display_size if info.video else (0, 0)
-    return RenderAsset(path=Path(path).resolve(), width=w, height=h, duration_us=info.duration_us,
-                       has_audio=info.has_audio, fps=info.video.fps if info.video else None,
-                       rotation=info.video.rotation if info.video else 0, kind=info.kind)
+def render_asset(path: Path) -> MediaRef:
+    return MediaRef.probed(path)
 
 
 def frames(path: Path, w: int, h: int) -> np.ndarray:

@@ -12,7 +12,7 @@ import pytest
 from studio.drafts.types import DraftNotFound
 from studio.editor import document as doc
 from studio.editor.document import Canvas, Edit
-from studio.editor.export import ExportCancelled, ExportJob, draft_assets, export_draft
+from studio.editor.export import ExportCancelled, ExportJob, export_draft
 from studio.editor.otio import META_KEY, write_otio
 from studio.media import probe
 from studio.media.probe import MediaError
@@ -127,7 +127,7 @@ def test_otio_timeline_has_clips_trims_music_and_overlay_metadata(qapp, studio, 
     e, _ = doc.add_text(e, "Title", 0, 1_000_000)
     e, _ = doc.add_music(e, song.id, 1_000_000, offset_us=500_000)
     draft = studio.drafts.get(draft.id)
-    out = write_otio(e, draft_assets(studio, draft), tmp_path / "reel.otio", name=draft.title)
+    out = write_otio(e, studio.drafts.media_refs(draft), tmp_path / "reel.otio", name=draft.title)
     tl = otio.adapters.read_from_file(str(out))
     video = tl.video_tracks()[0]
     clips = list(video.find_clips())

@@ -10,7 +10,7 @@ from editor_ui_helpers import as_image, psnr
 from studio.editor import overlays
 from studio.editor.document import Edit, TextOverlay, add_text, trim_clip
 from studio.editor.export import export_draft
-from studio.editor.preview import PreviewCompositor, assets_for
+from studio.editor.preview import PreviewCompositor
 from studio.media import ffmpeg
 
 US = 1_000_000
@@ -98,7 +98,7 @@ def test_emoji_are_burned_into_the_export_in_colour_and_the_preview_shows_the_sa
     assert _colourful(_box(tofu_item, _export_frame(tofu_out, 10))) < 50
 
     # The preview composites the very same raster (scaled): its frames match the export's there.
-    compositor = PreviewCompositor(edit, assets_for(studio.drafts.get(draft.id), studio.drafts.asset_path),
+    compositor = PreviewCompositor(edit, studio.drafts.media_refs(studio.drafts.get(draft.id)),
                                    cache_dir=studio.layout.cache, size=PREVIEW)
     try:
         item = compositor.overlays()[0]

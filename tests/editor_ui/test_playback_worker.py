@@ -7,7 +7,8 @@ from editor_ui_helpers import make_video, psnr
 
 from studio.editor.document import Edit, add_text
 from studio.editor.playback import PlaybackWorker
-from studio.editor.preview import PreviewAsset, PreviewCompositor
+from studio.editor.preview import PreviewCompositor
+from studio.media.ref import MediaRef
 
 US = 1_000_000
 
@@ -19,7 +20,7 @@ def clip(tmp_path_factory):
 
 @pytest.fixture
 def compositor(qapp, clip, tmp_path):
-    asset = PreviewAsset("a", clip, "video", 0, 320, 240, 30.0, 2 * US, False)
+    asset = MediaRef("a", clip, "video", 0, 320, 240, 30.0, 2 * US, False)
     edit = Edit.from_dict({"schema_version": 2, "canvas": {"preset": "9:16", "width": 1080, "height": 1920, "fps": 30},
                            "clips": [{"id": "c", "asset_id": "a", "source_in_us": 0, "source_out_us": 2 * US}]})
     edit, _ = add_text(edit, "hi", 0, US)

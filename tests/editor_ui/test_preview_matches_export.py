@@ -8,7 +8,8 @@ from editor_ui_helpers import as_image, psnr
 
 from studio.editor.document import Edit, add_sticker, add_text, trim_clip, update_clip
 from studio.editor.export import export_draft
-from studio.editor.preview import PreviewCompositor, assets_for
+from studio.editor.preview import PreviewCompositor
+from studio.media.ref import MediaRef
 from studio.media import ffmpeg
 
 US = 1_000_000
@@ -37,7 +38,7 @@ def test_preview_frames_match_the_exported_reel(studio, shared_media, gui, tmp_p
     studio.drafts.update_edit(draft.id, edit.to_dict())
     out = export_draft(studio, draft.id, tmp_path / "reel.mp4")
 
-    compositor = PreviewCompositor(edit, assets_for(studio.drafts.get(draft.id), studio.drafts.asset_path),
+    compositor = PreviewCompositor(edit, studio.drafts.media_refs(studio.drafts.get(draft.id)),
                                    cache_dir=studio.layout.cache, size=SIZE)
     try:
         # 10 times: before, inside and after the text and the sticker
@@ -58,7 +59,7 @@ def test_rotated_source_shows_upright(studio, shared_media, gui):
     path = shared_media / "video_rotation_90.mp4"     # coded 100x60, display matrix -90°
     draft = studio.drafts.import_files([path])
     edit = Edit.from_dict(draft.edit)
-    assets = assets_for(draft, studio.drafts.asset_path)
+    assets = studio.drafts.media_refs(draft)
     compositor = PreviewCompositor(edit, assets, cache_dir=studio.layout.cache, size=SIZE)
     try:
         exact, fast = compositor.exact_frame(0), compositor.fast_frame(0)
@@ -77,9 +78,8 @@ def test_rotated_source_shows_upright(studio, shared_media, gui):
 @pytest.mark.parametrize("look", ["none", "vivid", "mono", "warm", "cool", "fade", "noir", "vintage",
                                   {"brightness": 0.5, "contrast": -0.4}, {"saturation": -0.8, "warmth": 0.8}])
 def test_scrubbing_frames_approximate_every_look(gui, shared_media, tmp_path, look):
-    from studio.editor.preview import PreviewAsset
 
-    asset = PreviewAsset("a", shared_media / "cockatoo_yuv420.mp4", "video", 0, 1280, 720, 20.0, 14 * US, False)
+    asset = MediaRef("a", shared_media / "cockatoo_yuv420.mp4", "video", 0, 1280, 720, 20.0, 14 * US, False)
     edit = Edit.from_dict({"schema_version": 2, "canvas": {"preset": "9:16", "width": 1080, "height": 1920, "fps": 30},
                            "clips": [{"id": "c", "asset_id": "a", "source_in_us": 0, "source_out_us": 2 * US}]})
     edit = update_clip(edit, "c", look=look if isinstance(look, dict) else {"name": look})
@@ -93,12 +93,12 @@ def test_scrubbing_frames_approximate_every_look(gui, shared_media, tmp_path, lo
 @pytest.mark.parametrize("name", ["cockatoo.mp4", "cockatoo_yuv420.mp4", "realshort.mp4", "video_rotation_90.mp4",
                                   "minimal.mp4", "white.mp4"])
 def test_every_valid_shared_file_previews_at_start_middle_and_end(gui, shared_media, tmp_path, name):
-    from studio.editor.preview import PreviewAsset, last_frame_us
+    from studio.editor.preview import last_frame_us
     from studio.media.probe import probe
 
     info = probe(shared_media / name)
     w, h = info.video.display_size
-    asset = PreviewAsset("a", shared_media / name, "video", info.video.rotation, w, h, info.video.fps or 30.0,
+    asset = MediaRef("a", shared_media / name, "video", info.video.rotation, w, h, info.video.fps or 30.0,
                          info.duration_us, info.has_audio)
     edit = Edit.from_dict({"schema_version": 2, "canvas": {"preset": "9:16", "width": 1080, "height": 1920, "fps": 30},
                            "clips": [{"id": "c", "asset_id": "a", "source_in_us": 0,

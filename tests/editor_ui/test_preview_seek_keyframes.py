@@ -17,7 +17,7 @@ from editor_ui_helpers import as_image, psnr
 
 from studio.editor.document import Edit, trim_clip
 from studio.editor.export import export_draft
-from studio.editor.preview import PreviewCompositor, assets_for
+from studio.editor.preview import PreviewCompositor
 from studio.media import ffmpeg
 from studio.media.decoder import DecoderPool, VideoDecoder, decoder_hints
 from studio.media.frames import frame_jpeg
@@ -78,7 +78,7 @@ def test_preview_matches_the_export_after_any_seek(studio, shared_media, gui, tm
     orders = [list(TIMES), list(TIMES[::-1]), [5.7, 5.7, 4.2, 8.3, 4.2]] + [rnd.sample(TIMES, 3) for _ in range(2)]
     for order in orders:
         # a fresh compositor (and decoder) per order: its first seek is a cold one
-        compositor = PreviewCompositor(edit, assets_for(studio.drafts.get(draft.id), studio.drafts.asset_path),
+        compositor = PreviewCompositor(edit, studio.drafts.media_refs(studio.drafts.get(draft.id)),
                                        cache_dir=studio.layout.cache, size=SIZE)
         try:
             for t in order:
@@ -88,7 +88,7 @@ def test_preview_matches_the_export_after_any_seek(studio, shared_media, gui, tm
         finally:
             compositor.close()
     # the comparison can fail: the frame half a second away is far off
-    compositor = PreviewCompositor(edit, assets_for(studio.drafts.get(draft.id), studio.drafts.asset_path),
+    compositor = PreviewCompositor(edit, studio.drafts.media_refs(studio.drafts.get(draft.id)),
                                    cache_dir=studio.layout.cache, size=SIZE)
     try:
         assert psnr(compositor.exact_frame(round(4.7 * US)), exported[4.2]) < 30
@@ -106,7 +106,7 @@ def test_a_clip_trimmed_past_a_keyframe_exports_and_previews_the_true_frames(stu
     # Ground truth: the source decoded from its first frame, placed like the canvas ("fill": cover + centre).
     truth = _linear_frames(path)
     pool = DecoderPool()
-    compositor = PreviewCompositor(edit, assets_for(studio.drafts.get(draft.id), studio.drafts.asset_path),
+    compositor = PreviewCompositor(edit, studio.drafts.media_refs(studio.drafts.get(draft.id)),
                                    cache_dir=studio.layout.cache, size=SIZE, decoders=pool)
     try:
         for n in (6, 51, 12):

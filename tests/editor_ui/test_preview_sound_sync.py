@@ -10,7 +10,7 @@ import pytest
 
 from studio.editor.document import Edit, trim_clip, update_clip
 from studio.editor.export import export_draft
-from studio.editor.preview import AUDIO_RATE, assets_for, audio_argv, snap_to_frame
+from studio.editor.preview import AUDIO_RATE, audio_argv, snap_to_frame
 from studio.media import ffmpeg
 
 US = 1_000_000
@@ -67,7 +67,7 @@ def test_a_beep_is_where_the_export_has_it_from_any_playhead(studio, beeps, tmp_
     want = [(b - TRIM[0] / US) / speed for b in BEEPS_S]
     assert exported == pytest.approx(want, abs=2 / 30)
 
-    assets = assets_for(studio.drafts.get(draft.id), studio.drafts.asset_path)
+    assets = studio.drafts.media_refs(studio.drafts.get(draft.id))
     duration = edit.duration_us
     # the top, mid-clip off any frame's start, just before each beep, and between the beeps
     playheads = [0, round(duration * 0.13) + 7_777, round((want[0] - 0.2) * US), round((want[0] + want[1]) / 2 * US),
