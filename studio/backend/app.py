@@ -1,6 +1,7 @@
 """The ASGI app: Uppy Companion's S3 multipart routes, each behind a device token.
 
     POST   /s3/multipart                               {filename, type, metadata[, size]} -> {key, uploadId}
+                                                       (metadata.client_ref: asking again resumes that upload)
     GET    /s3/multipart                               this device's unfinished uploads (S3's shape)
     GET    /s3/multipart/{uploadId}?key=               every part uploaded so far [{PartNumber, Size, ETag}]
     GET    /s3/multipart/{uploadId}/batch?key=&partNumbers=1,2   {presignedUrls: {"1": url, ...}}
@@ -111,6 +112,11 @@ class Backend:
                 raise BackendError(f"Metadata keys are names up to 64 characters, values up to "
                                    f"{METADATA_VALUE_MAX} characters.")
             clean_meta[k] = str(v)
+        ref = clean_meta.pop("client_ref", None)
+        if ref is not None:
+            found = self._resumable(device, ref, content_type)
+            if found is not None:
+                return found
         declared = None
         if size not in (None, ""):
             try:
@@ -130,12 +136,33 @@ class Backend:
                 conn.execute(uploads.insert().values(
                     upload_id=upload_id, key=key, device_id=device.id, filename=filename[:1024],
                     content_type=content_type, metadata_json=json.dumps(clean_meta, sort_keys=True),
-                    declared_size=declared, state="open", created_us=now_us()))
+                    declared_size=declared, state="open", created_us=now_us(), client_ref=ref))
         except BaseException:
             self._abort_quietly(key, upload_id)   # never an upload in the bucket that no row owns
             raise
         log.info("device %s created upload of %s", device.id, key)
         return {"key": key, "uploadId": upload_id}
+
+    def _resumable(self, device: dev.Device, ref: str, content_type: str) -> dict | None:
+        """The device's open upload created under the same ``client_ref`` (metadata), if the storage still
+        has it: a client that crashed between our answer and its own commit asks again and resumes that
+        upload instead of leaving it orphaned."""
+        with self.db.connect() as conn:
+            row = conn.execute(select(uploads).where(uploads.c.device_id == device.id, uploads.c.client_ref == ref,
+                                                     uploads.c.state == "open")
+                               .order_by(uploads.c.created_us.desc())).first()
+        if row is None:
+            return None
+        try:
+            self.storage.list_parts(row.key, row.upload_id)
+        except Exception as e:  # noqa: BLE001 - gone from the storage: a new upload instead
+            if s3_code(e) != "NoSuchUpload":
+                raise
+            with self.db.begin() as conn:
+                conn.execute(update(uploads).where(uploads.c.upload_id == row.upload_id).values(state="aborted"))
+            return None
+        log.info("device %s asked again for upload %s (client_ref): resuming it", device.id, row.key)
+        return {"key": row.key, "uploadId": row.upload_id}
 
     # -- parts
     def check_part_number(self, row, text: str) -> int:  # noqa: ANN001 - Row

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import (BigInteger, Column, Integer, MetaData, String, Table, Text, create_engine, event, insert,
+from sqlalchemy import (BigInteger, Column, Index, Integer, MetaData, String, Table, Text, create_engine, event, insert,
                         inspect, select)
 from sqlalchemy.engine import Engine
 
@@ -44,6 +44,8 @@ uploads = Table(
     Column("size", BigInteger, nullable=True),
     Column("etag", Text, nullable=True),
     Column("storage_confirmed_us", BigInteger, nullable=True),   # the filer's notification saw the object
+    Column("client_ref", String(1024), nullable=True),   # the client's own name for it: a repeated create resumes
+    Index("ix_uploads_ref", "device_id", "client_ref"),
 )
 
 outbox = Table(

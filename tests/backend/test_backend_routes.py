@@ -12,7 +12,7 @@ import sys
 import time
 from urllib.parse import quote
 
-from conftest import MiB, ROOT, add_device, api, put
+from backend_helpers import MiB, ROOT, add_device, api, put
 
 
 def _create(base, token, name="reel.mp4", **extra):
