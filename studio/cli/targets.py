@@ -79,8 +79,7 @@ def run(ctx: Context) -> int:
 
 
 def _add_backend(ctx: Context) -> int:
-    from studio.uploader.backend_client import ENV_TOKEN, BackendS3Client
-    from studio.uploader.targets import backend_target, validate_backend_url
+    from studio.uploader.backend_client import ENV_TOKEN
 
     a = ctx.args
     credentials = a.credentials or "keyring"
@@ -90,17 +89,14 @@ def _add_backend(ctx: Context) -> int:
     if a.bucket or a.endpoint or a.access_key or a.webhook:
         raise UserError("--backend takes no --bucket, --endpoint, --access-key or --webhook: the team server holds "
                         "the bucket and sends the completion webhook itself.", 2)
-    validate_backend_url(a.backend)
     token = sys.stdin.readline().strip() if a.secret_stdin else os.environ.get(ENV_TOKEN, "").strip()
-    if not token:
+    if not token and not a.replace:
         raise UserError(f"Give the device token (from `studio backend add-device`) in ${ENV_TOKEN} or on stdin "
                         "(--secret-stdin).", 2)
-    # The token is checked now (and the server's bucket learnt), so a typo fails here, not at upload time.
-    me = BackendS3Client(a.backend, token, read_timeout=20, connect_timeout=5).whoami()
-    target = backend_target(a.name, a.backend, credentials=credentials, bucket=str(me.get("bucket") or "team"),
-                            concurrency=a.concurrency, part_size=a.part_size, bandwidth_limit=a.bandwidth_limit,
-                            unmetered_only=a.unmetered_only, public_base_url=a.public_base_url or None)
-    ctx.studio.targets.add(target, token=token if credentials == "keyring" else None, replace_existing=a.replace)
+    target, me = ctx.studio.targets.add_backend(
+        a.name, a.backend, token=token, credentials=credentials, replace_existing=a.replace,
+        concurrency=a.concurrency, part_size=a.part_size, bandwidth_limit=a.bandwidth_limit,
+        unmetered_only=a.unmetered_only, public_base_url=a.public_base_url or None)
     where = "kept in the keyring" if credentials == "keyring" else f"read from ${ENV_TOKEN} when uploads run"
     ctx.emit({"ok": True, "target": target.to_dict(), "device": me.get("device")},
              f"Added team server {target.name} ({target.backend_url}) as device {me['device']['name']}; its token "

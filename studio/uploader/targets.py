@@ -104,11 +104,16 @@ PROVIDERS = {
            "region": "auto", "addressing_style": "path", "needs_endpoint": True},
     "s3": {"label": "MinIO, SeaweedFS or any S3", "endpoint_hint": "http://127.0.0.1:9000", "region": "us-east-1",
            "addressing_style": "path", "needs_endpoint": True},
+    # the team's own server signs every part (`studio backend serve`); this computer holds a device token only
+    "team": {"label": "Team server", "endpoint_hint": "https://uploads.example.com", "region": "us-east-1",
+             "addressing_style": "path", "needs_endpoint": False},
 }
 
 
 def provider_of(target: Target) -> str:
     """Which of PROVIDERS a saved target is (by its endpoint)."""
+    if target.is_backend:
+        return "team"
     if not target.endpoint_url:
         return "aws"
     return "r2" if ".r2.cloudflarestorage.com" in target.endpoint_url else "s3"
@@ -267,6 +272,33 @@ class TargetStore:
                     log.warning("could not restore keyring entry %s", name)
             raise
         return target
+
+    def add_backend(self, name: str, url: str, *, token: str | None = None, credentials: str = "keyring",
+                    replace_existing: bool = False, **fields) -> tuple[Target, dict]:
+        """Save a "Team server" target after the server accepted the token (so a typo fails now, not at
+        upload time); the bucket's name is the server's. ``token`` empty: with ``credentials="env"``
+        $STUDIO_BACKEND_TOKEN now, when replacing the one already in the keyring. Returns the target and
+        the server's answer ({"device", "bucket", ...}). Raises UploadError with a sentence."""
+        import os
+
+        from studio.uploader import credentials as keyring_store
+        from studio.uploader.backend_client import ENV_TOKEN, BackendS3Client
+
+        url = validate_backend_url(url.strip()).rstrip("/")
+        if credentials not in ("keyring", "env"):
+            raise UploadError("A team server's token is kept in the keyring or read from $STUDIO_BACKEND_TOKEN.")
+        token = (token or "").strip() or None
+        now = token or (os.environ.get(ENV_TOKEN, "").strip() if credentials == "env" else None) or \
+            ((keyring_store.get_secret(_backend_token_name(name)) or {}).get("token") if replace_existing else None)
+        if not now:
+            raise UploadError("Enter the device token the team server's admin gave you (`studio backend "
+                              f"add-device`), or read it from ${ENV_TOKEN} when uploads run.")
+        me = BackendS3Client(url, now, read_timeout=20, connect_timeout=5).whoami()
+        target = backend_target(name, url, credentials=credentials, bucket=str(me.get("bucket") or "team"), **fields)
+        self.add(target, token=now if credentials == "keyring" else None, replace_existing=replace_existing)
+        if credentials == "env":
+            keyring_store.delete_secret(_backend_token_name(name))
+        return target, me
 
     def update(self, target: Target, *, access_key: str | None = None, secret_key: str | None = None,
                webhook_secret: str | None = None, token: str | None = None) -> Target:

@@ -39,8 +39,9 @@ class BackendProcess:
     """`python -m studio backend serve …` in its own process, with the bucket's keys in its environment only."""
 
     def __init__(self, s3: dict, db: str, log_dir: Path, *, ttl: int = 900, webhook: str | None = None,
-                 webhook_secret: str | None = None, filer_token: str | None = None, extra: list[str] | None = None):
-        self.port = free_port()
+                 webhook_secret: str | None = None, filer_token: str | None = None, extra: list[str] | None = None,
+                 port: int | None = None):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.db = db
         args = [sys.executable, "-m", "studio", "backend", "serve", "--port", str(self.port), "--db", db,

@@ -162,3 +162,42 @@ def test_token_from_the_environment_and_a_revoked_token(cli, studio, data_dir, s
     # a wrong token is refused when the target is added, with a sentence
     r = cli("targets", "add", "bad", "--backend", backend.url, env={"STUDIO_BACKEND_TOKEN": "rsd_not-a-token"})
     assert r.returncode == 1 and "refused this device's token" in r.stderr
+
+
+def test_backend_down_mid_upload_pauses_offline_and_resumes(studio, start_backend, s3_server, raw_s3, tmp_path):
+    from studio.uploader.engine import RetryPolicy
+    from studio.uploader.targets import backend_target
+
+    backend = start_backend()
+    token = add_device(backend.db, "cafe-laptop")
+    studio.targets.add(backend_target("team", backend.url, concurrency=1, part_size=5 * MiB,
+                                      bandwidth_limit=8 * MiB), token=token)
+    studio.uploads.retry_policy = RetryPolicy(attempts=3, base=0.05, cap=0.2)
+    src = make_file(tmp_path / "reel.mp4", 5 * 5 * MiB + 99)
+    job = studio.uploads.enqueue_file(src, "team")
+    stop = threading.Event()
+    runner = threading.Thread(target=lambda: studio.uploads.run(stop=stop, offline_probe=0.5), daemon=True)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 60
+        while not studio.uploads.store.parts(job.id) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        backend.stop()                                          # the team server goes away mid-upload
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            j = studio.uploads.store.get(job.id)
+            if j.state == "PAUSED":
+                break
+            time.sleep(0.1)
+        assert (j.state, j.paused_reason) == ("PAUSED", "offline"), (j.state, j.error)
+        assert 0 < j.bytes_done < j.size
+        start_backend(db=backend.db, port=backend.port)         # back: the job resumes by itself
+        deadline = time.monotonic() + 120
+        while studio.uploads.store.get(job.id).state != "COMPLETED" and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        runner.join(timeout=30)
+    done = studio.uploads.store.get(job.id)
+    assert done.state == "COMPLETED", done.error
+    assert raw_s3.get_object(Bucket=s3_server["bucket"], Key=done.key)["Body"].read() == src.read_bytes()
