@@ -40,7 +40,7 @@ from starlette.routing import Route
 
 from studio.backend import devices as dev
 from studio.backend import outbox
-from studio.backend.db import now_us, open_database, uploads
+from studio.backend.db import now_us, open_database, uploads, writes
 from studio.backend.errors import BackendError, NotFound, TooLarge, Unauthorized
 from studio.backend.storage import Storage, StorageConfig, s3_code
 
@@ -132,7 +132,7 @@ class Backend:
             s3_meta["sha256"] = clean_meta["sha256"]
         upload_id = self.storage.create(key, content_type, s3_meta)
         try:
-            with self.db.begin() as conn:
+            with writes(self.db).begin() as conn:
                 conn.execute(uploads.insert().values(
                     upload_id=upload_id, key=key, device_id=device.id, filename=filename[:1024],
                     content_type=content_type, metadata_json=json.dumps(clean_meta, sort_keys=True),
@@ -158,7 +158,7 @@ class Backend:
         except Exception as e:  # noqa: BLE001 - gone from the storage: a new upload instead
             if s3_code(e) != "NoSuchUpload":
                 raise
-            with self.db.begin() as conn:
+            with writes(self.db).begin() as conn:
                 conn.execute(update(uploads).where(uploads.c.upload_id == row.upload_id).values(state="aborted"))
             return None
         log.info("device %s asked again for upload %s (client_ref): resuming it", device.id, row.key)
@@ -212,12 +212,12 @@ class Backend:
         if (row.declared_size is not None and head["size"] != row.declared_size) or \
                 head["size"] > self.config.max_object_size:
             self.storage.delete(row.key)
-            with self.db.begin() as conn:
+            with writes(self.db).begin() as conn:
                 conn.execute(update(uploads).where(uploads.c.upload_id == upload_id).values(state="aborted"))
             raise BackendError(f"The parts add up to {head['size']} bytes, not the declared "
                                f"{row.declared_size}; the object was removed.", 422)
         now = now_us()
-        with self.db.begin() as conn:
+        with writes(self.db).begin() as conn:
             done = conn.execute(update(uploads).where(uploads.c.upload_id == upload_id, uploads.c.state == "open")
                                 .values(state="completed", completed_us=now, size=head["size"],
                                         etag=head["etag"])).rowcount
@@ -252,7 +252,7 @@ class Backend:
         except Exception as e:  # noqa: BLE001 - an upload already gone is aborted
             if s3_code(e) != "NoSuchUpload":
                 raise
-        with self.db.begin() as conn:
+        with writes(self.db).begin() as conn:
             conn.execute(update(uploads).where(uploads.c.upload_id == upload_id, uploads.c.state == "open")
                          .values(state="aborted"))
         return {}
@@ -291,7 +291,7 @@ class Backend:
         if not path or not path.startswith(prefix):
             return {"matched": False}
         key = path[len(prefix):]
-        with self.db.begin() as conn:
+        with writes(self.db).begin() as conn:
             n = conn.execute(update(uploads).where(uploads.c.key == key, uploads.c.storage_confirmed_us.is_(None))
                              .values(storage_confirmed_us=now_us())).rowcount
         return {"matched": bool(n)}

@@ -91,15 +91,22 @@ def open_database(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn):  # noqa: ANN001 - Connection
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # writes take the write lock first (waited for by busy_timeout); a deferred read-then-write
+            # would fail at once with SQLITE_BUSY_SNAPSHOT when another instance wrote in between
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("backend_write") else "BEGIN")
     else:
         engine = create_engine(url, pool_pre_ping=True)
     _ensure_schema(engine)
     return engine
 
 
+def writes(engine: Engine) -> Engine:
+    """The engine for write transactions (``with writes(db).begin() as conn``): IMMEDIATE on SQLite."""
+    return engine.execution_options(backend_write=True)
+
+
 def _ensure_schema(engine: Engine) -> None:
-    with engine.begin() as conn:
+    with writes(engine).begin() as conn:
         if not inspect(conn).has_table("backend_schema"):
             metadata.create_all(conn)
             conn.execute(insert(schema_version).values(version=SCHEMA_VERSION))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
 
-from studio.backend.db import devices, now_us
+from studio.backend.db import devices, now_us, writes
 from studio.backend.errors import BackendError, NotFound, Unauthorized
 
 TOKEN_PREFIX = "rsd_"   # makes a leaked token recognisable (secret scanners, logs)
@@ -44,7 +44,7 @@ def add_device(engine: Engine, name: str) -> tuple[Device, str]:
         raise BackendError("A device name uses letters, digits, spaces, '.', '@', '_' or '-' (up to 128).")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     device = Device(uuid.uuid4().hex, name, now_us(), None)
-    with engine.begin() as conn:
+    with writes(engine).begin() as conn:
         conn.execute(insert(devices).values(id=device.id, name=device.name, token_sha256=token_hash(token),
                                             created_us=device.created_us))
     return device, token
@@ -57,7 +57,7 @@ def list_devices(engine: Engine) -> list[Device]:
 
 def revoke_device(engine: Engine, ident: str) -> Device:
     """Revoke by id or by name (a name must be unambiguous). Raises NotFound / BackendError."""
-    with engine.begin() as conn:
+    with writes(engine).begin() as conn:
         rows = conn.execute(select(devices).where((devices.c.id == ident) | (devices.c.name == ident))).all()
         if not rows:
             raise NotFound(f"There is no device {ident!r}; see `studio backend list-devices`.")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection, Engine
 
-from studio.backend.db import now_us, outbox
+from studio.backend.db import now_us, outbox, writes
 from studio.uploader import webhook
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def _lease(engine: Engine) -> list:
                                                      outbox.c.lease_until_us < now).limit(20)).scalars().all()
     claimed = []
     for did in due:
-        with engine.begin() as conn:
+        with writes(engine).begin() as conn:
             got = conn.execute(update(outbox).where(outbox.c.id == did, outbox.c.state == PENDING,
                                                     outbox.c.lease_until_us < now)
                                .values(lease_until_us=now + LEASE_S * 1_000_000)).rowcount
@@ -94,7 +94,7 @@ def deliver_due(engine: Engine, config: WebhookConfig) -> int:
         else:
             values = {"last_error": error,
                       "next_attempt_us": now + int(webhook.backoff_s(attempts, config.base_s, config.cap_s) * 1e6)}
-        with engine.begin() as conn:
+        with writes(engine).begin() as conn:
             conn.execute(update(outbox).where(outbox.c.id == row.id, outbox.c.state == PENDING)
                          .values(attempts=attempts, lease_until_us=0, **values))
         (log.info if error is None else log.warning)("webhook %s: %s", row.id, error or "delivered")
