@@ -64,6 +64,7 @@ class BackendConfig:
     key_prefix: str = "devices/"
     max_object_size: int = 5 * 1024 * 1024 * MiB      # S3's own limit, 5 TiB
     filer_token: str | None = None                     # bearer token of /storage/notify (None: route off)
+    cors_origins: tuple[str, ...] = ()                 # web pages (Uppy) allowed to call the routes
     deliver_interval: float = 1.0
 
 
@@ -475,7 +476,16 @@ def create_app(config: BackendConfig) -> Starlette:
         finally:
             backend.deliverer.stop()
 
-    app = Starlette(routes=routes, lifespan=lifespan,
+    middleware = []
+    if config.cors_origins:
+        from starlette.middleware import Middleware
+        from starlette.middleware.cors import CORSMiddleware
+
+        # a browser page on one of these origins (Uppy's @uppy/aws-s3) may call the routes with its token
+        middleware.append(Middleware(CORSMiddleware, allow_origins=list(config.cors_origins),
+                                     allow_methods=["GET", "POST", "DELETE", "OPTIONS"], allow_headers=["*"],
+                                     max_age=600))
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware,
                     exception_handlers={BackendError: on_backend_error, Exception: on_error})
     app.state.backend = backend
     return app

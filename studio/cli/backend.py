@@ -63,6 +63,8 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     s.add_argument("--webhook-unsigned", action="store_true", help="send the webhook without a signature")
     s.add_argument("--filer-token-env", default=None, metavar="NAME",
                    help="accept SeaweedFS filer notifications on /storage/notify with the bearer token in $NAME")
+    s.add_argument("--cors-origin", action="append", default=[], metavar="ORIGIN",
+                   help="a web page origin (e.g. https://studio.example.com) allowed to upload with Uppy; repeatable")
     s.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
     a = cmds.add_parser("add-device", help="add a device; prints its token once")
     a.add_argument("name")
@@ -156,9 +158,15 @@ def _serve(ctx: Context) -> int:
             raise UserError(f"--filer-token-env {a.filer_token_env}: ${a.filer_token_env} is not set.", 2)
     if not a.key_prefix.endswith("/") or a.key_prefix.startswith("/") or ".." in a.key_prefix:
         raise UserError("--key-prefix is a relative folder ending with '/', e.g. devices/.", 2)
+    from urllib.parse import urlparse
+
+    for origin in a.cors_origin:
+        u = urlparse(origin)
+        if u.scheme not in ("http", "https") or not u.netloc or u.path not in ("", "/"):
+            raise UserError(f"--cors-origin {origin!r} is an origin such as https://studio.example.com.", 2)
     _engine(ctx)   # a bad URL or a newer schema is a sentence before the server starts
     config = BackendConfig(
-        db_url=a.db, key_prefix=a.key_prefix, filer_token=filer_token,
+        db_url=a.db, key_prefix=a.key_prefix, filer_token=filer_token, cors_origins=tuple(a.cors_origin),
         storage=StorageConfig(bucket=a.bucket, endpoint_url=a.s3_endpoint, region=a.region,
                               addressing_style=a.addressing_style, part_url_ttl=a.part_url_ttl),
         webhook=WebhookConfig(url=a.webhook, unsigned=bool(a.webhook and a.webhook_unsigned)))
