@@ -277,7 +277,7 @@ class Backend:
         head = self.storage.head(key) if row is not None else None
         if head is None:
             raise NotFound("There is no such object for this device.")
-        return {**head, "key": key, "url": self.storage.sign_get(key),
+        return {**head, "key": key, "url": self.storage.sign_get(key), "expires": self.config.storage.part_url_ttl,
                 "storage_confirmed": row.storage_confirmed_us is not None}
 
     def notify(self, request_token: str | None, body: dict) -> dict:

@@ -40,8 +40,8 @@ def _row(r) -> Device:  # noqa: ANN001 - Row
 def add_device(engine: Engine, name: str) -> tuple[Device, str]:
     """A new device and its token (returned here once, never stored). Raises BackendError for a bad name."""
     name = name.strip()
-    if not re.fullmatch(r"[\w .@-]{1,128}", name):
-        raise BackendError("A device name uses letters, digits, spaces, '.', '@', '_' or '-' (up to 128).")
+    if not re.fullmatch(r"[\w .@'’()-]{1,128}", name):
+        raise BackendError("A device name uses letters, digits, spaces and . @ ' ( ) _ - (up to 128 characters).")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     device = Device(uuid.uuid4().hex, name, now_us(), None)
     with writes(engine).begin() as conn:

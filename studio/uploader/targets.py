@@ -337,7 +337,9 @@ class TargetStore:
             info = self.client(target, read_timeout=20, connect_timeout=5).object_info(key)
             if not info:
                 raise UploadError("The team server has no finished upload of this file for this device.")
-            return {"url": info["url"], "expires_us": None, "kind": "presigned"}
+            expires_in = int(info.get("expires") or 0)
+            return {"url": info["url"], "expires_us": now_us() + expires_in * 1_000_000 if expires_in else None,
+                    "kind": "presigned"}
         if target.is_local:
             endpoint = self.studio.local_s3.link_endpoint()
             if not endpoint:
