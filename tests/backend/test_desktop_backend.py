@@ -72,7 +72,7 @@ def test_desktop_uploads_through_the_backend_with_kills(cli, studio, data_dir, s
         job = studio.uploads.enqueue_file(src, "team")
         files[job.id] = sha256_of(src.read_bytes())
 
-    acked = {}
+    acked, mid_upload = {}, 0
     for _ in range(KILLS):
         if not studio.uploads.store.list(states=("PENDING", "IN_PROGRESS", "RETRYING")):
             break
@@ -80,6 +80,7 @@ def test_desktop_uploads_through_the_backend_with_kills(cli, studio, data_dir, s
         for job in studio.uploads.list():
             assert job.bytes_done >= acked.get(job.id, 0)    # never back to zero
             acked[job.id] = job.bytes_done
+            mid_upload += 0 < job.bytes_done < job.size
             if job.state != "COMPLETED" and job.upload_id:
                 # what the profile calls acknowledged, the storage really has (asked without the backend)
                 try:
@@ -90,6 +91,7 @@ def test_desktop_uploads_through_the_backend_with_kills(cli, studio, data_dir, s
                     continue
                 server = {p["PartNumber"]: p["ETag"] for p in listed.get("Parts", [])}
                 assert all(server.get(n) == p.etag for n, p in studio.uploads.store.parts(job.id).items())
+    assert mid_upload >= 1    # the kills really landed in the middle of uploads
     proc = _runner(data_dir)
     out, err = proc.communicate(timeout=180)
     assert proc.returncode == 0, err
@@ -139,7 +141,7 @@ def test_expired_part_url_is_signed_again_by_the_client(start_backend, s3_server
     assert raw_s3.get_object(Bucket=s3_server["bucket"], Key=created["Key"])["Body"].read() == b"late bytes"
 
 
-def test_token_from_the_environment_and_a_revoked_token(cli, studio, data_dir, start_backend, tmp_path, raw_s3,
+def test_token_from_the_environment_and_a_wrong_token(cli, studio, data_dir, start_backend, tmp_path, raw_s3,
                                                        s3_server):
     backend = start_backend()
     token = add_device(backend.db, "ci-runner")
