@@ -138,7 +138,11 @@ def main(argv: list[str] | None = None) -> int:
 
     ctx = Context(args)
     try:
-        logs.setup_logging(ctx.studio.layout.logs, verbose=args.verbose)
+        if getattr(args, "standalone", False):   # e.g. `studio backend`: a server, not a desktop profile
+            logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
+                                format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        else:
+            logs.setup_logging(ctx.studio.layout.logs, verbose=args.verbose)
         logs.install_excepthooks()
         return int(args.handler(ctx) or 0)
     except UserError as e:

@@ -19,12 +19,18 @@ def _size(text: str) -> int:
 def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     p = sub.add_parser("targets", help="where uploads go (S3 buckets; 'local' is this computer)")
     cmds = p.add_subparsers(dest="targets_command", metavar="ACTION", required=True)
-    a = cmds.add_parser("add", help="add an S3 target",
+    a = cmds.add_parser("add", help="add an S3 target, or a team server (--backend URL)",
                         description="Secrets are never taken on the command line: with --credentials keyring "
                                     "the secret key comes from $STUDIO_SECRET_ACCESS_KEY or the first line of "
-                                    "stdin (--secret-stdin); the webhook secret from $STUDIO_WEBHOOK_SECRET.")
+                                    "stdin (--secret-stdin); the webhook secret from $STUDIO_WEBHOOK_SECRET. "
+                                    "A team server (--backend URL) signs every part and holds the bucket's keys: "
+                                    "its device token goes to the keyring from $STUDIO_BACKEND_TOKEN or stdin "
+                                    "(--secret-stdin), or, with --credentials env, is read from "
+                                    "$STUDIO_BACKEND_TOKEN whenever uploads run.")
     a.add_argument("name")
-    a.add_argument("--bucket", required=True)
+    a.add_argument("--bucket", default=None, help="the bucket (not with --backend: the server has it)")
+    a.add_argument("--backend", default=None, metavar="URL",
+                   help="a team server (`studio backend serve`), e.g. https://uploads.example.com")
     a.add_argument("--endpoint", default="", help="endpoint URL; empty for AWS S3")
     a.add_argument("--region", default="us-east-1")
     a.add_argument("--key-template", default="reels/{date}/{draft_id}/{name}")
@@ -35,8 +41,10 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     a.add_argument("--checksums-when-required", action="store_true",
                    help="send checksums only when the API requires them (for services that reject them)")
     a.add_argument("--bandwidth-limit", type=_size, default=0, help="bytes per second, e.g. 2MiB; 0 = none")
-    a.add_argument("--credentials", choices=["aws", "keyring"], default="aws",
-                   help="aws: the AWS credential chain (profile, environment); keyring: keys stored in the OS keyring")
+    a.add_argument("--credentials", choices=["aws", "keyring", "env"], default=None,
+                   help="aws: the AWS credential chain (profile, environment); keyring: keys (or a team server's "
+                        "token) stored in the OS keyring; env: a team server's token read from "
+                        "$STUDIO_BACKEND_TOKEN at run time. Default: aws, or keyring with --backend")
     a.add_argument("--profile", default=None, help="AWS profile name (with --credentials aws)")
     a.add_argument("--access-key", default=None, help="access key id (with --credentials keyring)")
     a.add_argument("--secret-stdin", action="store_true", help="read the secret key from stdin")
@@ -70,10 +78,41 @@ def run(ctx: Context) -> int:
         raise UserError(str(e), 1) from None
 
 
+def _add_backend(ctx: Context) -> int:
+    from studio.uploader.backend_client import ENV_TOKEN
+
+    a = ctx.args
+    credentials = a.credentials or "keyring"
+    if credentials not in ("keyring", "env"):
+        raise UserError("A team server's token is kept in the keyring (default) or read from $STUDIO_BACKEND_TOKEN "
+                        "at run time (--credentials env).", 2)
+    if a.bucket or a.endpoint or a.access_key or a.webhook:
+        raise UserError("--backend takes no --bucket, --endpoint, --access-key or --webhook: the team server holds "
+                        "the bucket and sends the completion webhook itself.", 2)
+    token = sys.stdin.readline().strip() if a.secret_stdin else os.environ.get(ENV_TOKEN, "").strip()
+    if not token and not a.replace:
+        raise UserError(f"Give the device token (from `studio backend add-device`) in ${ENV_TOKEN} or on stdin "
+                        "(--secret-stdin).", 2)
+    target, me = ctx.studio.targets.add_backend(
+        a.name, a.backend, token=token, credentials=credentials, replace_existing=a.replace,
+        concurrency=a.concurrency, part_size=a.part_size, bandwidth_limit=a.bandwidth_limit,
+        unmetered_only=a.unmetered_only, public_base_url=a.public_base_url or None)
+    where = "kept in the keyring" if credentials == "keyring" else f"read from ${ENV_TOKEN} when uploads run"
+    ctx.emit({"ok": True, "target": target.to_dict(), "device": me.get("device")},
+             f"Added team server {target.name} ({target.backend_url}) as device {me['device']['name']}; its token "
+             f"is {where}.")
+    return 0
+
+
 def _add(ctx: Context) -> int:
     from studio.uploader.targets import Target
 
     a = ctx.args
+    if a.backend:
+        return _add_backend(ctx)
+    if not a.bucket:
+        raise UserError("--bucket is required (or --backend URL for a team server).", 2)
+    a.credentials = a.credentials or "aws"
     secret = None
     if a.credentials == "keyring":
         secret = os.environ.get("STUDIO_SECRET_ACCESS_KEY")
@@ -107,7 +146,7 @@ def _add(ctx: Context) -> int:
 
 def _list(ctx: Context) -> int:
     targets = ctx.studio.targets.list()
-    lines = [f"{t.name:<16} {t.endpoint_url or ('this computer' if t.is_local else 'AWS S3')}  "
+    lines = [f"{t.name:<16} {t.backend_url or t.endpoint_url or ('this computer' if t.is_local else 'AWS S3')}  "
              f"bucket={t.bucket}  credentials={t.credential_source}"
              + (f"  webhook={t.webhook_url}{' (unsigned)' if t.webhook_unsigned else ' (signed)'}" if t.webhook_url
                 else "")

@@ -1,5 +1,6 @@
-"""Settings → Destinations: where uploads go. Add AWS S3, Cloudflare R2 or any S3 (MinIO, SeaweedFS...),
-test one with the same verdicts as `studio targets test`, edit, remove.
+"""Settings → Destinations: where uploads go. Add AWS S3, Cloudflare R2, any S3 (MinIO, SeaweedFS...) or a
+Team server (a backend that signs each part; this computer keeps only a device token), test one with
+the same verdicts as `studio targets test`, edit, remove.
 
 The widgets only collect fields: every check, save, test and removal is a ``studio.targets`` call
 (studio/uploader/targets.py), run off the UI thread. Keys go to the keyring, never to the settings.
@@ -31,6 +32,8 @@ def describe(target) -> str:  # noqa: ANN001 - targets.Target
 
     if target.is_local:
         return "This computer — stored here, served on 127.0.0.1 while the app runs"
+    if target.is_backend:
+        return f"{target.label} — Team server · {target.backend_url}"
     where = target.endpoint_url or f"AWS {target.region}"
     return f"{target.label} — {PROVIDERS[provider_of(target)]['label']} · {target.bucket} · {where}"
 
@@ -67,10 +70,17 @@ class DestinationDialog(QDialog):
         self.access_key = QLineEdit()
         self.secret_key = QLineEdit(echoMode=QLineEdit.Password)
         self.profile = QLineEdit(placeholderText="default")
+        self.server_url = QLineEdit(placeholderText="https://uploads.example.com")
+        self.token = QLineEdit(echoMode=QLineEdit.Password, placeholderText="from the team's admin "
+                                                                              "(studio backend add-device)")
+        self.token_from_env = QCheckBox("Read the token from $STUDIO_BACKEND_TOKEN when uploads run")
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         form.addRow("Kind", self.kind)
         form.addRow("Name", self.name)
+        form.addRow("Server URL", self.server_url)
+        form.addRow("Device token", self.token)
+        form.addRow("", self.token_from_env)
         form.addRow("Endpoint", self.endpoint)
         form.addRow("Region", self.region)
         form.addRow("Bucket", self.bucket)
@@ -81,6 +91,7 @@ class DestinationDialog(QDialog):
         form.addRow("Access key", self.access_key)
         form.addRow("Secret key", self.secret_key)
         form.addRow("AWS profile", self.profile)
+        self.form = form
         self.verdict = QLabel()
         self.verdict.setObjectName("DestinationVerdict")
         self.verdict.setWordWrap(True)
@@ -97,6 +108,7 @@ class DestinationDialog(QDialog):
         lay.addWidget(self.buttons)
         self.kind.currentIndexChanged.connect(self._kind_changed)
         self.use_keyring.toggled.connect(self._creds_changed)
+        self.token_from_env.toggled.connect(self._creds_changed)
         self.test_button.clicked.connect(self.test)
         self.use_keyring.setChecked(True)
         if target is None:
@@ -112,14 +124,19 @@ class DestinationDialog(QDialog):
             self.public_url.setText(target.public_base_url or "")
             (self.use_keyring if target.credential_source == "keyring" else self.use_chain).setChecked(True)
             self.profile.setText(target.aws_profile or "")
+            self.server_url.setText(target.backend_url)
+            self.token_from_env.setChecked(target.credential_source == "env")
+            self.token.setPlaceholderText("unchanged (stored in the keyring)")
             self.secret_key.setPlaceholderText("unchanged (stored in the keyring)")
             self.access_key.setPlaceholderText("unchanged")
+        self._rows()
         self._creds_changed()
 
     def _kind_changed(self) -> None:
         from studio.uploader.targets import PROVIDERS
 
         p = PROVIDERS[self.kind.currentData()]
+        self._rows()
         self.endpoint.setPlaceholderText(p["endpoint_hint"] or "empty: Amazon S3 picks it from the region")
         self.endpoint.setEnabled(p["needs_endpoint"])
         if not p["needs_endpoint"]:
@@ -127,7 +144,20 @@ class DestinationDialog(QDialog):
         self.region.setText(p["region"]) if not self.editing else None
         self.path_style.setChecked(p["addressing_style"] == "path")
 
+    def _rows(self) -> None:
+        """A team server asks for its URL and a device token; a bucket for its endpoint and keys."""
+        team = self.is_team()
+        for w in (self.server_url, self.token, self.token_from_env):
+            self.form.setRowVisible(w, team)
+        for w in (self.endpoint, self.region, self.bucket, self.path_style, self.use_keyring, self.use_chain,
+                  self.access_key, self.secret_key, self.profile):
+            self.form.setRowVisible(w, not team)
+
+    def is_team(self) -> bool:
+        return self.kind.currentData() == "team"
+
     def _creds_changed(self) -> None:
+        self.token.setEnabled(not self.token_from_env.isChecked())
         keyring = self.use_keyring.isChecked()
         self.access_key.setEnabled(keyring)
         self.secret_key.setEnabled(keyring)
@@ -135,8 +165,13 @@ class DestinationDialog(QDialog):
 
     def target(self):  # noqa: ANN201 - targets.Target
         """The fields as a Target (checked by the store, not here)."""
-        from studio.uploader.targets import Target
+        from studio.uploader.targets import Target, backend_target
 
+        if self.is_team():
+            return backend_target(self.name.text().strip(), self.server_url.text().strip(),
+                                  credentials="env" if self.token_from_env.isChecked() else "keyring",
+                                  bucket=self.editing.bucket if self.editing and self.editing.is_backend else "team",
+                                  public_base_url=self.public_url.text().strip() or None)
         base = self.editing or Target(name="", bucket="")
         return replace(base, name=self.name.text().strip(), bucket=self.bucket.text().strip(),
                        endpoint_url=self.endpoint.text().strip(), region=self.region.text().strip() or "us-east-1",
@@ -146,6 +181,8 @@ class DestinationDialog(QDialog):
                        aws_profile=(self.profile.text().strip() or None) if self.use_chain.isChecked() else None)
 
     def _keys(self) -> tuple[str | None, str | None]:
+        if self.is_team():   # the device token travels where a key would (the store knows which it is)
+            return (None if self.token_from_env.isChecked() else self.token.text().strip() or None), None
         if not self.use_keyring.isChecked():
             return None, None
         return self.access_key.text().strip() or None, self.secret_key.text() or None
@@ -189,6 +226,10 @@ class DestinationDialog(QDialog):
         def work():  # noqa: ANN202 - Target
             check_provider_fields(provider, target)
             store = self.studio.targets
+            if target.is_backend:
+                return store.add_backend(target.name, target.backend_url, token=access,
+                                         credentials=target.credential_source, replace_existing=editing,
+                                         public_base_url=target.public_base_url)[0]
             if editing:
                 return store.update(target, access_key=access, secret_key=secret)
             return store.add(target, access_key=access, secret_key=secret)

@@ -450,6 +450,9 @@ class JobEngine:
             args["ChecksumAlgorithm"] = self.job.checksum_algorithm
         intent = self.ctx.store.record_intent(self.job)   # the sweeper knows it is ours even after a crash
         resp = self._call(lambda: self.s3.create_multipart_upload(**args))
+        if resp.get("Key", self.job.key) != self.job.key:
+            # a team server chooses the key (studio.uploader.backend_client); every later call uses it
+            self.ctx.store.update(self.job.id, key=resp["Key"])
         # Committed before the first part is sent: a crash from here on resumes this upload.
         self.ctx.store.record_created(intent, self.job.id, resp["UploadId"])
         self.job = self.ctx.store.get(self.job.id)

@@ -1,4 +1,4 @@
-"""Tables of the upload queue (created by migrations 0003, 0004 and 0005; keep them in step).
+"""Tables of the upload queue (created by migrations 0003 to 0006; keep them in step).
 
 No secret ever lives here: a target records only where its credentials come from.
 """
@@ -37,6 +37,7 @@ class TargetRow(Base):
     unmetered_only: Mapped[bool] = mapped_column(Boolean, server_default=false())
     public_base_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     webhook_unsigned: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    backend_url: Mapped[str] = mapped_column(Text, server_default="")   # a team server (0006)
     created_us: Mapped[int] = mapped_column(BigInteger)
 
 

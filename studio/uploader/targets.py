@@ -2,8 +2,10 @@
 
 A target row holds where to upload and how (bucket, key template, part size...). Credentials come
 from the AWS credential chain (profile / environment), the OS keyring, or — for the built-in
-target ``local`` ("This computer") — the embedded SeaweedFS launcher. Secrets never reach the
-database, the settings, the logs or an exception's text.
+target ``local`` ("This computer") — the embedded SeaweedFS launcher. A "Team server" target
+(``backend_url``) holds no storage credentials at all: a device token (keyring, or
+$STUDIO_BACKEND_TOKEN at run time) lets the backend sign each part (studio.uploader.backend_client).
+Secrets never reach the database, the settings, the logs or an exception's text.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ MAX_PARTS = 10_000
 DEFAULT_TEMPLATE = "reels/{date}/{draft_id}/{name}"
 CHECKSUMS = ("SHA256", "CRC32", "CRC32C", "NONE")
 ADDRESSING = ("auto", "path", "virtual")
-CRED_SOURCES = ("aws", "keyring", "local")
+CRED_SOURCES = ("aws", "keyring", "local", "env")   # env: a team server's token from $STUDIO_BACKEND_TOKEN
 LINK_SECONDS = 7 * 24 * 3600   # the longest a SigV4 pre-signed URL may live
 
 
@@ -56,10 +58,15 @@ class Target:
     unmetered_only: bool = False
     webhook_unsigned: bool = False   # an explicit choice: deliveries carry no signature
     public_base_url: str | None = None   # e.g. a CDN or an R2 public bucket: links are this + the key
+    backend_url: str = ""                # a team server signs every part; no storage keys here
 
     @property
     def is_local(self) -> bool:
         return self.credential_source == LOCAL
+
+    @property
+    def is_backend(self) -> bool:
+        return bool(self.backend_url)
 
     @property
     def label(self) -> str:
@@ -97,11 +104,16 @@ PROVIDERS = {
            "region": "auto", "addressing_style": "path", "needs_endpoint": True},
     "s3": {"label": "MinIO, SeaweedFS or any S3", "endpoint_hint": "http://127.0.0.1:9000", "region": "us-east-1",
            "addressing_style": "path", "needs_endpoint": True},
+    # the team's own server signs every part (`studio backend serve`); this computer holds a device token only
+    "team": {"label": "Team server", "endpoint_hint": "https://uploads.example.com", "region": "us-east-1",
+             "addressing_style": "path", "needs_endpoint": False},
 }
 
 
 def provider_of(target: Target) -> str:
     """Which of PROVIDERS a saved target is (by its endpoint)."""
+    if target.is_backend:
+        return "team"
     if not target.endpoint_url:
         return "aws"
     return "r2" if ".r2.cloudflarestorage.com" in target.endpoint_url else "s3"
@@ -136,7 +148,7 @@ def _row_to_target(r: TargetRow) -> Target:
                   checksum_when_required=bool(r.checksum_when_required), bandwidth_limit=r.bandwidth_limit,
                   credential_source=r.credential_source, aws_profile=r.aws_profile, webhook_url=r.webhook_url,
                   unmetered_only=bool(r.unmetered_only), webhook_unsigned=bool(r.webhook_unsigned),
-                  public_base_url=r.public_base_url or None)
+                  public_base_url=r.public_base_url or None, backend_url=r.backend_url or "")
 
 
 def _secret_name(target: str) -> str:
@@ -145,6 +157,19 @@ def _secret_name(target: str) -> str:
 
 def _webhook_secret_name(target: str) -> str:
     return f"webhook:{target}"
+
+
+def _backend_token_name(target: str) -> str:
+    return f"backend:{target}"
+
+
+def backend_target(name: str, url: str, *, credentials: str = "keyring", bucket: str = "team",
+                   concurrency: int = 4, part_size: int = 8 * MiB, **extra) -> Target:
+    """A "Team server" target: the backend chooses the keys and signs every part. Parts are checked
+    by their MD5 (the ETag) since a pre-signed URL carries no checksum header."""
+    return Target(name=name, bucket=bucket, backend_url=url.rstrip("/"), credential_source=credentials,
+                  checksum_algorithm="NONE", concurrency=concurrency, part_size=part_size,
+                  key_template="{job_id}/{name}", **extra)   # the server's key replaces it; unique per job
 
 
 class TargetStore:
@@ -174,7 +199,7 @@ class TargetStore:
         raise TargetNotFound(name)
 
     def add(self, target: Target, *, access_key: str | None = None, secret_key: str | None = None,
-            webhook_secret: str | None = None, replace_existing: bool = False) -> Target:
+            webhook_secret: str | None = None, replace_existing: bool = False, token: str | None = None) -> Target:
         """Save a target. Everything is checked first (settings, webhook, name taken, keyring present),
         so a refused add changes nothing; only then are secrets written to the keyring, and put back
         as they were if the record cannot be saved.
@@ -188,7 +213,18 @@ class TargetStore:
 
         self._validate(target)
         secrets: dict[str, dict] = {}
-        if target.credential_source == "keyring":
+        if target.is_backend and target.credential_source == "keyring":
+            token = token or (credentials.get_secret(_backend_token_name(target.name)) or {}).get("token") \
+                if replace_existing else token
+            if not token:
+                raise UploadError("A team server target needs its device token (from `studio backend add-device`), "
+                                  "or --credentials env to read $STUDIO_BACKEND_TOKEN when uploads run.")
+            if not credentials.keyring_available():
+                from studio.uploader.errors import NoKeyringError
+
+                raise NoKeyringError()
+            secrets[_backend_token_name(target.name)] = {"token": token}
+        elif target.credential_source == "keyring":
             if not (access_key and secret_key):
                 raise UploadError("Credentials stored in the keyring need both an access key and a secret key.")
             if not credentials.keyring_available():
@@ -237,13 +273,42 @@ class TargetStore:
             raise
         return target
 
+    def add_backend(self, name: str, url: str, *, token: str | None = None, credentials: str = "keyring",
+                    replace_existing: bool = False, **fields) -> tuple[Target, dict]:
+        """Save a "Team server" target after the server accepted the token (so a typo fails now, not at
+        upload time); the bucket's name is the server's. ``token`` empty: with ``credentials="env"``
+        $STUDIO_BACKEND_TOKEN now, when replacing the one already in the keyring. Returns the target and
+        the server's answer ({"device", "bucket", ...}). Raises UploadError with a sentence."""
+        import os
+
+        from studio.uploader import credentials as keyring_store
+        from studio.uploader.backend_client import ENV_TOKEN, BackendS3Client
+
+        url = validate_backend_url(url.strip()).rstrip("/")
+        if credentials not in ("keyring", "env"):
+            raise UploadError("A team server's token is kept in the keyring or read from $STUDIO_BACKEND_TOKEN.")
+        token = (token or "").strip() or None
+        now = token or (os.environ.get(ENV_TOKEN, "").strip() if credentials == "env" else None) or \
+            ((keyring_store.get_secret(_backend_token_name(name)) or {}).get("token") if replace_existing else None)
+        if not now:
+            raise UploadError("Enter the device token the team server's admin gave you (`studio backend "
+                              f"add-device`), or read it from ${ENV_TOKEN} when uploads run.")
+        me = BackendS3Client(url, now, read_timeout=20, connect_timeout=5).whoami()
+        target = backend_target(name, url, credentials=credentials, bucket=str(me.get("bucket") or "team"), **fields)
+        self.add(target, token=now if credentials == "keyring" else None, replace_existing=replace_existing)
+        if credentials == "env":
+            keyring_store.delete_secret(_backend_token_name(name))
+        return target, me
+
     def update(self, target: Target, *, access_key: str | None = None, secret_key: str | None = None,
-               webhook_secret: str | None = None) -> Target:
+               webhook_secret: str | None = None, token: str | None = None) -> Target:
         """Change a saved target (its name stays: queued jobs refer to it). Keys left empty keep the stored
         ones. Raises TargetNotFound, UploadError (bad field), NoKeyringError."""
         from studio.uploader import credentials
 
         before = self.get(target.name)
+        if target.is_backend:
+            return self.add(target, webhook_secret=webhook_secret, replace_existing=True, token=token)
         if target.credential_source == "keyring" and not (access_key and secret_key):
             stored = credentials.get_secret(_secret_name(target.name)) or {}
             access_key, secret_key = access_key or stored.get("access_key"), secret_key or stored.get("secret_key")
@@ -268,6 +333,13 @@ class TargetStore:
             return {"url": f"{target.public_base_url.rstrip('/')}/{quote(key)}", "expires_us": None,
                     "kind": "public"}
         expires = max(1, min(int(expires), LINK_SECONDS))
+        if target.is_backend:
+            info = self.client(target, read_timeout=20, connect_timeout=5).object_info(key)
+            if not info:
+                raise UploadError("The team server has no finished upload of this file for this device.")
+            expires_in = int(info.get("expires") or 0)
+            return {"url": info["url"], "expires_us": now_us() + expires_in * 1_000_000 if expires_in else None,
+                    "kind": "presigned"}
         if target.is_local:
             endpoint = self.studio.local_s3.link_endpoint()
             if not endpoint:
@@ -309,6 +381,7 @@ class TargetStore:
             s.delete(row)
         credentials.delete_secret(_secret_name(name))
         credentials.delete_secret(_webhook_secret_name(name))
+        credentials.delete_secret(_backend_token_name(name))
 
     @staticmethod
     def _validate(t: Target) -> None:
@@ -316,6 +389,16 @@ class TargetStore:
             raise UploadError("A target name uses letters, digits, '.', '_' or '-' (up to 64).")
         if t.name == LOCAL and t.credential_source != LOCAL:
             raise UploadError("'local' is the built-in target for this computer; choose another name.")
+        if t.is_backend:
+            validate_backend_url(t.backend_url)
+            if t.credential_source not in ("keyring", "env"):
+                raise UploadError("A team server's device token is kept in the keyring, or read from "
+                                  "$STUDIO_BACKEND_TOKEN when uploads run (--credentials env).")
+            if t.checksum_algorithm != "NONE":
+                raise UploadError("Parts sent through a team server are checked by their MD5 (ETag); choose the "
+                                  "checksum NONE.")
+        elif t.credential_source == "env":
+            raise UploadError("--credentials env is for a team server's token (with --backend URL).")
         if t.endpoint_url and urlparse(t.endpoint_url).scheme not in ("http", "https"):
             raise UploadError("The endpoint must be an http:// or https:// URL (or empty for AWS).")
         if t.public_base_url and (urlparse(t.public_base_url).scheme not in ("http", "https")
@@ -370,6 +453,12 @@ class TargetStore:
 
         target = self.resolve(target)
         creds = self._credentials(target)
+        if target.is_backend:
+            from studio.uploader.backend_client import BackendS3Client
+
+            # cheap to build (no connection until a request), and the token may change between runs
+            return BackendS3Client(target.backend_url, creds["token"], read_timeout=read_timeout,
+                                   connect_timeout=connect_timeout)
         # Keyed by a digest of the credentials too, so re-entered keys (from any process) take effect.
         fingerprint = hashlib.sha256(json.dumps(creds, sort_keys=True).encode()).digest()
         key = (target, read_timeout, connect_timeout, fingerprint)
@@ -403,6 +492,8 @@ class TargetStore:
     def _credentials(self, target: Target) -> dict:
         from studio.uploader import credentials
 
+        if target.is_backend:
+            return {"token": backend_token(target)}
         if target.credential_source == LOCAL:
             c = self.studio.local_s3.credentials()
             return {"aws_access_key_id": c["access_key"], "aws_secret_access_key": c["secret_key"]}
@@ -422,6 +513,10 @@ class TargetStore:
     def test(self, name: str) -> dict:
         """Write, read back and delete a small object. Returns {"ok", "verdict", "code", "seconds"}."""
         target = self.get(name)
+        if target.is_backend:
+            from studio.uploader.backend_client import probe
+
+            return probe(target, lambda: self.client(target, read_timeout=20, connect_timeout=5))
         return self._probe(target, lambda: self.client(target, read_timeout=20, connect_timeout=5))
 
     def test_unsaved(self, target: Target, *, access_key: str | None = None, secret_key: str | None = None) -> dict:
@@ -432,6 +527,16 @@ class TargetStore:
         from studio.uploader import credentials
 
         self._validate(target)
+        if target.is_backend:
+            from studio.uploader.backend_client import BackendS3Client, probe
+
+            token = access_key or (credentials.get_secret(_backend_token_name(target.name)) or {}).get("token") \
+                if target.credential_source == "keyring" else None
+            if target.credential_source == "keyring" and not token:
+                return {"ok": False, "code": "no-credentials", "seconds": 0.0,
+                        "verdict": "Enter the device token to test this team server."}
+            return probe(target, lambda: BackendS3Client(target.backend_url, token or backend_token(target),
+                                                         read_timeout=20, connect_timeout=5))
         if target.credential_source == "keyring" and not (access_key and secret_key):
             stored = credentials.get_secret(_secret_name(target.name)) or {}
             access_key = access_key or stored.get("access_key")
@@ -494,7 +599,49 @@ def _has_awscrt() -> bool:
     return importlib.util.find_spec("awscrt") is not None
 
 
+def validate_backend_url(url: str) -> str:
+    """An https:// URL with a host (http:// only for this computer: a token must not cross a network
+    in the clear). Raises UploadError with a sentence."""
+    try:
+        u = urlparse(url)
+        ok = u.scheme in ("http", "https") and bool(u.hostname) and " " not in url
+        u.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        ok = False
+    if not ok:
+        raise UploadError(f"The team server {url!r} is not an https:// URL with a host, e.g. "
+                          "https://uploads.example.com.")
+    if u.scheme == "http" and u.hostname not in ("127.0.0.1", "localhost", "::1"):
+        raise UploadError("A team server is reached over https:// (its device token must not cross the network "
+                          "in the clear); http:// is only for one on this computer (127.0.0.1).")
+    return url
+
+
+def backend_token(target: Target) -> str:
+    """The device token of a team server target: the keyring's, or $STUDIO_BACKEND_TOKEN with
+    --credentials env (read now, at run time). Raises PermanentUploadError with a sentence."""
+    import os
+
+    from studio.uploader import credentials
+    from studio.uploader.backend_client import ENV_TOKEN
+
+    if target.credential_source == "env":
+        token = os.environ.get(ENV_TOKEN, "").strip()
+        if not token:
+            raise PermanentUploadError(f"The team server target {target.name!r} reads its device token from "
+                                       f"${ENV_TOKEN}, which is not set where uploads run.")
+        return token
+    found = credentials.get_secret(_backend_token_name(target.name))
+    if not found or not found.get("token"):
+        raise PermanentUploadError(f"The device token of team server target {target.name!r} is not in the keyring "
+                                   "any more: add the target again with its token.")
+    return found["token"]
+
+
 def endpoint_host_port(target: Target) -> tuple[str, int]:
+    if target.backend_url:
+        u = urlparse(target.backend_url)
+        return u.hostname or "localhost", u.port or (443 if u.scheme == "https" else 80)
     if target.endpoint_url:
         u = urlparse(target.endpoint_url)
         return u.hostname or "localhost", u.port or (443 if u.scheme == "https" else 80)

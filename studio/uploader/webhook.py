@@ -85,6 +85,27 @@ def verify_signature(secret: str, header: str | None, body: bytes, tolerance_s: 
     return any(hmac.compare_digest(expected, v) for v in items.get("v1", []))
 
 
+def post(url: str, body: bytes, headers: dict, timeout: float = 10.0) -> tuple[str | None, bool]:
+    """One delivery attempt (also the team backend's): (None, _) when delivered; else (why, whether
+    retrying is pointless: a 4xx other than 408/409/425/429, or a bad URL)."""
+    try:
+        validate_url(url)
+        req = urllib.request.Request(url, data=body, headers=headers, method="POST")
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            return (None, False) if 200 <= resp.status < 300 else (f"the webhook answered {resp.status}", False)
+    except urllib.error.HTTPError as e:
+        return f"the webhook answered {e.code}", 400 <= e.code < 500 and e.code not in (408, 409, 425, 429)
+    except UploadError as e:
+        return str(e), True
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        return f"the webhook could not be reached ({getattr(e, 'reason', None) or type(e).__name__})", False
+
+
+def backoff_s(attempts: int, base: float, cap: float) -> float:
+    """The wait before the next attempt after ``attempts`` failed ones (exponential, with jitter)."""
+    return min(cap, base * 2 ** (attempts - 1)) * random.uniform(0.8, 1.2)
+
+
 def payload(job, delivery_id: str) -> dict:  # noqa: ANN001 - store.UploadJob
     return {"event": "upload.completed", "delivery_id": delivery_id, "job_id": job.id, "bucket": job.bucket,
             "key": job.key, "size": job.size, "sha256": job.sha256, "verified": job.verified_us is not None,
@@ -210,18 +231,7 @@ class Outbox:
         return self._record(delivery_id, error, final, attempts + 1, created)
 
     def _post(self, url: str, body: bytes, headers: dict) -> tuple[str | None, bool]:
-        """(None, _) when delivered; else (why, whether retrying is pointless)."""
-        try:
-            validate_url(url)
-            req = urllib.request.Request(url, data=body, headers=headers, method="POST")
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                return (None, False) if 200 <= resp.status < 300 else (f"the webhook answered {resp.status}", False)
-        except urllib.error.HTTPError as e:
-            return f"the webhook answered {e.code}", 400 <= e.code < 500 and e.code not in (408, 409, 425, 429)
-        except UploadError as e:
-            return str(e), True
-        except (urllib.error.URLError, OSError, ValueError) as e:
-            return f"the webhook could not be reached ({getattr(e, 'reason', None) or type(e).__name__})", False
+        return post(url, body, headers, self.timeout)
 
     def _record(self, delivery_id: str, error: str | None, final: bool, attempts: int, created_us: int) -> str:
         now = now_us()
@@ -230,7 +240,7 @@ class Outbox:
         elif final or (now - created_us) / 1e6 >= self.give_up_after:
             values = {"state": FAILED, "last_error": error if final else f"{error}; gave up after 24 h"}
         else:
-            delay = min(self.cap, self.base * 2 ** (attempts - 1)) * random.uniform(0.8, 1.2)
+            delay = backoff_s(attempts, self.base, self.cap)
             values = {"last_error": error, "next_attempt_us": now + int(delay * 1e6)}
         with Session(self.writes) as s, s.begin():
             # only a pending row moves on: two runners never deliver one webhook twice as "new"
