@@ -49,7 +49,7 @@ from typing import Any, Callable, ClassVar
 
 from studio.errors import StudioError
 
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
 US = 1_000_000
 
 PRESETS: dict[str, tuple[int, int]] = {
@@ -73,6 +73,8 @@ OPACITY_RANGE = (0.0, 1.0)
 POSITION_RANGE = (-1.0, 2.0)           # an overlay's centre, fractions of the canvas
 LOUDNESS_RANGE = (-40.0, -5.0)         # LUFS
 CAPTION_MAX_CHARS = 2200
+TRANSITION_KINDS = ("crossfade", "dip", "slide", "zoom", "whip")
+TRANSITION_RANGE_US = (1, 5 * US)      # a transition's requested length
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 
 
@@ -206,14 +208,34 @@ class Crop(_Model):
 
 
 @dataclass
+class ReframeKey(_Model):
+    """Follow-subject framing at one source time: the centre of the visible window, as fractions
+    of the upright source picture (0..1). Between keys the centre moves linearly."""
+    t_us: int
+    cx: float = 0.5
+    cy: float = 0.5
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
 class Reframe(_Model):
-    mode: str = "fill"       # fill: cover the canvas (cropping); fit: whole picture, bars around it
-    scale: float = 1.0
+    mode: str = "fill"       # fill: cover the canvas (cropping); fit: whole picture, bars around it;
+    scale: float = 1.0       # follow: fill, with the window's centre following ``keys`` over time
     x: float = 0.0
     y: float = 0.0
     crop: Crop | None = None
+    keys: list[ReframeKey] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
-    _nested: ClassVar = {"crop": (Crop, False)}
+    _nested: ClassVar = {"crop": (Crop, False), "keys": (ReframeKey, True)}
+
+
+@dataclass
+class Transition(_Model):
+    """How a clip hands over to the next one: ``kind`` (TRANSITION_KINDS) over ``duration_us``.
+    The two clips overlap by that long (whole canvas frames, at most half of either clip)."""
+    kind: str = "crossfade"
+    duration_us: int = 500_000
+    extra: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -242,8 +264,9 @@ class Clip(_Model):
     rotation: int = 0
     reframe: Reframe = field(default_factory=Reframe)
     look: Look = field(default_factory=Look)
+    transition: Transition | None = None      # into the next clip (ignored on the last clip)
     extra: dict = field(default_factory=dict)
-    _nested: ClassVar = {"reframe": (Reframe, False), "look": (Look, False)}
+    _nested: ClassVar = {"reframe": (Reframe, False), "look": (Look, False), "transition": (Transition, False)}
 
     @property
     def source_duration_us(self) -> int:
@@ -352,25 +375,43 @@ class Edit(_Model):
         return clip_duration_us(clip, self.canvas.fps)
 
     def clip_start_us(self, clip_id: str) -> int:
-        t = 0
-        for c in self.clips:
+        for c, a, _b in self.clip_ranges():
             if c.id == clip_id:
-                return t
-            t += self.clip_duration_us(c)
+                return a
         raise EditError("That clip is no longer in the edit.")
 
+    def transition_frames(self) -> list[int]:
+        """Per clip, how many canvas frames it overlaps the next one (its transition; 0 for none).
+
+        A transition lasts whole frames, at most (n - 1) // 2 of either neighbour's n frames, so
+        no moment ever shows three clips and every clip keeps a frame of its own."""
+        fps = self.canvas.fps
+        n = [max(1, round(self.clip_duration_us(c) * fps / US)) for c in self.clips]
+        out = []
+        for i, c in enumerate(self.clips):
+            if c.transition is None or i + 1 >= len(self.clips):
+                out.append(0)
+                continue
+            want = max(1, round(c.transition.duration_us * fps / US))
+            out.append(max(0, min(want, (n[i] - 1) // 2, (n[i + 1] - 1) // 2)))
+        return out
+
     def clip_ranges(self) -> list[tuple[Clip, int, int]]:
-        """(clip, timeline start, timeline end) in order."""
+        """(clip, timeline start, timeline end) in order; a clip with a transition overlaps the next."""
         out, t = [], 0
-        for c in self.clips:
+        fps = self.canvas.fps
+        overlaps = self.transition_frames() if any(c.transition for c in self.clips) else [0] * len(self.clips)
+        for c, k in zip(self.clips, overlaps):
             d = self.clip_duration_us(c)
             out.append((c, t, t + d))
-            t += d
+            t += d - round(k * US / fps)
         return out
 
     @property
     def duration_us(self) -> int:
-        return sum(self.clip_duration_us(c) for c in self.clips)
+        """The reel's length: clips end to end, minus what their transitions overlap."""
+        ranges = self.clip_ranges()
+        return max(b for _c, _a, b in ranges) if ranges else 0
 
     def clip_at(self, t_us: int) -> tuple[Clip, int] | None:
         """The clip shown at timeline time ``t_us`` and the source time it shows."""
@@ -500,8 +541,14 @@ def _v1_to_v2(doc: dict) -> dict:
     return doc
 
 
+def _v2_to_v3_visual(doc: dict) -> dict:
+    """v3 (visual) adds clip transitions, follow-subject reframe keys and animated overlays; all are
+    optional with defaults that mean "as before", so an older document needs no change."""
+    return doc
+
+
 # MIGRATIONS[n] turns a version-n document into version n+1. Append only; never edit an old step.
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2, 2: _v2_to_v3_visual}
 
 
 def migrate(data: Any) -> dict:
@@ -549,8 +596,10 @@ def validate(edit: Edit, asset_ids: set[str] | None = None) -> None:
         if clip.rotation % 90 or not 0 <= clip.rotation < 360:
             raise EditError(f"Clip {i}: rotation must be 0, 90, 180 or 270 degrees.")
         r = clip.reframe
-        if r.mode not in ("fill", "fit"):
-            raise EditError(f"Clip {i}: reframe must be “fill” or “fit”.")
+        if r.mode not in ("fill", "fit", "follow"):
+            raise EditError(f"Clip {i}: reframe must be “fill”, “fit” or “follow”.")
+        _reframe_keys_ok(r, i)
+        _transition_ok(clip.transition, i)
         lo, hi = REFRAME_SHIFT_RANGE
         if not REFRAME_SCALE_RANGE[0] <= r.scale <= REFRAME_SCALE_RANGE[1] or not (lo <= r.x <= hi and lo <= r.y <= hi):
             raise EditError(f"Clip {i}: the picture is scaled or moved too far.")
@@ -600,6 +649,25 @@ def validate(edit: Edit, asset_ids: set[str] | None = None) -> None:
         _asset_ok(asset_ids, edit.cover.asset_id, "The cover image")
     if len(edit.caption) > CAPTION_MAX_CHARS:
         raise EditError("The caption is longer than 2,200 characters.")
+
+
+def _reframe_keys_ok(r: Reframe, i: int) -> None:
+    last = -1
+    for k in r.keys:
+        if k.t_us <= last:
+            raise EditError(f"Clip {i}: the follow-subject keyframes are out of order.")
+        last = k.t_us
+        if not (0.0 <= k.cx <= 1.0 and 0.0 <= k.cy <= 1.0):
+            raise EditError(f"Clip {i}: a follow-subject keyframe lies outside the picture.")
+
+
+def _transition_ok(t: "Transition | None", i: int) -> None:
+    if t is None:
+        return
+    if t.kind not in TRANSITION_KINDS:
+        raise EditError(f"Clip {i}: unknown transition {t.kind!r}; choose one of {', '.join(TRANSITION_KINDS)}.")
+    if not TRANSITION_RANGE_US[0] <= t.duration_us <= TRANSITION_RANGE_US[1]:
+        raise EditError(f"Clip {i}: a transition lasts between one frame and 5 seconds.")
 
 
 def _unique(ids: set[str], item_id: str) -> None:
@@ -710,6 +778,7 @@ def split_clip(edit: Edit, clip_id: str, at_us: int) -> tuple[Edit, str]:
     right.id = new_id()
     right.source_in_us = source_cut
     c.source_out_us = source_cut
+    c.transition = None     # the right part keeps the hand-over to the next clip
     e.clips.insert(e.clips.index(c) + 1, right)
     return _done(e), right.id
 
@@ -741,7 +810,7 @@ def update_clip(edit: Edit, clip_id: str, **changes: Any) -> Edit:
     """Speed, volume, muted, rotation, reframe={...}, look={...} (nested dicts merge)."""
     e = _copy(edit)
     _apply(e.clip(clip_id), changes, {"speed", "volume", "muted", "rotation", "reframe", "look",
-                                      "source_in_us", "source_out_us"})
+                                      "source_in_us", "source_out_us", "transition"})
     return _done(e)
 
 

@@ -254,21 +254,23 @@ class PreviewCompositor:
             w, h = self.size
             canvas = np.zeros((h, w, 3), np.uint8)
             t_us = snap_to_frame(self.edit, min(max(0, int(t_us)), last_frame_us(self.edit)))
-            hit = self.edit.clip_at(t_us)
-            if hit is not None:
-                clip, src_us = hit
-                picture = self._clip_picture(clip, src_us, w, h)
-                if picture is not None:
-                    img, x, y = picture
-                    _paste(canvas, img, x, y)
-                    lk = clip.look
-                    specs = look_filters(lk.name, lk.brightness, lk.contrast, lk.saturation, lk.warmth)
-                    if specs:
-                        # Only the visible part of the picture is coloured: far less work with "fill".
-                        y0, y1 = max(y, 0), min(y + img.shape[0], h)
-                        x0, x1 = max(x, 0), min(x + img.shape[1], w)
-                        if y1 > y0 and x1 > x0:
-                            canvas[y0:y1, x0:x1] = apply_look_approx(canvas[y0:y1, x0:x1], specs)
+            from studio.editor import transitions
+
+            span = transitions.span_at(self.edit, t_us)
+            if span is not None:   # two clips on screen: each painted whole, blended as xfade does
+                frame = transitions.frame_index(t_us, self.edit.canvas.fps)
+                ranges = self.edit.clip_ranges()
+                sides = []
+                for clip, a, _b in ranges[span.index:span.index + 2]:
+                    side = np.zeros((h, w, 3), np.uint8)
+                    src = clip.source_in_us + min(round((t_us - a) * clip.speed), max(clip.source_duration_us - 1, 0))
+                    self._paint_clip(side, clip, max(src, clip.source_in_us), look_filters)
+                    sides.append(side)
+                canvas = transitions.blend(span.kind, sides[0], sides[1], span.progress(frame))
+            else:
+                hit = self.edit.clip_at(t_us)
+                if hit is not None:
+                    self._paint_clip(canvas, hit[0], hit[1], look_filters)
             for ov in self.overlays():
                 if ov.start_us <= t_us < ov.end_us:
                     rgba = self._images.get(ov.path)
@@ -276,6 +278,22 @@ class PreviewCompositor:
                         rgba = self._images[ov.path] = _load_rgba(ov.path)
                     _blend_premultiplied(canvas, rgba, ov.x, ov.y)
             return canvas
+
+    def _paint_clip(self, canvas: np.ndarray, clip: Clip, src_us: int, look_filters) -> None:  # noqa: ANN001
+        h, w = canvas.shape[:2]
+        picture = self._clip_picture(clip, src_us, w, h)
+        if picture is None:
+            return
+        img, x, y = picture
+        _paste(canvas, img, x, y)
+        lk = clip.look
+        specs = look_filters(lk.name, lk.brightness, lk.contrast, lk.saturation, lk.warmth)
+        if specs:
+            # Only the visible part of the picture is coloured: far less work with "fill".
+            y0, y1 = max(y, 0), min(y + img.shape[0], h)
+            x0, x1 = max(x, 0), min(x + img.shape[1], w)
+            if y1 > y0 and x1 > x0:
+                canvas[y0:y1, x0:x1] = apply_look_approx(canvas[y0:y1, x0:x1], specs)
 
     def _clip_picture(self, clip: Clip, src_us: int, out_w: int, out_h: int):
         """The clip's visible picture at preview size and where it goes: (rgb, x, y) or None.

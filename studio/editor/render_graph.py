@@ -94,17 +94,23 @@ class Segment:
     frames: int
 
 
-def plan_segments(edit: Edit, assets: Mapping[str, Any], start_us: int, end_us: int) -> list[Segment]:
+def plan_segments(edit: Edit, assets: Mapping[str, Any], start_us: int, end_us: int,
+                  ranges: list | None = None) -> list[Segment]:
+    """The clips' parts inside [start, end); ``ranges`` defaults to the pictures' (which overlap at
+    transitions); pass ``transitions.audio_ranges(edit)`` for the sound, which never overlaps."""
     fps = edit.canvas.fps
     segments = []
-    for clip, a, b in edit.clip_ranges():
+    for clip, a, b in (edit.clip_ranges() if ranges is None else ranges):
         lo, hi = max(a, start_us), min(b, end_us)
         if hi <= lo:
             continue
         asset = assets.get(clip.asset_id)
         if asset is None:
             raise RenderError("A clip uses media that is missing from this draft.")
-        frames = max(1, frame_index(hi - start_us, fps) - frame_index(lo - start_us, fps))
+        frames = frame_index(hi - start_us, fps) - frame_index(lo - start_us, fps)
+        if frames <= 0 and (lo > a or hi < b):
+            continue    # a sliver under a frame at the range's edge (clips overlap at transitions)
+        frames = max(1, frames)
         src_in = clip.source_in_us + round((lo - a) * clip.speed)
         src_len = max(1, min(round((hi - lo) * clip.speed), clip.source_out_us - src_in))
         segments.append(Segment(clip, asset, src_in, src_len, frames))
@@ -321,25 +327,36 @@ def build_render(edit: Edit, assets: Mapping[str, Any], *, out: str | Path, size
     if end_us <= start_us:
         raise RenderError("There is nothing to render at that time; the reel is shorter.")
     out_w, out_h = output_size(edit, size)
+    from studio.editor import transitions
+
+    # A range that cuts a transition in two is rendered with the whole transition and trimmed after.
+    asked = (start_us, end_us)
+    start_us, end_us = transitions.expand_range(edit, start_us, end_us)
     segments = plan_segments(edit, assets, start_us, end_us)
     for seg in segments:
         if seg.asset.kind not in ("video", "image"):
             raise RenderError("A clip points at a sound file; clips must be videos or pictures.")
-    parts = []
-    for seg in segments:
-        v, inp = _clip_video(ffmpeg, seg, fps, out_w, out_h)
-        parts.append(v)
-        if not for_preview:
-            parts.append(clip_audio(ffmpeg, seg, inp, fps))
-    if len(segments) > 1:
-        joined = ffmpeg.concat(*parts, v=1, a=0 if for_preview else 1).node
-        v = joined[0]
-        a = None if for_preview else joined[1]
-    else:
-        v = parts[0]
-        a = None if for_preview else parts[1]
+    pictures = [_clip_video(ffmpeg, seg, fps, out_w, out_h) for seg in segments]
+    v = transitions.join_video(ffmpeg, edit, [p for p, _inp in pictures], segments, start_us)
+    a = None
+    if not for_preview:
+        sound = plan_segments(edit, assets, start_us, end_us, transitions.audio_ranges(edit))
+        def key(seg: Segment) -> tuple:
+            return seg.clip.id, seg.source_in_us, seg.source_len_us, seg.frames
+
+        opened = {key(seg): inp for seg, (_p, inp) in zip(segments, pictures)}
+        # without transitions the sound's segments are the pictures' and share their inputs
+        parts = [clip_audio(ffmpeg, seg, opened.get(key(seg)) or segment_input(ffmpeg, seg, fps), fps) for seg in sound]
+        a = ffmpeg.concat(*parts, v=0, a=1) if len(parts) > 1 else parts[0]
     overlay_dir = overlay_dir or Path(tempfile.gettempdir()) / "reel-studio-overlays"
     v = _overlays(ffmpeg, v, edit, assets, out_w, out_h, start_us, end_us, overlay_dir)
+    if asked != (start_us, end_us):
+        first = frame_index(asked[0] - start_us, fps)
+        v = v.filter("trim", start_frame=first, end_frame=frame_index(asked[1] - start_us, fps)).filter(
+            "setpts", "PTS-STARTPTS")
+        if a is not None:
+            a = a.filter("atrim", start_sample=first * AUDIO_RATE // fps).filter("asetpts", "PTS-STARTPTS")
+        start_us, end_us = asked
     frames = frame_index(end_us - start_us, fps)
     # Tag the frames themselves: recent ffmpeg writes the stream's colour tags from frame properties.
     v = v.filter("setparams", color_primaries="bt709", color_trc="bt709", colorspace="bt709", range="tv")
