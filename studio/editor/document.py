@@ -182,6 +182,15 @@ def _coerce_value(value: Any, kind: str, where: str) -> Any:
     return value
 
 
+def _drop_defaults(out: dict, optional: dict) -> dict:
+    """Leave out fields added in v3 while they hold their "nothing" value, so a document that uses
+    none of them is written exactly as before."""
+    for k, empty in optional.items():
+        if out.get(k, empty) == empty:
+            out.pop(k, None)
+    return out
+
+
 # --- the model ----------------------------------------------------------------------------------
 
 @dataclass
@@ -228,6 +237,9 @@ class Reframe(_Model):
     extra: dict = field(default_factory=dict)
     _nested: ClassVar = {"crop": (Crop, False), "keys": (ReframeKey, True)}
 
+    def to_dict(self) -> dict:
+        return _drop_defaults(super().to_dict(), {"keys": []})
+
 
 @dataclass
 class Transition(_Model):
@@ -267,6 +279,9 @@ class Clip(_Model):
     transition: Transition | None = None      # into the next clip (ignored on the last clip)
     extra: dict = field(default_factory=dict)
     _nested: ClassVar = {"reframe": (Reframe, False), "look": (Look, False), "transition": (Transition, False)}
+
+    def to_dict(self) -> dict:
+        return _drop_defaults(super().to_dict(), {"transition": None})
 
     @property
     def source_duration_us(self) -> int:

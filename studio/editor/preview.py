@@ -312,6 +312,11 @@ class PreviewCompositor:
         dw, dh = g["src_size"]          # after the clip rotation
         cw, ch, cx, cy = g["crop"]
         vis_w, vis_h = g["scaled"]
+        follow = clip.reframe.mode == "follow" and bool(clip.reframe.keys)
+        if follow:  # the export's per-frame crop, from the same keys
+            from studio.visual.reframe_path import window_offset
+
+            cx, cy = window_offset(clip, src_us, cw, ch, dw, dh)
         whole = (round(cw), round(ch), round(cx), round(cy)) == (dw, dh, 0, 0)
         if whole and not clip.rotation:
             # Nothing cut off: let swscale resize straight to the shown size while converting.

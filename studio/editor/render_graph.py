@@ -132,7 +132,7 @@ def clip_geometry(clip: Clip, asset: RenderAsset, out_w: int, out_h: int) -> dic
         raise RenderError("A clip's picture size is unknown; re-import the file.")
     k = clip.reframe.crop
     rx, ry, rw, rh = (k.x * dw, k.y * dh, k.w * dw, k.h * dh) if k else (0.0, 0.0, float(dw), float(dh))
-    pick = max if clip.reframe.mode == "fill" else min
+    pick = min if clip.reframe.mode == "fit" else max    # "follow" fills, its window moving over time
     s = pick(out_w / rw, out_h / rh) * clip.reframe.scale
     sw, sh = rw * s, rh * s
     px = (out_w - sw) / 2 + clip.reframe.x * out_w
@@ -213,7 +213,14 @@ def _clip_video(ffmpeg, seg: Segment, fps: int, out_w: int, out_h: int):
     g = clip_geometry(clip, asset, out_w, out_h)
     cw, ch, cx, cy = g["crop"]
     dw, dh = g["src_size"]
-    if (cw, ch, cx, cy) != (float(dw), float(dh), 0.0, 0.0):
+    if clip.reframe.mode == "follow" and clip.reframe.keys:
+        from studio.visual.reframe_path import crop_expressions
+
+        # the window follows the subject: x and y are evaluated on every frame from the same keys
+        # the preview interpolates (``reframe_path.window_offset``)
+        ex, ey = crop_expressions(clip, seg.source_in_us, cw, ch, dw, dh)
+        v = v.filter("crop", f"{cw:.3f}", f"{ch:.3f}", ex, ey)
+    elif (cw, ch, cx, cy) != (float(dw), float(dh), 0.0, 0.0):
         v = v.filter("crop", f"{cw:.3f}", f"{ch:.3f}", f"{cx:.3f}", f"{cy:.3f}")
     vis_w, vis_h = g["scaled"]
     v = v.filter("scale", vis_w, vis_h, out_color_matrix="bt709", out_range="tv").filter("format", "yuv420p")
