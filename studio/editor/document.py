@@ -330,7 +330,13 @@ class MusicTrack(_Model):
     volume: float = 1.0
     fade_in_us: int = 0
     fade_out_us: int = 0
+    beats_us: list[int] = field(default_factory=list)     # song times of its beats (markers on its lane)
+    onsets_us: list[int] = field(default_factory=list)    # song times of its other hits
+    tempo_bpm: float | None = None
     extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return _drop_defaults(super().to_dict(), {"beats_us": [], "onsets_us": [], "tempo_bpm": None})
 
 
 @dataclass
@@ -653,6 +659,7 @@ def validate(edit: Edit, asset_ids: set[str] | None = None) -> None:
         if not VOLUME_RANGE[0] <= m.volume <= VOLUME_RANGE[1] or m.fade_in_us < 0 or m.fade_out_us < 0:
             raise EditError(f"Music {i}: volume or fades out of range.")
         _asset_ok(asset_ids, m.asset_id, f"Music {i}")
+        _markers_ok(m, i)
     a = edit.audio
     if not VOLUME_RANGE[0] <= a.original_volume <= VOLUME_RANGE[1]:
         raise EditError("The original sound volume must be between 0 and 400 %.")
@@ -674,6 +681,17 @@ def _reframe_keys_ok(r: Reframe, i: int) -> None:
         last = k.t_us
         if not (0.0 <= k.cx <= 1.0 and 0.0 <= k.cy <= 1.0):
             raise EditError(f"Clip {i}: a follow-subject keyframe lies outside the picture.")
+
+
+def _markers_ok(m: "MusicTrack", i: int) -> None:
+    for name in ("beats_us", "onsets_us"):
+        marks = getattr(m, name)
+        if not isinstance(marks, list) or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in marks):
+            raise EditError(f"Music {i}: its beat markers are damaged (they should be whole, positive times).")
+        if any(b <= a for a, b in zip(marks, marks[1:])):
+            raise EditError(f"Music {i}: its beat markers are out of order.")
+    if m.tempo_bpm is not None and not 20 <= m.tempo_bpm <= 400:
+        raise EditError(f"Music {i}: a tempo of {m.tempo_bpm:g} BPM is not a tempo.")
 
 
 def _transition_ok(t: "Transition | None", i: int) -> None:
