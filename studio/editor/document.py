@@ -75,6 +75,10 @@ LOUDNESS_RANGE = (-40.0, -5.0)         # LUFS
 CAPTION_MAX_CHARS = 2200
 TRANSITION_KINDS = ("crossfade", "dip", "slide", "zoom", "whip")
 TRANSITION_RANGE_US = (1, 5 * US)      # a transition's requested length
+ANIMATIONS_IN = ("none", "fade", "pop", "slide", "typewriter")
+ANIMATIONS_OUT = ("none", "fade", "pop", "slide")
+ANIMATION_RANGE_US = (0, 10 * US)
+KEY_SCALE_RANGE = (0.05, 10.0)
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 
 
@@ -289,6 +293,31 @@ class Clip(_Model):
 
 
 @dataclass
+class OverlayKey(_Model):
+    """An overlay's place and size at ``t_us`` after its start: centre (fractions of the canvas)
+    and a size factor. Between keys both move linearly; before the first and after the last they hold."""
+    t_us: int
+    x: float = 0.5
+    y: float = 0.5
+    scale: float = 1.0
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Animation(_Model):
+    """How an overlay comes in and goes out (ANIMATIONS_IN / ANIMATIONS_OUT), and for how long."""
+    enter: str = "none"
+    exit: str = "none"
+    enter_us: int = 400_000
+    exit_us: int = 400_000
+    extra: dict = field(default_factory=dict)
+
+
+_OVERLAY_V3 = {"animation": None, "keys": []}
+_OVERLAY_NESTED = {"animation": (Animation, False), "keys": (OverlayKey, True)}
+
+
+@dataclass
 class TextOverlay(_Model):
     id: str
     text: str
@@ -303,7 +332,13 @@ class TextOverlay(_Model):
     x: float = 0.5
     y: float = 0.5
     rotation: float = 0.0
+    animation: Animation | None = None
+    keys: list[OverlayKey] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    _nested: ClassVar = _OVERLAY_NESTED
+
+    def to_dict(self) -> dict:
+        return _drop_defaults(super().to_dict(), _OVERLAY_V3)
 
 
 @dataclass
@@ -317,7 +352,13 @@ class Sticker(_Model):
     scale: float = 0.3
     rotation: float = 0.0
     opacity: float = 1.0
+    animation: Animation | None = None
+    keys: list[OverlayKey] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    _nested: ClassVar = _OVERLAY_NESTED
+
+    def to_dict(self) -> dict:
+        return _drop_defaults(super().to_dict(), _OVERLAY_V3)
 
 
 @dataclass
@@ -641,6 +682,7 @@ def validate(edit: Edit, asset_ids: set[str] | None = None) -> None:
         if t.align not in ("left", "center", "right"):
             raise EditError(f"Text {i}: alignment must be left, center or right.")
         _position_ok(t.x, t.y, f"Text {i}")
+        _animation_ok(t, f"Text {i}")
     for i, s in enumerate(edit.stickers, 1):
         _unique(ids, s.id)
         _range_ok(s.start_us, s.end_us, f"Sticker {i}")
@@ -652,6 +694,7 @@ def validate(edit: Edit, asset_ids: set[str] | None = None) -> None:
                 or not OPACITY_RANGE[0] <= s.opacity <= OPACITY_RANGE[1]:
             raise EditError(f"Sticker {i}: size or opacity out of range.")
         _position_ok(s.x, s.y, f"Sticker {i}")
+        _animation_ok(s, f"Sticker {i}")
     for i, m in enumerate(edit.music, 1):
         _unique(ids, m.id)
         if m.start_us < 0 or m.offset_us < 0 or (m.duration_us is not None and m.duration_us <= 0):
@@ -681,6 +724,27 @@ def _reframe_keys_ok(r: Reframe, i: int) -> None:
         last = k.t_us
         if not (0.0 <= k.cx <= 1.0 and 0.0 <= k.cy <= 1.0):
             raise EditError(f"Clip {i}: a follow-subject keyframe lies outside the picture.")
+
+
+def _animation_ok(item: "TextOverlay | Sticker", what: str) -> None:
+    a = item.animation
+    if a is not None:
+        if a.enter not in ANIMATIONS_IN or a.exit not in ANIMATIONS_OUT:
+            raise EditError(f"{what}: unknown animation; it comes in with {', '.join(ANIMATIONS_IN)} "
+                            f"and goes out with {', '.join(ANIMATIONS_OUT)}.")
+        if a.enter == "typewriter" and not isinstance(item, TextOverlay):
+            raise EditError(f"{what}: only a text can be typed in.")
+        lo, hi = ANIMATION_RANGE_US
+        if not (lo <= a.enter_us <= hi and lo <= a.exit_us <= hi):
+            raise EditError(f"{what}: an animation lasts between 0 and 10 seconds.")
+    last = -1
+    for k in item.keys:
+        if k.t_us <= last:
+            raise EditError(f"{what}: its keyframes are out of order.")
+        last = k.t_us
+        _position_ok(k.x, k.y, what)
+        if not KEY_SCALE_RANGE[0] <= k.scale <= KEY_SCALE_RANGE[1]:
+            raise EditError(f"{what}: a keyframe's size must be between 5 % and 1000 %.")
 
 
 def _markers_ok(m: "MusicTrack", i: int) -> None:
@@ -752,7 +816,9 @@ def _apply(obj: _Model, changes: dict, allowed: set[str] | None = None) -> None:
         if k not in names or (allowed is not None and k not in allowed):
             raise EditError(f"“{k}” cannot be changed here.")
         nested = obj._nested.get(k)
-        if nested and isinstance(v, dict):
+        if nested and nested[1] and isinstance(v, list):
+            v = [x if isinstance(x, nested[0]) else nested[0].from_dict(x, f"{k}[{i}].") for i, x in enumerate(v)]
+        elif nested and isinstance(v, dict):
             current = getattr(obj, k)
             v = nested[0].from_dict({**(current.to_dict() if current is not None else {}), **v}, f"{k}.")
         setattr(obj, k, v)

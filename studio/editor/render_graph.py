@@ -298,14 +298,29 @@ def _overlays(ffmpeg, v, edit: Edit, assets: Mapping[str, Any], out_w: int, out_
     # preview and export show the same glyphs rather than text re-laid-out at another size.
     items = rasterize(edit, out_w, out_h, overlay_dir,
                       asset_path=lambda aid: assets[aid].path if aid in assets else Path("/nonexistent"))
+    from studio.editor import animation
+    from studio.editor.document import overlay as find_overlay
+
     for item in items:
         a, b = max(item.start_us, start_us), min(item.end_us, end_us)
         if b <= a:
             continue
-        img = ffmpeg.input(str(item.path)).video
-        # The PNG is RGBA: convert it with the BT.709 matrix ourselves, or overlay would use BT.601.
-        img = img.filter("scale", out_color_matrix="bt709", out_range="tv").filter("format", "yuva420p")
-        v = ffmpeg.overlay(v, img, x=item.x, y=item.y, eof_action="repeat",
+        source = find_overlay(edit, item.id)
+        m = None
+        if animation.animated(source):
+            m = animation.motion(source, out_w, out_h, start_us, (item.x + item.width / 2, item.y + item.height / 2))
+        if m is not None and m.moves:
+            # moving, growing, fading or typed in: a stream of frames shaped per frame (animation.py)
+            img = animation.overlay_stream(ffmpeg, str(item.path), m, item.width, item.height, edit.canvas.fps,
+                                           (a - start_us) / US, (b - start_us) / US)
+            x, y = animation.overlay_xy(m)
+        else:
+            img = ffmpeg.input(str(item.path)).video
+            x, y = item.x, item.y
+            # The PNG is RGBA: convert it with the BT.709 matrix ourselves, or overlay would use BT.601.
+            img = img.filter("scale", out_color_matrix="bt709", out_range="tv")
+        img = img.filter("format", "yuva420p")
+        v = ffmpeg.overlay(v, img, x=x, y=y, eof_action="repeat",
                            enable=f"between(t,{_sec(a - start_us)},{_sec(b - start_us - 1)})")
     return v
 
