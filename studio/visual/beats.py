@@ -339,3 +339,18 @@ def beat_cuts_draft(studio, draft, edit: Edit, music: str, *,  # noqa: ANN001
     edit, cuts = cut_to_the_beat(edit, music_id, analysis.beats_us, scores)
     return edit, {"tempo_bpm": analysis.tempo_bpm, "beats": len(analysis.beats_us), "onsets": len(analysis.onsets_us),
                   "cuts_us": cuts, "music_id": music_id, "asset_id": asset.id}
+
+
+def cut_to_the_beat_files(edit: Edit, music_id: str, music_path: Path,
+                          take_paths: dict[str, Path]) -> tuple[Edit, Beats]:
+    """The editor's "Cut to the beat" in one background call: analyse the track's file, store its
+    markers on the track, trim the clips (``take_paths``: asset id -> file with sound). Raises BeatError."""
+    from studio.editor.document import update_music
+
+    analysis = analyse_file(music_path)
+    edit = update_music(edit, music_id, beats_us=analysis.beats_us, onsets_us=analysis.onsets_us,
+                        tempo_bpm=analysis.tempo_bpm)
+    scores = {c.id: take_loudness(take_paths[c.asset_id], c.source_in_us, c.source_out_us)
+              for c in edit.clips if c.asset_id in take_paths}
+    edit, _cuts = cut_to_the_beat(edit, music_id, analysis.beats_us, scores)
+    return edit, analysis

@@ -271,10 +271,133 @@ class EditorPage(QWidget):
             row.addWidget(w)
         row.addSpacing(12)
         row.addWidget(self.snap_button)
+        row.addWidget(self._build_transition_button())
+        self.beat_button = tool("Cut to the beat", "Trim the clips so every cut lands on a beat of the music",
+                                self.cut_to_the_beat, "tool-beat-cuts")
+        row.addWidget(self.beat_button)
+        row.addWidget(self._build_safe_zone_button())
         row.addWidget(self.audio_label, 1)
         for w in (self.zoom_out_button, self.zoom_slider, self.zoom_in_button, self.zoom_fit_button):
             row.addWidget(w)
         return bar
+
+    def _build_transition_button(self) -> QToolButton:
+        """"Transition": how the selected clip (or the one under the playhead) hands over to the next."""
+        b = QToolButton()
+        b.setText("Transition")
+        b.setObjectName("tool-transition")
+        b.setToolTip("A transition after the selected clip (half a second)")
+        b.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(b)
+        for kind, name in (("crossfade", "Crossfade"), ("dip", "Dip to black"), ("slide", "Slide"),
+                           ("zoom", "Zoom"), ("whip", "Whip"), (None, "No transition")):
+            menu.addAction(name).setData(kind)
+        menu.triggered.connect(lambda action: self.set_transition(action.data()))
+        b.setMenu(menu)
+        self.transition_button = b
+        return b
+
+    def _clip_for_tool(self):  # noqa: ANN202 - Clip | None
+        """The selected clip, or the one under the playhead."""
+        edit = self.session.edit if self.session else None
+        if edit is None or not edit.clips:
+            return None
+        kind, item_id = self.selection
+        if kind == "clip" and any(c.id == item_id for c in edit.clips):
+            return edit.clip(item_id)
+        t = self.timeline.position_us
+        return next((c for c, a, b in edit.clip_ranges() if a <= t < b), edit.clips[-1])
+
+    def set_transition(self, kind: str | None, duration_us: int = 500_000) -> None:
+        from studio.editor.visual_commands import SetTransition
+
+        clip = self._clip_for_tool()
+        if clip is None:
+            return
+        self._do(SetTransition, self.session.edit.clip_index(clip.id) + 1, kind, duration_us)
+
+    def cut_to_the_beat(self) -> None:
+        """Analyse the first music track in the background, then trim the clips onto its beats (undoable)."""
+        from studio.editor.visual_commands import ApplyEdit
+        from studio.tasks import run_in_background
+        from studio.visual.beats import cut_to_the_beat_files
+
+        edit = self.session.edit if self.session else None
+        if edit is None:
+            return
+        if not edit.music:
+            self.save_label.setText("Add music first: the cuts follow its beat.")
+            return
+        track = edit.music[0]
+        music = self.assets.get(track.asset_id)
+        if music is None:
+            self.save_label.setText("The music's file is missing from this draft.")
+            return
+        takes = {a.id: a.path for a in self.assets.values() if a.kind == "video" and a.has_audio}
+        self.beat_button.setEnabled(False)
+        self.save_label.setText("Finding the beat…")
+
+        def done(result) -> None:  # noqa: ANN001
+            self.beat_button.setEnabled(True)
+            new_edit, analysis = result
+            if self._do(ApplyEdit, "Cut to the beat", edit, new_edit) is not None:
+                self.save_label.setText(f"Cut to the beat: {analysis.tempo_bpm:.0f} BPM.")
+
+        def failed(exc: BaseException) -> None:
+            self.beat_button.setEnabled(True)
+            self.save_label.setText(user_message(exc))
+
+        run_in_background(cut_to_the_beat_files, edit, track.id, music.path, takes, owner=self,
+                          on_done=done, on_error=failed)
+
+    def _build_safe_zone_button(self) -> QToolButton:
+        """"Safe zones": shade where Reels, TikTok or Shorts draw their interface, and say which texts
+        would sit under it (safezones.covered_overlays)."""
+        from studio.editor.safezones import PLATFORMS
+
+        self.safe_zone_platform = ""
+        b = QToolButton()
+        b.setText("Safe zones")
+        b.setObjectName("tool-safe-zones")
+        b.setToolTip("Show where each app's buttons and captions cover the picture")
+        b.setCheckable(True)
+        b.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(b)
+        for key, name in {"": "Off", **PLATFORMS}.items():
+            action = menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(key == "")
+            action.setData(key)
+        menu.triggered.connect(lambda action: self.set_safe_zone(action.data()))
+        b.setMenu(menu)
+        self.safe_zone_button, self.safe_zone_menu = b, menu
+        return b
+
+    def set_safe_zone(self, platform: str) -> None:
+        """Show the guide of ``platform`` ("" for none) and the texts it would hide."""
+        from studio.editor.safezones import zones
+
+        self.safe_zone_platform = platform or ""
+        for action in self.safe_zone_menu.actions():
+            action.setChecked(action.data() == self.safe_zone_platform)
+        self.viewport.set_safe_zones(zones(platform) if platform else [])
+        self.safe_zone_button.setChecked(bool(platform))
+        self._update_safe_zone_warning()
+
+    def _update_safe_zone_warning(self) -> None:
+        from studio.editor.safezones import covered_overlays
+
+        edit = self.session.edit if self.session else None
+        warnings = []
+        if edit is not None and self.safe_zone_platform:
+            cw, ch = self.viewport.canvas_size
+            boxes = {oid: (r.x() / cw, r.y() / ch, r.width() / cw, r.height() / ch)
+                     for oid, (kind, r) in self.viewport.boxes.items() if kind == "text"}
+            warnings = covered_overlays(edit, self.safe_zone_platform, boxes)
+        self.safe_zone_warnings = warnings
+        self.safe_zone_button.setToolTip("\n".join(w.message for w in warnings) or
+                                         "Show where each app's buttons and captions cover the picture")
+        self.safe_zone_button.setText(f"Safe zones ⚠ {len(warnings)}" if warnings else "Safe zones")
 
     def _build_toolbar(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -636,6 +759,7 @@ class EditorPage(QWidget):
         self._overlay_items = {it.id: it for it in items if it.id in kinds}
         boxes = {it.id: (kinds[it.id], QRectF(it.x, it.y, it.width, it.height)) for it in self._overlay_items.values()}
         self.viewport.set_overlays(boxes, self._visible_ids(self.position_us))
+        self._update_safe_zone_warning()
 
     def _visible_ids(self, t_us: int) -> set[str]:
         if self.session is None:
