@@ -9,7 +9,7 @@ survives a round trip through this one. Times are integer microseconds.
     edit = trim_clip(edit, clip_id, in_us=500_000)   # operations return a new Edit
     draft_store.update_edit(draft.id, edit.to_dict())
 
-Schema (current version 2):
+Schema (current version 3; v3 adds the optional fields listed at the end, written only when used):
 
     {"schema_version": 2,
      "canvas": {"preset": "9:16", "width": 1080, "height": 1920, "fps": 30},
@@ -28,6 +28,13 @@ Schema (current version 2):
                 "volume": 1.0, "fade_in_us": 0, "fade_out_us": 0}],
      "audio": {"original_volume": 1.0, "normalize_loudness": false, "loudness_target": -14.0},
      "caption": "", "cover": {"time_us": 0, "asset_id": null}}
+
+v3 (visual): clip ``"transition": null | {"kind": crossfade|dip|slide|zoom|whip, "duration_us"}`` (into
+the next clip; the two overlap, so the reel is shorter by it); reframe ``"mode": "follow"`` with
+``"keys": [{"t_us" (source time), "cx", "cy"}]`` (the window's centre, fractions of the source); text and
+sticker ``"animation": {"enter": none|fade|pop|slide|typewriter, "exit": none|fade|pop|slide, "enter_us",
+"exit_us"}`` and ``"keys": [{"t_us" (from the overlay's start), "x", "y", "scale"}]``; music
+``"beats_us"``, ``"onsets_us"`` (song times) and ``"tempo_bpm"``.
 
 Units: ``x``/``y`` of overlays are the overlay's centre as a fraction of the canvas (0..1); text
 ``size`` is the line height as a fraction of the canvas height; sticker ``scale`` is its width as a

@@ -394,15 +394,18 @@ def audio_argv(edit: Edit, assets: dict, start_us: int) -> list[str]:
     start = snap_to_frame(edit, max(0, min(int(start_us), end)))
     if end <= start:
         raise PreviewError("There is no sound left to play from here.")
+    from studio.editor.transitions import audio_ranges
+
     parts = []
-    clip_starts = {clip.id: a for clip, a, _b in edit.clip_ranges()}
-    for seg in rg.plan_segments(edit, assets, start, end):
+    sound = audio_ranges(edit)      # the export's: at a transition the incoming clip's sound takes over
+    clip_starts = {clip.id: a for clip, a, _b in sound}
+    for seg in rg.plan_segments(edit, assets, start, end, sound):
         clip_start = clip_starts[seg.clip.id]
         if seg.clip.speed != 1.0 and seg.asset.kind != "image" and start > clip_start:
             # atempo's overlap-add depends on where it started: begun at the playhead, a sped-up clip
             # sounds several ms off the export, which starts it at the clip's first sample. So the
             # clip is stretched from its start, like the export does, and cut at the playhead.
-            whole = rg.plan_segments(edit, assets, clip_start, end)[0]
+            whole = rg.plan_segments(edit, assets, clip_start, end, sound)[0]
             a = rg.clip_audio(ffmpeg_python, whole, rg.segment_input(ffmpeg_python, whole, fps), fps)
             skip = (rg.frame_index(start, fps) - rg.frame_index(clip_start, fps)) * AUDIO_RATE // fps
             parts.append(a.filter("atrim", start_sample=skip).filter("asetpts", "PTS-STARTPTS").filter(

@@ -52,8 +52,14 @@ def test_a_crossfade_between_two_colours_blends_and_shortens_the_reel(cli, studi
     blended = [n for n in range(len(centre)) if 30 < centre[n][0] < 230 and 30 < centre[n][2] < 230]
     assert 8 <= len(blended) <= 15 and min(blended) >= 45 and max(blended) <= 59
 
-    compositor = PreviewCompositor(Edit.from_dict(draft.edit), assets_for(draft, studio.drafts.asset_path),
-                                   cache_dir=studio.layout.cache, size=SIZE)
+    # playback's sound lasts as long as the picture (the incoming take's sound takes over at the cut)
+    from studio.editor.preview import audio_argv
+    from studio.media import ffmpeg
+
+    assets = assets_for(draft, studio.drafts.asset_path)
+    pcm = ffmpeg.run(audio_argv(Edit.from_dict(draft.edit), assets, 0), timeout=120).stdout
+    assert len(pcm) // 4 == 3_500_000 * 48_000 // US
+    compositor = PreviewCompositor(Edit.from_dict(draft.edit), assets, cache_dir=studio.layout.cache, size=SIZE)
     try:
         for n in (44, 45, 47, 52, 58, 59, 60):
             t = -(-n * US // 30)

@@ -43,6 +43,14 @@ def test_toolbar_transition_safe_zones_and_beat_snapping(qtbot, page, studio, sh
     page.undo()
     assert page.session.edit.duration_us == before
 
+    # follow subject on the first clip: analysed in the background, one undo step
+    page._select("clip", page.session.edit.clips[0].id)
+    page.follow_subject()
+    qtbot.waitUntil(lambda: page.session.edit.clips[0].reframe.mode == "follow", timeout=90_000)
+    assert page.session.edit.clips[0].reframe.keys and page.follow_button.isEnabled()
+    page.undo()
+    assert page.session.edit.clips[0].reframe.mode == "fill"
+
     # safe zones: a text at the very bottom is flagged for TikTok, not once moved to the middle
     page.add_text("Follow for more")
     text = page.session.edit.texts[0]

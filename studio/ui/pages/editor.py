@@ -275,6 +275,9 @@ class EditorPage(QWidget):
         self.beat_button = tool("Cut to the beat", "Trim the clips so every cut lands on a beat of the music",
                                 self.cut_to_the_beat, "tool-beat-cuts")
         row.addWidget(self.beat_button)
+        self.follow_button = tool("Follow subject", "Frame the selected clip for the canvas, following faces "
+                                  "(or what moves)", self.follow_subject, "tool-follow-subject")
+        row.addWidget(self.follow_button)
         row.addWidget(self._build_safe_zone_button())
         row.addWidget(self.audio_label, 1)
         for w in (self.zoom_out_button, self.zoom_slider, self.zoom_in_button, self.zoom_fit_button):
@@ -349,6 +352,42 @@ class EditorPage(QWidget):
 
         run_in_background(cut_to_the_beat_files, edit, track.id, music.path, takes, owner=self,
                           on_done=done, on_error=failed)
+
+    def follow_subject(self) -> None:
+        """Reframe the selected clip (or the one under the playhead) to follow its subject: the
+        analysis runs in the background, the result is one undoable step."""
+        from studio.editor.document import update_clip
+        from studio.editor.visual_commands import ApplyEdit
+        from studio.tasks import run_in_background
+        from studio.visual.reframe_path import follow_subject
+
+        clip = self._clip_for_tool()
+        asset = self.assets.get(clip.asset_id) if clip is not None else None
+        if asset is None or asset.kind != "video":
+            self.save_label.setText("Select a video clip to follow its subject.")
+            return
+        edit = self.session.edit
+        cw, ch = edit.canvas.width, edit.canvas.height
+        self.follow_button.setEnabled(False)
+        self.save_label.setText("Finding the subject…")
+
+        def work():  # noqa: ANN202
+            keys, subject = follow_subject(asset.path, clip, asset.width, asset.height, cw, ch)
+            return update_clip(edit, clip.id, reframe={"mode": "follow", "crop": None, "x": 0.0, "y": 0.0,
+                                                       "keys": [k.to_dict() for k in keys]}), subject
+
+        def done(result) -> None:  # noqa: ANN001
+            self.follow_button.setEnabled(True)
+            new_edit, subject = result
+            if self._do(ApplyEdit, "Follow subject", edit, new_edit) is not None:
+                self.save_label.setText({"face": "Following the face.", "motion": "Following what moves.",
+                                         "none": "No subject found; the shot stays centred."}[subject])
+
+        def failed(exc: BaseException) -> None:
+            self.follow_button.setEnabled(True)
+            self.save_label.setText(user_message(exc))
+
+        run_in_background(work, owner=self, on_done=done, on_error=failed)
 
     def _build_safe_zone_button(self) -> QToolButton:
         """"Safe zones": shade where Reels, TikTok or Shorts draw their interface, and say which texts
