@@ -19,7 +19,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from studio.editor.document import US, TRANSITION_KINDS, Clip, Edit, EditError, _copy, _done
+import copy
+
+from studio.editor.document import US, TRANSITION_KINDS, Clip, Edit, EditError, validate
 
 # Our kinds -> ffmpeg xfade transitions. A whip pan is a fast horizontal smear: xfade's hblur.
 XFADE = {"crossfade": "fade", "dip": "fadeblack", "slide": "slideleft", "zoom": "zoomin", "whip": "hblur"}
@@ -111,7 +113,7 @@ def audio_ranges(edit: Edit) -> list[tuple[Clip, int, int]]:
 def set_transition(edit: Edit, after: int, kind: str | None, duration_us: int | None = None) -> Edit:
     """Put a transition between clip ``after`` (1-based, as the creator counts) and the next one;
     ``kind=None`` removes it. Raises EditError with a sentence."""
-    e = _copy(edit)
+    e = copy.deepcopy(edit)
     if not 1 <= after < len(e.clips):
         if len(e.clips) < 2:
             raise EditError("A transition needs two clips; add another clip first.")
@@ -119,13 +121,15 @@ def set_transition(edit: Edit, after: int, kind: str | None, duration_us: int | 
     clip = e.clips[after - 1]
     if kind is None:
         clip.transition = None
-        return _done(e)
+        validate(e)
+        return e
     from studio.editor.document import Transition
 
     if kind not in TRANSITION_KINDS:
         raise EditError(f"Unknown transition “{kind}”; choose one of {', '.join(TRANSITION_KINDS)}.")
     clip.transition = Transition(kind=kind, duration_us=int(duration_us if duration_us is not None else 500_000))
-    return _done(e)
+    validate(e)
+    return e
 
 
 # --- the preview's blending (libavfilter/vf_xfade.c, per pixel, RGB instead of YUV) -------------

@@ -249,7 +249,7 @@ def cut_to_the_beat(edit: Edit, music_id: str, beats_us: Sequence[int],
     the loudness of its own sound). Returns the new edit and the cut times. Raises BeatError."""
     import copy
 
-    from studio.editor.document import _done
+    from studio.editor.document import validate
 
     e = copy.deepcopy(edit)
     if not e.clips:
@@ -278,7 +278,8 @@ def cut_to_the_beat(edit: Edit, music_id: str, beats_us: Sequence[int],
         clip.transition = None             # a cut on the beat is a cut, not a blend
         cuts.append(int(cut))
     try:
-        return _done(e), cuts
+        validate(e)
+        return e, cuts
     except EditError as err:
         raise BeatError(str(err)) from err
 
