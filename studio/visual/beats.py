@@ -304,32 +304,31 @@ def take_loudness(path: Path, in_us: int, out_us: int, step_us: int = 50_000) ->
 
 def beat_cuts_draft(studio, draft, edit: Edit, music: str, *,  # noqa: ANN001
                     cancel: Callable[[], bool] | None = None) -> tuple[Edit, dict[str, Any]]:
-    """The CLI's and the editor's "Cut to the beat": ``music`` is a file (added to the draft as its
-    music track) or the id (or id prefix) of a music asset of the draft. Returns the new edit (not
-    saved) and a report. Raises BeatError."""
+    """The CLI's "Cut to the beat": ``music`` is a file (added to the draft as its music track) or
+    the id (or id prefix) of a music asset of the draft. Returns the new edit (not saved) and a
+    report. Raises BeatError — and then the draft is untouched: a file is added only once the
+    cuts are found."""
     from studio.drafts import DraftError
     from studio.editor.document import add_music, update_music
     from studio.media.probe import MediaError
 
     assets = {a.id: a for a in draft.assets}
     matches = [a for a in draft.assets if a.kind == "audio" and a.id.startswith(music)] if len(music) >= 6 else []
-    if matches:
-        asset = matches[0]
+    asset = matches[0] if matches else None
+    if asset is not None:
+        path = studio.drafts.asset_path(asset)
     else:
         path = Path(music)
         if not path.is_file():
             raise BeatError(f"“{music}” is neither a music file nor the id of this draft's music.")
-        try:
-            asset = studio.drafts.add_asset(draft.id, path, kind="audio")
-        except (DraftError, MediaError) as e:
-            raise BeatError(str(e)) from e
-        assets[asset.id] = asset
-    track = next((m for m in edit.music if m.asset_id == asset.id), None)
+    analysis = analyse_file(path)
+    pending = "0" * 32          # the new file's asset id, known once it is added
+    asset_id = asset.id if asset is not None else pending
+    track = next((m for m in edit.music if m.asset_id == asset_id), None)
     if track is None:
-        edit, music_id = add_music(edit, asset.id)
+        edit, music_id = add_music(edit, asset_id)
     else:
         music_id = track.id
-    analysis = analyse_file(studio.drafts.asset_path(asset))
     edit = update_music(edit, music_id, beats_us=analysis.beats_us, onsets_us=analysis.onsets_us,
                         tempo_bpm=analysis.tempo_bpm)
     scores = {}
@@ -338,6 +337,14 @@ def beat_cuts_draft(studio, draft, edit: Edit, music: str, *,  # noqa: ANN001
         if a is not None and a.has_audio and not a.missing:
             scores[clip.id] = take_loudness(studio.drafts.asset_path(a), clip.source_in_us, clip.source_out_us)
     edit, cuts = cut_to_the_beat(edit, music_id, analysis.beats_us, scores)
+    if asset is None:
+        try:
+            asset = studio.drafts.add_asset(draft.id, path, kind="audio")
+        except (DraftError, MediaError) as e:
+            raise BeatError(str(e)) from e
+        for m in edit.music:
+            if m.id == music_id:
+                m.asset_id = asset.id
     return edit, {"tempo_bpm": analysis.tempo_bpm, "beats": len(analysis.beats_us), "onsets": len(analysis.onsets_us),
                   "cuts_us": cuts, "music_id": music_id, "asset_id": asset.id}
 

@@ -92,6 +92,11 @@ def test_cut_to_the_beat_refuses_with_a_sentence(cli, studio, shared_media, tmp_
     draft = studio.drafts.import_files([shared_media / "realshort.mp4"])
     r = cli("edit", draft.id, "beat-cuts", "--music", str(tmp_path / "nothing.mp3"))
     assert r.returncode == 1 and "neither a music file" in r.stderr and "Traceback" not in r.stderr
+    silence = write_wav(tmp_path / "silence.wav", np.zeros(3 * 44_100, np.float32))
+    r = cli("edit", draft.id, "beat-cuts", "--music", str(silence))
+    assert r.returncode == 1 and "no beat that can be heard" in r.stderr
+    after = studio.drafts.get(draft.id)
+    assert len(after.assets) == len(draft.assets) and after.revision == draft.revision   # nothing was added
     edit = Edit.from_dict({"canvas": {"preset": "9:16", "width": 1080, "height": 1920, "fps": 30},
                            "clips": [{"id": "c", "asset_id": "a", "source_in_us": 0, "source_out_us": 200_000}],
                            "music": [{"id": "m", "asset_id": "s"}]})
