@@ -55,13 +55,13 @@ def _constant(expr: str) -> bool:
 
 
 def animated(item: TextOverlay | Sticker) -> bool:
-    a = item.animation
+    a = item.animate
     return bool(item.keys) or (a is not None and (a.enter != "none" or a.exit != "none"))
 
 
 def _lengths(item: TextOverlay | Sticker) -> tuple[float, float]:
     """Enter and exit lengths (s), shortened to share the overlay's time when they would overlap."""
-    a = item.animation
+    a = item.animate
     if a is None:
         return 0.0, 0.0
     dur = (item.end_us - item.start_us) / US
@@ -89,7 +89,7 @@ def motion(item: TextOverlay | Sticker, w: int, h: int, start_us: int, base_cent
     else:
         cx, cy, scale = f"{base_centre[0]:.3f}", f"{base_centre[1]:.3f}", None
     enter, exit_ = _lengths(item)
-    anim = item.animation
+    anim = item.animate
     fade_in = fade_out = reveal = None
     chars = 0
     if enter > 0:

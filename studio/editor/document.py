@@ -32,7 +32,7 @@ Schema (current version 3; v3 adds the optional fields listed at the end, writte
 v3 (visual): clip ``"transition": null | {"kind": crossfade|dip|slide|zoom|whip, "duration_us"}`` (into
 the next clip; the two overlap, so the reel is shorter by it); reframe ``"mode": "follow"`` with
 ``"keys": [{"t_us" (source time), "cx", "cy"}]`` (the window's centre, fractions of the source); text and
-sticker ``"animation": {"enter": none|fade|pop|slide|typewriter, "exit": none|fade|pop|slide, "enter_us",
+sticker ``"animate": {"enter": none|fade|pop|slide|typewriter, "exit": none|fade|pop|slide, "enter_us",
 "exit_us"}`` and ``"keys": [{"t_us" (from the overlay's start), "x", "y", "scale"}]``; music
 ``"beats_us"``, ``"onsets_us"`` (song times) and ``"tempo_bpm"``.
 
@@ -320,8 +320,8 @@ class Animation(_Model):
     extra: dict = field(default_factory=dict)
 
 
-_OVERLAY_V3 = {"animation": None, "keys": []}
-_OVERLAY_NESTED = {"animation": (Animation, False), "keys": (OverlayKey, True)}
+_OVERLAY_V3 = {"animate": None, "keys": []}
+_OVERLAY_NESTED = {"animate": (Animation, False), "keys": (OverlayKey, True)}
 
 
 @dataclass
@@ -339,7 +339,7 @@ class TextOverlay(_Model):
     x: float = 0.5
     y: float = 0.5
     rotation: float = 0.0
-    animation: Animation | None = None
+    animate: Animation | None = None      # "animation" was taken by older files
     keys: list[OverlayKey] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
     _nested: ClassVar = _OVERLAY_NESTED
@@ -359,7 +359,7 @@ class Sticker(_Model):
     scale: float = 0.3
     rotation: float = 0.0
     opacity: float = 1.0
-    animation: Animation | None = None
+    animate: Animation | None = None      # "animation" was taken by older files
     keys: list[OverlayKey] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
     _nested: ClassVar = _OVERLAY_NESTED
@@ -734,7 +734,7 @@ def _reframe_keys_ok(r: Reframe, i: int) -> None:
 
 
 def _animation_ok(item: "TextOverlay | Sticker", what: str) -> None:
-    a = item.animation
+    a = item.animate
     if a is not None:
         if a.enter not in ANIMATIONS_IN or a.exit not in ANIMATIONS_OUT:
             raise EditError(f"{what}: unknown animation; it comes in with {', '.join(ANIMATIONS_IN)} "

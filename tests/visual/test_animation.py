@@ -25,7 +25,7 @@ def test_animated_overlays_preview_as_they_export(enter, backdrop, tmp_path, qap
     edit = Edit.from_dict({"canvas": {"preset": "custom", "width": 360, "height": 640, "fps": 30},
                            "clips": [{"id": "c", "asset_id": "g", "source_in_us": 0, "source_out_us": 3 * US}]})
     edit, _ = add_text(edit, "Hello beat", 300_000, 2_700_000, y=0.3,
-                       animation={"enter": enter, "exit": "slide", "enter_us": 600_000, "exit_us": 500_000})
+                       animate={"enter": enter, "exit": "slide", "enter_us": 600_000, "exit_us": 500_000})
     edit, _ = add_sticker(edit, "builtin:star", 0, 3 * US, keys=[{"t_us": 0, "x": 0.2, "y": 0.7, "scale": 0.5},
                                                                    {"t_us": 2 * US, "x": 0.8, "y": 0.7, "scale": 1.5}])
     frames = decode_frames(render_to_file(edit, assets, tmp_path / "anim.mp4", overlay_dir=tmp_path / "ov"), SIZE)

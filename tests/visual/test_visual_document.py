@@ -51,7 +51,7 @@ def text(draw) -> dict:
                                                            "y": st.floats(-1, 2), "scale": st.floats(0.05, 10)})))
                     for t in times]}
     if draw(st.booleans()):
-        out["animation"] = draw(with_extra(st.fixed_dictionaries({
+        out["animate"] = draw(with_extra(st.fixed_dictionaries({
             "enter": st.sampled_from(ANIMATIONS_IN), "exit": st.sampled_from(ANIMATIONS_OUT),
             "enter_us": st.integers(0, 10**7), "exit_us": st.integers(0, 10**7)})))
     return out
@@ -76,7 +76,7 @@ def test_new_edit_data_survives_a_json_round_trip(clips, texts, tracks):
         assert {k: v for k, v in got["reframe"].items() if k.startswith("x_")} == \
             {k: v for k, v in want["reframe"].items() if k.startswith("x_")}
     for got, want in zip(out["texts"], texts):
-        assert got.get("animation") == want.get("animation") and got.get("keys", []) == want["keys"]
+        assert got.get("animate") == want.get("animate") and got.get("keys", []) == want["keys"]
     for got, want in zip(out["music"], tracks):
         assert got.get("beats_us", []) == want["beats_us"] and got.get("tempo_bpm") == want["tempo_bpm"]
     # the reel never lasts longer than its clips end to end, nor less than its longest clip
@@ -101,8 +101,8 @@ BASE = {"schema_version": CURRENT_VERSION,
     (("clips", 0, "reframe"), {"mode": "follow", "keys": [{"t_us": "soon"}]}, "whole number"),
     (("clips", 0, "reframe"), {"mode": "follow", "keys": {"t_us": 0}}, "should be a list"),
     (("clips", 0, "reframe"), {"mode": "orbit"}, "“fill”, “fit” or “follow”"),
-    (("texts", 0, "animation"), {"enter": "explode"}, "unknown animation"),
-    (("stickers", 0, "animation"), {"enter": "typewriter"}, "only a text can be typed in"),
+    (("texts", 0, "animate"), {"enter": "explode"}, "unknown animation"),
+    (("stickers", 0, "animate"), {"enter": "typewriter"}, "only a text can be typed in"),
     (("texts", 0, "keys"), [{"t_us": 0, "scale": 0}], "between 5 % and 1000 %"),
     (("texts", 0, "keys"), [{"t_us": 0, "x": 9}], "too far outside"),
     (("music", 0, "beats_us"), [3, 2], "out of order"),
@@ -125,7 +125,7 @@ def test_a_version_2_document_migrates_unchanged():
     assert migrate(v2)["schema_version"] == CURRENT_VERSION
     out = Edit.from_dict(v2).to_dict()
     assert "transition" not in out["clips"][0] and "keys" not in out["clips"][0]["reframe"]
-    assert "animation" not in out["texts"][0] and "beats_us" not in out["music"][0]
+    assert "animate" not in out["texts"][0] and "beats_us" not in out["music"][0]
 
 
 def test_safe_zones_flag_a_caption_under_the_buttons_but_not_in_the_middle():
