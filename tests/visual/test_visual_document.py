@@ -63,7 +63,7 @@ def music(draw) -> dict:
             "onsets_us": draw(increasing(20)), "tempo_bpm": draw(st.none() | st.floats(20, 400))}
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(clip(), max_size=4), st.lists(text(), max_size=3), st.lists(music(), max_size=2))
 def test_new_edit_data_survives_a_json_round_trip(clips, texts, tracks):
     data = {"schema_version": CURRENT_VERSION, "clips": clips, "texts": texts, "music": tracks}
