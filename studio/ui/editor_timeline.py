@@ -341,6 +341,22 @@ class Timeline(QWidget):
             if c.speed != 1.0:
                 p.setPen(QColor("#ffffff"))
                 p.drawText(r.adjusted(HANDLE_W + 4, 2, 0, 0), Qt.AlignmentFlag.AlignLeft, f"{c.speed:g}×")
+        self._paint_transitions(p)
+
+    def _paint_transitions(self, p: QPainter) -> None:
+        """Where two clips overlap in a transition: a badge over the overlap, named by its kind."""
+        from studio.editor.transitions import transition_spans
+
+        fps = self.edit.canvas.fps
+        top = self._clip_top()
+        for span in transition_spans(self.edit):
+            x0, x1 = self.x_of(span.start_us(fps)), self.x_of(span.end_us(fps))
+            badge = QRectF(x0, top + CLIP_H - 18, max(14.0, x1 - x0), 16)
+            p.setPen(QPen(QColor("#16161c"), 1))
+            p.setBrush(QColor(255, 195, 113, 220))
+            p.drawRoundedRect(badge, 4, 4)
+            p.setPen(QColor("#16161c"))
+            p.drawText(badge, Qt.AlignmentFlag.AlignCenter, "⇄" if badge.width() < 60 else f"⇄ {span.kind}")
 
     def _paint_thumbs(self, p: QPainter, clip, r: QRectF) -> None:  # noqa: ANN001 - Clip
         thumbs = self.thumbs.get(clip.asset_id)
