@@ -36,7 +36,7 @@ def test_toolbar_transition_safe_zones_and_beat_snapping(qtbot, page, studio, sh
     page.seek(5 * US)
     page.split_at_playhead()
     before = page.session.edit.duration_us
-    crossfade = next(a for a in page.transition_button.menu().actions() if a.data() == "crossfade")
+    crossfade = next(a for a in page.transition_menu.actions() if a.data() == "crossfade")
     crossfade.trigger()
     edit = page.session.edit
     assert edit.clips[0].transition.kind == "crossfade" and edit.duration_us == before - 500_000

@@ -271,33 +271,44 @@ class EditorPage(QWidget):
             row.addWidget(w)
         row.addSpacing(12)
         row.addWidget(self.snap_button)
-        row.addWidget(self._build_transition_button())
-        self.beat_button = tool("Cut to the beat", "Trim the clips so every cut lands on a beat of the music",
-                                self.cut_to_the_beat, "tool-beat-cuts")
-        row.addWidget(self.beat_button)
-        self.follow_button = tool("Follow subject", "Frame the selected clip for the canvas, following faces "
-                                  "(or what moves)", self.follow_subject, "tool-follow-subject")
-        row.addWidget(self.follow_button)
-        row.addWidget(self._build_safe_zone_button())
+        row.addWidget(self._build_effects_button())
         row.addWidget(self.audio_label, 1)
         for w in (self.zoom_out_button, self.zoom_slider, self.zoom_in_button, self.zoom_fit_button):
             row.addWidget(w)
         return bar
 
-    def _build_transition_button(self) -> QToolButton:
-        """"Transition": how the selected clip (or the one under the playhead) hands over to the next."""
+    def _build_effects_button(self) -> QToolButton:
+        """"Effects": transitions, cut to the beat, follow subject and the safe-zone guide, in one menu
+        (the transport bar has room for one more button at the smallest window)."""
+        from studio.editor.safezones import PLATFORMS
+
         b = QToolButton()
-        b.setText("Transition")
-        b.setObjectName("tool-transition")
-        b.setToolTip("A transition after the selected clip (half a second)")
+        b.setText("Effects")
+        b.setObjectName("tool-effects")
+        b.setToolTip("Transitions, cuts on the beat, follow subject, safe zones")
         b.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         menu = QMenu(b)
+        self.transition_menu = menu.addMenu("Transition after this clip")
         for kind, name in (("crossfade", "Crossfade"), ("dip", "Dip to black"), ("slide", "Slide"),
                            ("zoom", "Zoom"), ("whip", "Whip"), (None, "No transition")):
-            menu.addAction(name).setData(kind)
-        menu.triggered.connect(lambda action: self.set_transition(action.data()))
+            self.transition_menu.addAction(name).setData(kind)
+        self.transition_menu.triggered.connect(lambda action: self.set_transition(action.data()))
+        self.beat_button = menu.addAction("Cut to the beat")
+        self.beat_button.setToolTip("Trim the clips so every cut lands on a beat of the music")
+        self.beat_button.triggered.connect(lambda _=False: self.cut_to_the_beat())
+        self.follow_button = menu.addAction("Follow subject")
+        self.follow_button.setToolTip("Frame the selected clip for the canvas, following faces (or what moves)")
+        self.follow_button.triggered.connect(lambda _=False: self.follow_subject())
+        self.safe_zone_menu = menu.addMenu("Safe zones")
+        self.safe_zone_platform = ""
+        for key, name in {"": "Off", **PLATFORMS}.items():
+            action = self.safe_zone_menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(key == "")
+            action.setData(key)
+        self.safe_zone_menu.triggered.connect(lambda action: self.set_safe_zone(action.data()))
         b.setMenu(menu)
-        self.transition_button = b
+        self.effects_button = self.safe_zone_button = self.transition_button = b
         return b
 
     def _clip_for_tool(self):  # noqa: ANN202 - Clip | None
@@ -389,29 +400,6 @@ class EditorPage(QWidget):
 
         run_in_background(work, owner=self, on_done=done, on_error=failed)
 
-    def _build_safe_zone_button(self) -> QToolButton:
-        """"Safe zones": shade where Reels, TikTok or Shorts draw their interface, and say which texts
-        would sit under it (safezones.covered_overlays)."""
-        from studio.editor.safezones import PLATFORMS
-
-        self.safe_zone_platform = ""
-        b = QToolButton()
-        b.setText("Safe zones")
-        b.setObjectName("tool-safe-zones")
-        b.setToolTip("Show where each app's buttons and captions cover the picture")
-        b.setCheckable(True)
-        b.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        menu = QMenu(b)
-        for key, name in {"": "Off", **PLATFORMS}.items():
-            action = menu.addAction(name)
-            action.setCheckable(True)
-            action.setChecked(key == "")
-            action.setData(key)
-        menu.triggered.connect(lambda action: self.set_safe_zone(action.data()))
-        b.setMenu(menu)
-        self.safe_zone_button, self.safe_zone_menu = b, menu
-        return b
-
     def set_safe_zone(self, platform: str) -> None:
         """Show the guide of ``platform`` ("" for none) and the texts it would hide."""
         from studio.editor.safezones import zones
@@ -420,7 +408,6 @@ class EditorPage(QWidget):
         for action in self.safe_zone_menu.actions():
             action.setChecked(action.data() == self.safe_zone_platform)
         self.viewport.set_safe_zones(zones(platform) if platform else [])
-        self.safe_zone_button.setChecked(bool(platform))
         self._update_safe_zone_warning()
 
     def _update_safe_zone_warning(self) -> None:
@@ -435,8 +422,8 @@ class EditorPage(QWidget):
             warnings = covered_overlays(edit, self.safe_zone_platform, boxes)
         self.safe_zone_warnings = warnings
         self.safe_zone_button.setToolTip("\n".join(w.message for w in warnings) or
-                                         "Show where each app's buttons and captions cover the picture")
-        self.safe_zone_button.setText(f"Safe zones ⚠ {len(warnings)}" if warnings else "Safe zones")
+                                         "Transitions, cuts on the beat, follow subject, safe zones")
+        self.safe_zone_button.setText(f"Effects ⚠ {len(warnings)}" if warnings else "Effects")
 
     def _build_toolbar(self) -> QHBoxLayout:
         row = QHBoxLayout()
