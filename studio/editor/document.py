@@ -9,7 +9,7 @@ survives a round trip through this one. Times are integer microseconds.
     edit = trim_clip(edit, clip_id, in_us=500_000)   # operations return a new Edit
     draft_store.update_edit(draft.id, edit.to_dict())
 
-Schema (current version 2):
+Schema (current version 3; v3 adds the optional fields listed at the end, written only when used):
 
     {"schema_version": 2,
      "canvas": {"preset": "9:16", "width": 1080, "height": 1920, "fps": 30},
@@ -28,6 +28,13 @@ Schema (current version 2):
                 "volume": 1.0, "fade_in_us": 0, "fade_out_us": 0}],
      "audio": {"original_volume": 1.0, "normalize_loudness": false, "loudness_target": -14.0},
      "caption": "", "cover": {"time_us": 0, "asset_id": null}}
+
+v3 (visual): clip ``"transition": null | {"kind": crossfade|dip|slide|zoom|whip, "duration_us"}`` (into
+the next clip; the two overlap, so the reel is shorter by it); reframe ``"mode": "follow"`` with
+``"keys": [{"t_us" (source time), "cx", "cy"}]`` (the window's centre, fractions of the source); text and
+sticker ``"animate": {"enter": none|fade|pop|slide|typewriter, "exit": none|fade|pop|slide, "enter_us",
+"exit_us"}`` and ``"keys": [{"t_us" (from the overlay's start), "x", "y", "scale"}]``; music
+``"beats_us"``, ``"onsets_us"`` (song times) and ``"tempo_bpm"``.
 
 Units: ``x``/``y`` of overlays are the overlay's centre as a fraction of the canvas (0..1); text
 ``size`` is the line height as a fraction of the canvas height; sticker ``scale`` is its width as a
@@ -49,7 +56,7 @@ from typing import Any, Callable, ClassVar
 
 from studio.errors import StudioError
 
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
 US = 1_000_000
 
 PRESETS: dict[str, tuple[int, int]] = {
@@ -73,6 +80,12 @@ OPACITY_RANGE = (0.0, 1.0)
 POSITION_RANGE = (-1.0, 2.0)           # an overlay's centre, fractions of the canvas
 LOUDNESS_RANGE = (-40.0, -5.0)         # LUFS
 CAPTION_MAX_CHARS = 2200
+TRANSITION_KINDS = ("crossfade", "dip", "slide", "zoom", "whip")
+TRANSITION_RANGE_US = (1, 5 * US)      # a transition's requested length
+ANIMATIONS_IN = ("none", "fade", "pop", "slide", "typewriter")
+ANIMATIONS_OUT = ("none", "fade", "pop", "slide")
+ANIMATION_RANGE_US = (0, 10 * US)
+KEY_SCALE_RANGE = (0.05, 10.0)
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 
 
@@ -180,6 +193,15 @@ def _coerce_value(value: Any, kind: str, where: str) -> Any:
     return value
 
 
+def _drop_defaults(out: dict, optional: dict) -> dict:
+    """Leave out fields added in v3 while they hold their "nothing" value, so a document that uses
+    none of them is written exactly as before."""
+    for k, empty in optional.items():
+        if out.get(k, empty) == empty:
+            out.pop(k, None)
+    return out
+
+
 # --- the model ----------------------------------------------------------------------------------
 
 @dataclass
@@ -206,14 +228,37 @@ class Crop(_Model):
 
 
 @dataclass
+class ReframeKey(_Model):
+    """Follow-subject framing at one source time: the centre of the visible window, as fractions
+    of the upright source picture (0..1). Between keys the centre moves linearly."""
+    t_us: int
+    cx: float = 0.5
+    cy: float = 0.5
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
 class Reframe(_Model):
-    mode: str = "fill"       # fill: cover the canvas (cropping); fit: whole picture, bars around it
-    scale: float = 1.0
+    mode: str = "fill"       # fill: cover the canvas (cropping); fit: whole picture, bars around it;
+    scale: float = 1.0       # follow: fill, with the window's centre following ``keys`` over time
     x: float = 0.0
     y: float = 0.0
     crop: Crop | None = None
+    keys: list[ReframeKey] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
-    _nested: ClassVar = {"crop": (Crop, False)}
+    _nested: ClassVar = {"crop": (Crop, False), "keys": (ReframeKey, True)}
+
+    def to_dict(self) -> dict:
+        return _drop_defaults(super().to_dict(), {"keys": []})
+
+
+@dataclass
+class Transition(_Model):
+    """How a clip hands over to the next one: ``kind`` (TRANSITION_KINDS) over ``duration_us``.
+    The two clips overlap by that long (whole canvas frames, at most half of either clip)."""
+    kind: str = "crossfade"
+    duration_us: int = 500_000
+    extra: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -242,12 +287,41 @@ class Clip(_Model):
     rotation: int = 0
     reframe: Reframe = field(default_factory=Reframe)
     look: Look = field(default_factory=Look)
+    transition: Transition | None = None      # into the next clip (ignored on the last clip)
     extra: dict = field(default_factory=dict)
-    _nested: ClassVar = {"reframe": (Reframe, False), "look": (Look, False)}
+    _nested: ClassVar = {"reframe": (Reframe, False), "look": (Look, False), "transition": (Transition, False)}
+
+    def to_dict(self) -> dict:
+        return _drop_defaults(super().to_dict(), {"transition": None})
 
     @property
     def source_duration_us(self) -> int:
         return self.source_out_us - self.source_in_us
+
+
+@dataclass
+class OverlayKey(_Model):
+    """An overlay's place and size at ``t_us`` after its start: centre (fractions of the canvas)
+    and a size factor. Between keys both move linearly; before the first and after the last they hold."""
+    t_us: int
+    x: float = 0.5
+    y: float = 0.5
+    scale: float = 1.0
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Animation(_Model):
+    """How an overlay comes in and goes out (ANIMATIONS_IN / ANIMATIONS_OUT), and for how long."""
+    enter: str = "none"
+    exit: str = "none"
+    enter_us: int = 400_000
+    exit_us: int = 400_000
+    extra: dict = field(default_factory=dict)
+
+
+_OVERLAY_V3 = {"animate": None, "keys": []}
+_OVERLAY_NESTED = {"animate": (Animation, False), "keys": (OverlayKey, True)}
 
 
 @dataclass
@@ -265,7 +339,13 @@ class TextOverlay(_Model):
     x: float = 0.5
     y: float = 0.5
     rotation: float = 0.0
+    animate: Animation | None = None      # "animation" was taken by older files
+    keys: list[OverlayKey] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    _nested: ClassVar = _OVERLAY_NESTED
+
+    def to_dict(self) -> dict:
+        return _drop_defaults(super().to_dict(), _OVERLAY_V3)
 
 
 @dataclass
@@ -279,7 +359,13 @@ class Sticker(_Model):
     scale: float = 0.3
     rotation: float = 0.0
     opacity: float = 1.0
+    animate: Animation | None = None      # "animation" was taken by older files
+    keys: list[OverlayKey] = field(default_factory=list)
     extra: dict = field(default_factory=dict)
+    _nested: ClassVar = _OVERLAY_NESTED
+
+    def to_dict(self) -> dict:
+        return _drop_defaults(super().to_dict(), _OVERLAY_V3)
 
 
 @dataclass
@@ -292,7 +378,13 @@ class MusicTrack(_Model):
     volume: float = 1.0
     fade_in_us: int = 0
     fade_out_us: int = 0
+    beats_us: list[int] = field(default_factory=list)     # song times of its beats (markers on its lane)
+    onsets_us: list[int] = field(default_factory=list)    # song times of its other hits
+    tempo_bpm: float | None = None
     extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return _drop_defaults(super().to_dict(), {"beats_us": [], "onsets_us": [], "tempo_bpm": None})
 
 
 @dataclass
@@ -352,25 +444,43 @@ class Edit(_Model):
         return clip_duration_us(clip, self.canvas.fps)
 
     def clip_start_us(self, clip_id: str) -> int:
-        t = 0
-        for c in self.clips:
+        for c, a, _b in self.clip_ranges():
             if c.id == clip_id:
-                return t
-            t += self.clip_duration_us(c)
+                return a
         raise EditError("That clip is no longer in the edit.")
 
+    def transition_frames(self) -> list[int]:
+        """Per clip, how many canvas frames it overlaps the next one (its transition; 0 for none).
+
+        A transition lasts whole frames, at most (n - 1) // 2 of either neighbour's n frames, so
+        no moment ever shows three clips and every clip keeps a frame of its own."""
+        fps = self.canvas.fps
+        n = [max(1, round(self.clip_duration_us(c) * fps / US)) for c in self.clips]
+        out = []
+        for i, c in enumerate(self.clips):
+            if c.transition is None or i + 1 >= len(self.clips):
+                out.append(0)
+                continue
+            want = max(1, round(c.transition.duration_us * fps / US))
+            out.append(max(0, min(want, (n[i] - 1) // 2, (n[i + 1] - 1) // 2)))
+        return out
+
     def clip_ranges(self) -> list[tuple[Clip, int, int]]:
-        """(clip, timeline start, timeline end) in order."""
+        """(clip, timeline start, timeline end) in order; a clip with a transition overlaps the next."""
         out, t = [], 0
-        for c in self.clips:
+        fps = self.canvas.fps
+        overlaps = self.transition_frames() if any(c.transition for c in self.clips) else [0] * len(self.clips)
+        for c, k in zip(self.clips, overlaps):
             d = self.clip_duration_us(c)
             out.append((c, t, t + d))
-            t += d
+            t += d - round(k * US / fps)
         return out
 
     @property
     def duration_us(self) -> int:
-        return sum(self.clip_duration_us(c) for c in self.clips)
+        """The reel's length: clips end to end, minus what their transitions overlap."""
+        ranges = self.clip_ranges()
+        return max(b for _c, _a, b in ranges) if ranges else 0
 
     def clip_at(self, t_us: int) -> tuple[Clip, int] | None:
         """The clip shown at timeline time ``t_us`` and the source time it shows."""
@@ -500,8 +610,14 @@ def _v1_to_v2(doc: dict) -> dict:
     return doc
 
 
+def _v2_to_v3_visual(doc: dict) -> dict:
+    """v3 (visual) adds clip transitions, follow-subject reframe keys and animated overlays; all are
+    optional with defaults that mean "as before", so an older document needs no change."""
+    return doc
+
+
 # MIGRATIONS[n] turns a version-n document into version n+1. Append only; never edit an old step.
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2, 2: _v2_to_v3_visual}
 
 
 def migrate(data: Any) -> dict:
@@ -549,8 +665,10 @@ def validate(edit: Edit, asset_ids: set[str] | None = None) -> None:
         if clip.rotation % 90 or not 0 <= clip.rotation < 360:
             raise EditError(f"Clip {i}: rotation must be 0, 90, 180 or 270 degrees.")
         r = clip.reframe
-        if r.mode not in ("fill", "fit"):
-            raise EditError(f"Clip {i}: reframe must be “fill” or “fit”.")
+        if r.mode not in ("fill", "fit", "follow"):
+            raise EditError(f"Clip {i}: reframe must be “fill”, “fit” or “follow”.")
+        _reframe_keys_ok(r, i)
+        _transition_ok(clip.transition, i)
         lo, hi = REFRAME_SHIFT_RANGE
         if not REFRAME_SCALE_RANGE[0] <= r.scale <= REFRAME_SCALE_RANGE[1] or not (lo <= r.x <= hi and lo <= r.y <= hi):
             raise EditError(f"Clip {i}: the picture is scaled or moved too far.")
@@ -571,6 +689,7 @@ def validate(edit: Edit, asset_ids: set[str] | None = None) -> None:
         if t.align not in ("left", "center", "right"):
             raise EditError(f"Text {i}: alignment must be left, center or right.")
         _position_ok(t.x, t.y, f"Text {i}")
+        _animation_ok(t, f"Text {i}")
     for i, s in enumerate(edit.stickers, 1):
         _unique(ids, s.id)
         _range_ok(s.start_us, s.end_us, f"Sticker {i}")
@@ -582,6 +701,7 @@ def validate(edit: Edit, asset_ids: set[str] | None = None) -> None:
                 or not OPACITY_RANGE[0] <= s.opacity <= OPACITY_RANGE[1]:
             raise EditError(f"Sticker {i}: size or opacity out of range.")
         _position_ok(s.x, s.y, f"Sticker {i}")
+        _animation_ok(s, f"Sticker {i}")
     for i, m in enumerate(edit.music, 1):
         _unique(ids, m.id)
         if m.start_us < 0 or m.offset_us < 0 or (m.duration_us is not None and m.duration_us <= 0):
@@ -589,6 +709,7 @@ def validate(edit: Edit, asset_ids: set[str] | None = None) -> None:
         if not VOLUME_RANGE[0] <= m.volume <= VOLUME_RANGE[1] or m.fade_in_us < 0 or m.fade_out_us < 0:
             raise EditError(f"Music {i}: volume or fades out of range.")
         _asset_ok(asset_ids, m.asset_id, f"Music {i}")
+        _markers_ok(m, i)
     a = edit.audio
     if not VOLUME_RANGE[0] <= a.original_volume <= VOLUME_RANGE[1]:
         raise EditError("The original sound volume must be between 0 and 400 %.")
@@ -600,6 +721,57 @@ def validate(edit: Edit, asset_ids: set[str] | None = None) -> None:
         _asset_ok(asset_ids, edit.cover.asset_id, "The cover image")
     if len(edit.caption) > CAPTION_MAX_CHARS:
         raise EditError("The caption is longer than 2,200 characters.")
+
+
+def _reframe_keys_ok(r: Reframe, i: int) -> None:
+    last = -1
+    for k in r.keys:
+        if k.t_us <= last:
+            raise EditError(f"Clip {i}: the follow-subject keyframes are out of order.")
+        last = k.t_us
+        if not (0.0 <= k.cx <= 1.0 and 0.0 <= k.cy <= 1.0):
+            raise EditError(f"Clip {i}: a follow-subject keyframe lies outside the picture.")
+
+
+def _animation_ok(item: "TextOverlay | Sticker", what: str) -> None:
+    a = item.animate
+    if a is not None:
+        if a.enter not in ANIMATIONS_IN or a.exit not in ANIMATIONS_OUT:
+            raise EditError(f"{what}: unknown animation; it comes in with {', '.join(ANIMATIONS_IN)} "
+                            f"and goes out with {', '.join(ANIMATIONS_OUT)}.")
+        if a.enter == "typewriter" and not isinstance(item, TextOverlay):
+            raise EditError(f"{what}: only a text can be typed in.")
+        lo, hi = ANIMATION_RANGE_US
+        if not (lo <= a.enter_us <= hi and lo <= a.exit_us <= hi):
+            raise EditError(f"{what}: an animation lasts between 0 and 10 seconds.")
+    last = -1
+    for k in item.keys:
+        if k.t_us <= last:
+            raise EditError(f"{what}: its keyframes are out of order.")
+        last = k.t_us
+        _position_ok(k.x, k.y, what)
+        if not KEY_SCALE_RANGE[0] <= k.scale <= KEY_SCALE_RANGE[1]:
+            raise EditError(f"{what}: a keyframe's size must be between 5 % and 1000 %.")
+
+
+def _markers_ok(m: "MusicTrack", i: int) -> None:
+    for name in ("beats_us", "onsets_us"):
+        marks = getattr(m, name)
+        if not isinstance(marks, list) or any(isinstance(v, bool) or not isinstance(v, int) or v < 0 for v in marks):
+            raise EditError(f"Music {i}: its beat markers are damaged (they should be whole, positive times).")
+        if any(b <= a for a, b in zip(marks, marks[1:])):
+            raise EditError(f"Music {i}: its beat markers are out of order.")
+    if m.tempo_bpm is not None and not 20 <= m.tempo_bpm <= 400:
+        raise EditError(f"Music {i}: a tempo of {m.tempo_bpm:g} BPM is not a tempo.")
+
+
+def _transition_ok(t: "Transition | None", i: int) -> None:
+    if t is None:
+        return
+    if t.kind not in TRANSITION_KINDS:
+        raise EditError(f"Clip {i}: unknown transition {t.kind!r}; choose one of {', '.join(TRANSITION_KINDS)}.")
+    if not TRANSITION_RANGE_US[0] <= t.duration_us <= TRANSITION_RANGE_US[1]:
+        raise EditError(f"Clip {i}: a transition lasts between one frame and 5 seconds.")
 
 
 def _unique(ids: set[str], item_id: str) -> None:
@@ -651,7 +823,9 @@ def _apply(obj: _Model, changes: dict, allowed: set[str] | None = None) -> None:
         if k not in names or (allowed is not None and k not in allowed):
             raise EditError(f"“{k}” cannot be changed here.")
         nested = obj._nested.get(k)
-        if nested and isinstance(v, dict):
+        if nested and nested[1] and isinstance(v, list):
+            v = [x if isinstance(x, nested[0]) else nested[0].from_dict(x, f"{k}[{i}].") for i, x in enumerate(v)]
+        elif nested and isinstance(v, dict):
             current = getattr(obj, k)
             v = nested[0].from_dict({**(current.to_dict() if current is not None else {}), **v}, f"{k}.")
         setattr(obj, k, v)
@@ -710,6 +884,7 @@ def split_clip(edit: Edit, clip_id: str, at_us: int) -> tuple[Edit, str]:
     right.id = new_id()
     right.source_in_us = source_cut
     c.source_out_us = source_cut
+    c.transition = None     # the right part keeps the hand-over to the next clip
     e.clips.insert(e.clips.index(c) + 1, right)
     return _done(e), right.id
 
@@ -741,7 +916,7 @@ def update_clip(edit: Edit, clip_id: str, **changes: Any) -> Edit:
     """Speed, volume, muted, rotation, reframe={...}, look={...} (nested dicts merge)."""
     e = _copy(edit)
     _apply(e.clip(clip_id), changes, {"speed", "volume", "muted", "rotation", "reframe", "look",
-                                      "source_in_us", "source_out_us"})
+                                      "source_in_us", "source_out_us", "transition"})
     return _done(e)
 
 

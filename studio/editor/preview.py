@@ -228,28 +228,56 @@ class PreviewCompositor:
             w, h = self.size
             canvas = np.zeros((h, w, 3), np.uint8)
             t_us = snap_to_frame(self.edit, min(max(0, int(t_us)), last_frame_us(self.edit)))
-            hit = self.edit.clip_at(t_us)
-            if hit is not None:
-                clip, src_us = hit
-                picture = self._clip_picture(clip, src_us, w, h)
-                if picture is not None:
-                    img, x, y = picture
-                    _paste(canvas, img, x, y)
-                    lk = clip.look
-                    specs = look_filters(lk.name, lk.brightness, lk.contrast, lk.saturation, lk.warmth)
-                    if specs:
-                        # Only the visible part of the picture is coloured: far less work with "fill".
-                        y0, y1 = max(y, 0), min(y + img.shape[0], h)
-                        x0, x1 = max(x, 0), min(x + img.shape[1], w)
-                        if y1 > y0 and x1 > x0:
-                            canvas[y0:y1, x0:x1] = apply_look_approx(canvas[y0:y1, x0:x1], specs)
+            from studio.editor import transitions
+
+            span = transitions.span_at(self.edit, t_us)
+            if span is not None:   # two clips on screen: each painted whole, blended as xfade does
+                frame = transitions.frame_index(t_us, self.edit.canvas.fps)
+                ranges = self.edit.clip_ranges()
+                sides = []
+                for clip, a, _b in ranges[span.index:span.index + 2]:
+                    side = np.zeros((h, w, 3), np.uint8)
+                    src = clip.source_in_us + min(round((t_us - a) * clip.speed), max(clip.source_duration_us - 1, 0))
+                    self._paint_clip(side, clip, max(src, clip.source_in_us), look_filters)
+                    sides.append(side)
+                canvas = transitions.blend(span.kind, sides[0], sides[1], span.progress(frame))
+            else:
+                hit = self.edit.clip_at(t_us)
+                if hit is not None:
+                    self._paint_clip(canvas, hit[0], hit[1], look_filters)
+            from studio.editor import animation
+            from studio.editor.document import overlay as find_overlay
+
             for ov in self.overlays():
                 if ov.start_us <= t_us < ov.end_us:
                     rgba = self._images.get(ov.path)
                     if rgba is None:
                         rgba = self._images[ov.path] = _load_rgba(ov.path)
+                    source = find_overlay(self.edit, ov.id)
+                    if animation.animated(source):   # the export's own motion expressions, evaluated
+                        m = animation.motion(source, w, h, 0, (ov.x + ov.width / 2, ov.y + ov.height / 2))
+                        shown = animation.frame_of(m, rgba, t_us / US) if m.moves else (rgba, ov.x, ov.y)
+                        if shown is not None:
+                            _blend_premultiplied(canvas, *shown)
+                        continue
                     _blend_premultiplied(canvas, rgba, ov.x, ov.y)
             return canvas
+
+    def _paint_clip(self, canvas: np.ndarray, clip: Clip, src_us: int, look_filters) -> None:  # noqa: ANN001
+        h, w = canvas.shape[:2]
+        picture = self._clip_picture(clip, src_us, w, h)
+        if picture is None:
+            return
+        img, x, y = picture
+        _paste(canvas, img, x, y)
+        lk = clip.look
+        specs = look_filters(lk.name, lk.brightness, lk.contrast, lk.saturation, lk.warmth)
+        if specs:
+            # Only the visible part of the picture is coloured: far less work with "fill".
+            y0, y1 = max(y, 0), min(y + img.shape[0], h)
+            x0, x1 = max(x, 0), min(x + img.shape[1], w)
+            if y1 > y0 and x1 > x0:
+                canvas[y0:y1, x0:x1] = apply_look_approx(canvas[y0:y1, x0:x1], specs)
 
     def _clip_picture(self, clip: Clip, src_us: int, out_w: int, out_h: int):
         """The clip's visible picture at preview size and where it goes: (rgb, x, y) or None.
@@ -267,6 +295,11 @@ class PreviewCompositor:
         dw, dh = g["src_size"]          # after the clip rotation
         cw, ch, cx, cy = g["crop"]
         vis_w, vis_h = g["scaled"]
+        follow = clip.reframe.mode == "follow" and bool(clip.reframe.keys)
+        if follow:  # the export's per-frame crop, from the same keys
+            from studio.visual.reframe_path import window_offset
+
+            cx, cy = window_offset(clip, src_us, cw, ch, dw, dh)
         whole = (round(cw), round(ch), round(cx), round(cy)) == (dw, dh, 0, 0)
         if whole and not clip.rotation:
             # Nothing cut off: let swscale resize straight to the shown size while converting.
@@ -330,15 +363,18 @@ def audio_argv(edit: Edit, assets: dict, start_us: int) -> list[str]:
     start = snap_to_frame(edit, max(0, min(int(start_us), end)))
     if end <= start:
         raise PreviewError("There is no sound left to play from here.")
+    from studio.editor.transitions import audio_ranges
+
     parts = []
-    clip_starts = {clip.id: a for clip, a, _b in edit.clip_ranges()}
-    for seg in rg.plan_segments(edit, assets, start, end):
+    sound = audio_ranges(edit)      # the export's: at a transition the incoming clip's sound takes over
+    clip_starts = {clip.id: a for clip, a, _b in sound}
+    for seg in rg.plan_segments(edit, assets, start, end, sound):
         clip_start = clip_starts[seg.clip.id]
         if seg.clip.speed != 1.0 and seg.asset.kind != "image" and start > clip_start:
             # atempo's overlap-add depends on where it started: begun at the playhead, a sped-up clip
             # sounds several ms off the export, which starts it at the clip's first sample. So the
             # clip is stretched from its start, like the export does, and cut at the playhead.
-            whole = rg.plan_segments(edit, assets, clip_start, end)[0]
+            whole = rg.plan_segments(edit, assets, clip_start, end, sound)[0]
             a = rg.clip_audio(ffmpeg_python, whole, rg.segment_input(ffmpeg_python, whole, fps), fps)
             skip = (rg.frame_index(start, fps) - rg.frame_index(clip_start, fps)) * AUDIO_RATE // fps
             parts.append(a.filter("atrim", start_sample=skip).filter("asetpts", "PTS-STARTPTS").filter(

@@ -71,17 +71,23 @@ class Segment:
     frames: int
 
 
-def plan_segments(edit: Edit, assets: Mapping[str, Any], start_us: int, end_us: int) -> list[Segment]:
+def plan_segments(edit: Edit, assets: Mapping[str, Any], start_us: int, end_us: int,
+                  ranges: list | None = None) -> list[Segment]:
+    """The clips' parts inside [start, end); ``ranges`` defaults to the pictures' (which overlap at
+    transitions); pass ``transitions.audio_ranges(edit)`` for the sound, which never overlaps."""
     fps = edit.canvas.fps
     segments = []
-    for clip, a, b in edit.clip_ranges():
+    for clip, a, b in (edit.clip_ranges() if ranges is None else ranges):
         lo, hi = max(a, start_us), min(b, end_us)
         if hi <= lo:
             continue
         asset = assets.get(clip.asset_id)
         if asset is None:
             raise RenderError("A clip uses media that is missing from this draft.")
-        frames = max(1, frame_index(hi - start_us, fps) - frame_index(lo - start_us, fps))
+        frames = frame_index(hi - start_us, fps) - frame_index(lo - start_us, fps)
+        if frames <= 0 and (lo > a or hi < b):
+            continue    # a sliver under a frame at the range's edge (clips overlap at transitions)
+        frames = max(1, frames)
         src_in = clip.source_in_us + round((lo - a) * clip.speed)
         src_len = max(1, min(round((hi - lo) * clip.speed), clip.source_out_us - src_in))
         segments.append(Segment(clip, asset, src_in, src_len, frames))
@@ -103,7 +109,7 @@ def clip_geometry(clip: Clip, asset: MediaRef, out_w: int, out_h: int) -> dict:
         raise RenderError("A clip's picture size is unknown; re-import the file.")
     k = clip.reframe.crop
     rx, ry, rw, rh = (k.x * dw, k.y * dh, k.w * dw, k.h * dh) if k else (0.0, 0.0, float(dw), float(dh))
-    pick = max if clip.reframe.mode == "fill" else min
+    pick = min if clip.reframe.mode == "fit" else max    # "follow" fills, its window moving over time
     s = pick(out_w / rw, out_h / rh) * clip.reframe.scale
     sw, sh = rw * s, rh * s
     px = (out_w - sw) / 2 + clip.reframe.x * out_w
@@ -184,7 +190,14 @@ def _clip_video(ffmpeg, seg: Segment, fps: int, out_w: int, out_h: int):
     g = clip_geometry(clip, asset, out_w, out_h)
     cw, ch, cx, cy = g["crop"]
     dw, dh = g["src_size"]
-    if (cw, ch, cx, cy) != (float(dw), float(dh), 0.0, 0.0):
+    if clip.reframe.mode == "follow" and clip.reframe.keys:
+        from studio.visual.reframe_path import crop_expressions
+
+        # the window follows the subject: x and y are evaluated on every frame from the same keys
+        # the preview interpolates (``reframe_path.window_offset``)
+        ex, ey = crop_expressions(clip, seg.source_in_us, cw, ch, dw, dh)
+        v = v.filter("crop", f"{cw:.3f}", f"{ch:.3f}", ex, ey)
+    elif (cw, ch, cx, cy) != (float(dw), float(dh), 0.0, 0.0):
         v = v.filter("crop", f"{cw:.3f}", f"{ch:.3f}", f"{cx:.3f}", f"{cy:.3f}")
     vis_w, vis_h = g["scaled"]
     v = v.filter("scale", vis_w, vis_h, out_color_matrix="bt709", out_range="tv").filter("format", "yuv420p")
@@ -262,14 +275,29 @@ def _overlays(ffmpeg, v, edit: Edit, assets: Mapping[str, Any], out_w: int, out_
     # preview and export show the same glyphs rather than text re-laid-out at another size.
     items = rasterize(edit, out_w, out_h, overlay_dir,
                       asset_path=lambda aid: assets[aid].path if aid in assets else Path("/nonexistent"))
+    from studio.editor import animation
+    from studio.editor.document import overlay as find_overlay
+
     for item in items:
         a, b = max(item.start_us, start_us), min(item.end_us, end_us)
         if b <= a:
             continue
-        img = ffmpeg.input(str(item.path)).video
-        # The PNG is RGBA: convert it with the BT.709 matrix ourselves, or overlay would use BT.601.
-        img = img.filter("scale", out_color_matrix="bt709", out_range="tv").filter("format", "yuva420p")
-        v = ffmpeg.overlay(v, img, x=item.x, y=item.y, eof_action="repeat",
+        source = find_overlay(edit, item.id)
+        m = None
+        if animation.animated(source):
+            m = animation.motion(source, out_w, out_h, start_us, (item.x + item.width / 2, item.y + item.height / 2))
+        if m is not None and m.moves:
+            # moving, growing, fading or typed in: a stream of frames shaped per frame (animation.py)
+            img = animation.overlay_stream(ffmpeg, str(item.path), m, item.width, item.height, edit.canvas.fps,
+                                           (a - start_us) / US, (b - start_us) / US)
+            x, y = animation.overlay_xy(m)
+        else:
+            img = ffmpeg.input(str(item.path)).video
+            x, y = item.x, item.y
+            # The PNG is RGBA: convert it with the BT.709 matrix ourselves, or overlay would use BT.601.
+            img = img.filter("scale", out_color_matrix="bt709", out_range="tv")
+        img = img.filter("format", "yuva420p")
+        v = ffmpeg.overlay(v, img, x=x, y=y, eof_action="repeat",
                            enable=f"between(t,{_sec(a - start_us)},{_sec(b - start_us - 1)})")
     return v
 
@@ -298,25 +326,36 @@ def build_render(edit: Edit, assets: Mapping[str, Any], *, out: str | Path, size
     if end_us <= start_us:
         raise RenderError("There is nothing to render at that time; the reel is shorter.")
     out_w, out_h = output_size(edit, size)
+    from studio.editor import transitions
+
+    # A range that cuts a transition in two is rendered with the whole transition and trimmed after.
+    asked = (start_us, end_us)
+    start_us, end_us = transitions.expand_range(edit, start_us, end_us)
     segments = plan_segments(edit, assets, start_us, end_us)
     for seg in segments:
         if seg.asset.kind not in ("video", "image"):
             raise RenderError("A clip points at a sound file; clips must be videos or pictures.")
-    parts = []
-    for seg in segments:
-        v, inp = _clip_video(ffmpeg, seg, fps, out_w, out_h)
-        parts.append(v)
-        if not for_preview:
-            parts.append(clip_audio(ffmpeg, seg, inp, fps))
-    if len(segments) > 1:
-        joined = ffmpeg.concat(*parts, v=1, a=0 if for_preview else 1).node
-        v = joined[0]
-        a = None if for_preview else joined[1]
-    else:
-        v = parts[0]
-        a = None if for_preview else parts[1]
+    pictures = [_clip_video(ffmpeg, seg, fps, out_w, out_h) for seg in segments]
+    v = transitions.join_video(ffmpeg, edit, [p for p, _inp in pictures], segments, start_us)
+    a = None
+    if not for_preview:
+        sound = plan_segments(edit, assets, start_us, end_us, transitions.audio_ranges(edit))
+        def key(seg: Segment) -> tuple:
+            return seg.clip.id, seg.source_in_us, seg.source_len_us, seg.frames
+
+        opened = {key(seg): inp for seg, (_p, inp) in zip(segments, pictures)}
+        # without transitions the sound's segments are the pictures' and share their inputs
+        parts = [clip_audio(ffmpeg, seg, opened.get(key(seg)) or segment_input(ffmpeg, seg, fps), fps) for seg in sound]
+        a = ffmpeg.concat(*parts, v=0, a=1) if len(parts) > 1 else parts[0]
     overlay_dir = overlay_dir or Path(tempfile.gettempdir()) / "reel-studio-overlays"
     v = _overlays(ffmpeg, v, edit, assets, out_w, out_h, start_us, end_us, overlay_dir)
+    if asked != (start_us, end_us):
+        first = frame_index(asked[0] - start_us, fps)
+        v = v.filter("trim", start_frame=first, end_frame=frame_index(asked[1] - start_us, fps)).filter(
+            "setpts", "PTS-STARTPTS")
+        if a is not None:
+            a = a.filter("atrim", start_sample=first * AUDIO_RATE // fps).filter("asetpts", "PTS-STARTPTS")
+        start_us, end_us = asked
     frames = frame_index(end_us - start_us, fps)
     # Tag the frames themselves: recent ffmpeg writes the stream's colour tags from frame properties.
     v = v.filter("setparams", color_primaries="bt709", color_trc="bt709", colorspace="bt709", range="tv")

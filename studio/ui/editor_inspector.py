@@ -185,6 +185,7 @@ class Inspector(QWidget):
         f["mode"] = QComboBox()
         f["mode"].addItem("Fill the frame", "fill")
         f["mode"].addItem("Fit inside", "fit")
+        f["mode"].addItem("Follow subject", "follow")   # its path comes from the toolbar's Follow subject
         f["mode"].currentIndexChanged.connect(lambda _i: self._emit({"reframe": {"mode": f["mode"].currentData()}}))
         f["zoom"] = _slider(50, 400)
         self._wire_slider(f["zoom"], lambda v: {"reframe": {"scale": v / 100}})

@@ -208,7 +208,14 @@ class Timeline(QWidget):
         for m in self.edit.music:
             if m.id != exclude:
                 pts.update((m.start_us, m.start_us + self._music_len(m)))
+                pts.update(self._markers(m)[0])       # beats and onsets: clip edges snap onto the music
+                pts.update(self._markers(m)[1])
         return sorted(pts)
+
+    def _markers(self, m) -> tuple[list[int], list[int]]:  # noqa: ANN001 - MusicTrack
+        from studio.visual.beats import music_markers
+
+        return music_markers(m, self.asset_durations.get(m.asset_id, 0), self._span_us())
 
     def snap(self, t_us: int, points: list[int]) -> tuple[int, int | None]:
         """``t_us`` moved onto the nearest of ``points`` within SNAP_PX pixels: (time, point or None)."""
@@ -334,6 +341,22 @@ class Timeline(QWidget):
             if c.speed != 1.0:
                 p.setPen(QColor("#ffffff"))
                 p.drawText(r.adjusted(HANDLE_W + 4, 2, 0, 0), Qt.AlignmentFlag.AlignLeft, f"{c.speed:g}×")
+        self._paint_transitions(p)
+
+    def _paint_transitions(self, p: QPainter) -> None:
+        """Where two clips overlap in a transition: a badge over the overlap, named by its kind."""
+        from studio.editor.transitions import transition_spans
+
+        fps = self.edit.canvas.fps
+        top = self._clip_top()
+        for span in transition_spans(self.edit):
+            x0, x1 = self.x_of(span.start_us(fps)), self.x_of(span.end_us(fps))
+            badge = QRectF(x0, top + CLIP_H - 18, max(14.0, x1 - x0), 16)
+            p.setPen(QPen(QColor("#16161c"), 1))
+            p.setBrush(QColor(255, 195, 113, 220))
+            p.drawRoundedRect(badge, 4, 4)
+            p.setPen(QColor("#16161c"))
+            p.drawText(badge, Qt.AlignmentFlag.AlignCenter, "⇄" if badge.width() < 60 else f"⇄ {span.kind}")
 
     def _paint_thumbs(self, p: QPainter, clip, r: QRectF) -> None:  # noqa: ANN001 - Clip
         thumbs = self.thumbs.get(clip.asset_id)
@@ -373,6 +396,18 @@ class Timeline(QWidget):
             peaks = self.waveforms.get(m.asset_id)
             if peaks is not None and len(peaks):
                 self._paint_waveform(p, m, r, peaks)
+            self._paint_markers(p, m, r)
+
+    def _paint_markers(self, p: QPainter, m, r: QRectF) -> None:  # noqa: ANN001 - MusicTrack
+        """Beats as full-height ticks, other onsets as short ones, at the top of the music lane."""
+        beats, onsets = self._markers(m)
+        for marks, colour, height in ((onsets, QColor(255, 255, 255, 110), r.height() * 0.3),
+                                      (beats, QColor("#fde68a"), r.height())):
+            p.setPen(QPen(colour, 1.5))
+            for t in marks:
+                x = self.x_of(t)
+                if r.left() <= x <= r.right():
+                    p.drawLine(QPointF(x, r.top()), QPointF(x, r.top() + height))
 
     def _paint_waveform(self, p: QPainter, m, r: QRectF, peaks: np.ndarray) -> None:  # noqa: ANN001
         per_second = 50

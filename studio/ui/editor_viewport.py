@@ -34,6 +34,7 @@ class PreviewViewport(QWidget):
         self.visible_ids: set[str] = set()
         self.selected = ""
         self.message = ""
+        self.safe_zones: list = []               # safezones.Zone of the platform guide shown, or none
         self._drag: dict | None = None
 
     # -- data in ----------------------------------------------------------------------------------
@@ -53,6 +54,11 @@ class PreviewViewport(QWidget):
 
     def set_selected(self, overlay_id: str) -> None:
         self.selected = overlay_id
+        self.update()
+
+    def set_safe_zones(self, zones: list) -> None:  # noqa: ANN001 - [safezones.Zone]
+        """Shade where the platform's own interface covers the picture (empty: no guide)."""
+        self.safe_zones = list(zones)
         self.update()
 
     def set_message(self, text: str) -> None:
@@ -105,6 +111,12 @@ class PreviewViewport(QWidget):
             p.setPen(QColor("#9a9aab"))
             p.drawText(pic.adjusted(16, 16, -16, -16), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
                        self.message)
+        if self.safe_zones:
+            cw, ch = self.canvas_size
+            p.setPen(QPen(QColor(255, 95, 109, 200), 1, Qt.PenStyle.DashLine))
+            p.setBrush(QColor(255, 95, 109, 48))
+            for z in self.safe_zones:
+                p.drawRect(self._to_widget(QRectF(z.x * cw, z.y * ch, z.w * cw, z.h * ch)))
         sel = self.boxes.get(self.selected)
         if sel is not None:
             r = self._to_widget(sel[1])

@@ -271,10 +271,159 @@ class EditorPage(QWidget):
             row.addWidget(w)
         row.addSpacing(12)
         row.addWidget(self.snap_button)
+        row.addWidget(self._build_effects_button())
         row.addWidget(self.audio_label, 1)
         for w in (self.zoom_out_button, self.zoom_slider, self.zoom_in_button, self.zoom_fit_button):
             row.addWidget(w)
         return bar
+
+    def _build_effects_button(self) -> QToolButton:
+        """"Effects": transitions, cut to the beat, follow subject and the safe-zone guide, in one menu
+        (the transport bar has room for one more button at the smallest window)."""
+        from studio.editor.safezones import PLATFORMS
+
+        b = QToolButton()
+        b.setText("Effects")
+        b.setObjectName("tool-effects")
+        b.setToolTip("Transitions, cuts on the beat, follow subject, safe zones")
+        b.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(b)
+        self.transition_menu = menu.addMenu("Transition after this clip")
+        for kind, name in (("crossfade", "Crossfade"), ("dip", "Dip to black"), ("slide", "Slide"),
+                           ("zoom", "Zoom"), ("whip", "Whip"), (None, "No transition")):
+            self.transition_menu.addAction(name).setData(kind)
+        self.transition_menu.triggered.connect(lambda action: self.set_transition(action.data()))
+        self.beat_button = menu.addAction("Cut to the beat")
+        self.beat_button.setToolTip("Trim the clips so every cut lands on a beat of the music")
+        self.beat_button.triggered.connect(lambda _=False: self.cut_to_the_beat())
+        self.follow_button = menu.addAction("Follow subject")
+        self.follow_button.setToolTip("Frame the selected clip for the canvas, following faces (or what moves)")
+        self.follow_button.triggered.connect(lambda _=False: self.follow_subject())
+        self.safe_zone_menu = menu.addMenu("Safe zones")
+        self.safe_zone_platform = ""
+        for key, name in {"": "Off", **PLATFORMS}.items():
+            action = self.safe_zone_menu.addAction(name)
+            action.setCheckable(True)
+            action.setChecked(key == "")
+            action.setData(key)
+        self.safe_zone_menu.triggered.connect(lambda action: self.set_safe_zone(action.data()))
+        b.setMenu(menu)
+        self.effects_button = self.safe_zone_button = self.transition_button = b
+        return b
+
+    def _clip_for_tool(self):  # noqa: ANN202 - Clip | None
+        """The selected clip, or the one under the playhead."""
+        edit = self.session.edit if self.session else None
+        if edit is None or not edit.clips:
+            return None
+        kind, item_id = self.selection
+        if kind == "clip" and any(c.id == item_id for c in edit.clips):
+            return edit.clip(item_id)
+        t = self.timeline.position_us
+        return next((c for c, a, b in edit.clip_ranges() if a <= t < b), edit.clips[-1])
+
+    def set_transition(self, kind: str | None, duration_us: int = 500_000) -> None:
+        from studio.editor.visual_commands import SetTransition
+
+        clip = self._clip_for_tool()
+        if clip is None:
+            return
+        self._do(SetTransition, self.session.edit.clip_index(clip.id) + 1, kind, duration_us)
+
+    def cut_to_the_beat(self) -> None:
+        """Analyse the first music track in the background, then trim the clips onto its beats (undoable)."""
+        from studio.editor.visual_commands import ApplyEdit
+        from studio.tasks import run_in_background
+        from studio.visual.beats import cut_to_the_beat_files
+
+        edit = self.session.edit if self.session else None
+        if edit is None:
+            return
+        if not edit.music:
+            self.save_label.setText("Add music first: the cuts follow its beat.")
+            return
+        track = edit.music[0]
+        music = self.assets.get(track.asset_id)
+        if music is None:
+            self.save_label.setText("The music's file is missing from this draft.")
+            return
+        takes = {a.id: a.path for a in self.assets.values() if a.kind == "video" and a.has_audio}
+        self.beat_button.setEnabled(False)
+        self.save_label.setText("Finding the beat…")
+
+        def done(result) -> None:  # noqa: ANN001
+            self.beat_button.setEnabled(True)
+            new_edit, analysis = result
+            if self._do(ApplyEdit, "Cut to the beat", edit, new_edit) is not None:
+                self.save_label.setText(f"Cut to the beat: {analysis.tempo_bpm:.0f} BPM.")
+
+        def failed(exc: BaseException) -> None:
+            self.beat_button.setEnabled(True)
+            self.save_label.setText(user_message(exc))
+
+        run_in_background(cut_to_the_beat_files, edit, track.id, music.path, takes, owner=self,
+                          on_done=done, on_error=failed)
+
+    def follow_subject(self) -> None:
+        """Reframe the selected clip (or the one under the playhead) to follow its subject: the
+        analysis runs in the background, the result is one undoable step."""
+        from studio.editor.document import update_clip
+        from studio.editor.visual_commands import ApplyEdit
+        from studio.tasks import run_in_background
+        from studio.visual.reframe_path import follow_subject
+
+        clip = self._clip_for_tool()
+        asset = self.assets.get(clip.asset_id) if clip is not None else None
+        if asset is None or asset.kind != "video":
+            self.save_label.setText("Select a video clip to follow its subject.")
+            return
+        edit = self.session.edit
+        cw, ch = edit.canvas.width, edit.canvas.height
+        self.follow_button.setEnabled(False)
+        self.save_label.setText("Finding the subject…")
+
+        def work():  # noqa: ANN202
+            keys, subject = follow_subject(asset.path, clip, asset.width, asset.height, cw, ch)
+            return update_clip(edit, clip.id, reframe={"mode": "follow", "crop": None, "x": 0.0, "y": 0.0,
+                                                       "keys": [k.to_dict() for k in keys]}), subject
+
+        def done(result) -> None:  # noqa: ANN001
+            self.follow_button.setEnabled(True)
+            new_edit, subject = result
+            if self._do(ApplyEdit, "Follow subject", edit, new_edit) is not None:
+                self.save_label.setText({"face": "Following the face.", "motion": "Following what moves.",
+                                         "none": "No subject found; the shot stays centred."}[subject])
+
+        def failed(exc: BaseException) -> None:
+            self.follow_button.setEnabled(True)
+            self.save_label.setText(user_message(exc))
+
+        run_in_background(work, owner=self, on_done=done, on_error=failed)
+
+    def set_safe_zone(self, platform: str) -> None:
+        """Show the guide of ``platform`` ("" for none) and the texts it would hide."""
+        from studio.editor.safezones import zones
+
+        self.safe_zone_platform = platform or ""
+        for action in self.safe_zone_menu.actions():
+            action.setChecked(action.data() == self.safe_zone_platform)
+        self.viewport.set_safe_zones(zones(platform) if platform else [])
+        self._update_safe_zone_warning()
+
+    def _update_safe_zone_warning(self) -> None:
+        from studio.editor.safezones import covered_overlays
+
+        edit = self.session.edit if self.session else None
+        warnings = []
+        if edit is not None and self.safe_zone_platform:
+            cw, ch = self.viewport.canvas_size
+            boxes = {oid: (r.x() / cw, r.y() / ch, r.width() / cw, r.height() / ch)
+                     for oid, (kind, r) in self.viewport.boxes.items() if kind == "text"}
+            warnings = covered_overlays(edit, self.safe_zone_platform, boxes)
+        self.safe_zone_warnings = warnings
+        self.safe_zone_button.setToolTip("\n".join(w.message for w in warnings) or
+                                         "Transitions, cuts on the beat, follow subject, safe zones")
+        self.safe_zone_button.setText(f"Effects ⚠ {len(warnings)}" if warnings else "Effects")
 
     def _build_toolbar(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -636,6 +785,7 @@ class EditorPage(QWidget):
         self._overlay_items = {it.id: it for it in items if it.id in kinds}
         boxes = {it.id: (kinds[it.id], QRectF(it.x, it.y, it.width, it.height)) for it in self._overlay_items.values()}
         self.viewport.set_overlays(boxes, self._visible_ids(self.position_us))
+        self._update_safe_zone_warning()
 
     def _visible_ids(self, t_us: int) -> set[str]:
         if self.session is None:
