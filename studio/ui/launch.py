@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -109,6 +110,14 @@ def _offer_reopen(studio, window, previous) -> None:  # noqa: ANN001 - Studio, M
     run_in_background(title, on_done=named, on_error=lambda _e: None, owner=notice)
 
 
+def _import_when_ready(page, files: list) -> None:  # noqa: ANN001 - DraftsPage
+    """Import the files the app was started with, once the Drafts page has its store."""
+    if page.store is not None:
+        page.import_files(files)
+    else:
+        page.store_ready.connect(lambda: page.import_files(files), Qt.SingleShotConnection)
+
+
 def open_failure_text(given: str, exc: BaseException) -> str:
     """Why ``--open`` found no draft, in a window's words (the CLI's own sentences name commands)."""
     from studio.drafts import AmbiguousDraftId
@@ -193,7 +202,11 @@ def run_gui(args: argparse.Namespace) -> int:
     window.draftOpened.connect(lambda draft_id: lastrun.update(draft_id=draft_id))
     window.restore_geometry()
     probe = bool(os.environ.get("STUDIO_STARTUP_PROBE"))
-    if args.open:
+    files = [Path(f) for f in getattr(args, "files", None) or []]
+    if files:   # `studio clip.mp4 …` (a file manager's "Open with"): each file becomes a draft
+        window.show_page_soon("drafts")
+        window.when_page("drafts", lambda page: _import_when_ready(page, files))
+    elif args.open:
         window.show_page_soon("editor")
     elif args.page:
         window.show_page_soon(args.page)

@@ -40,6 +40,7 @@ class MainWindow(QMainWindow):
         self.studio = studio
         self._painted = False
         self._loading: dict[str, object] = {}   # page key -> payload, while its module loads off the UI thread
+        self._when_built: dict[str, list] = {}   # page key -> callbacks waiting for the page to exist
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(theme.icon("app"))
         self.resize(1280, 820)
@@ -121,7 +122,16 @@ class MainWindow(QMainWindow):
             self.stack.removeWidget(old)
             old.deleteLater()
             self._pages[key] = page
+            for fn in self._when_built.pop(key, []):
+                fn(page)
         return self._pages[key]
+
+    def when_page(self, key: str, fn) -> None:  # noqa: ANN001 - Callable[[QWidget], None]
+        """Call ``fn(page)`` once the page ``key`` exists (now, if it does)."""
+        if key in self._pages:
+            fn(self._pages[key])
+        else:
+            self._when_built.setdefault(key, []).append(fn)
 
     def show_page_soon(self, key: str, payload: object = None) -> None:
         """Select ``key`` now and show it once its module has been imported off the UI thread (a page
