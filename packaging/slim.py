@@ -38,7 +38,10 @@ DROP = [
     "PySide6/Qt/plugins/platforms/libqvkkhrdisplay.so",
     "PySide6/Qt/plugins/egldeviceintegrations",
     "PySide6/Qt/translations",
-    # what only the plugins above load (Qt Quick and QML stay: Qt Multimedia's FFmpeg plugin links them)
+]
+# What only the plugins above load (Qt Quick and QML stay: Qt Multimedia's FFmpeg plugin links them).
+# Each goes only once nothing left in the bundle needs it.
+DROP_IF_UNNEEDED = [
     "PySide6/Qt/lib/libQt6VirtualKeyboard.so.6", "PySide6/Qt/lib/libQt6VirtualKeyboardQml.so.6",
     "PySide6/Qt/lib/libQt6Pdf.so.6", "PySide6/Qt/lib/libQt6EglFSDeviceIntegration.so.6",
     "PySide6/Qt/lib/libQt6EglFsKmsSupport.so.6",
@@ -74,6 +77,12 @@ def dynamic(p: Path) -> tuple[list[str], list[str]]:
     return needed, paths
 
 
+def _unlink(p: Path) -> int:
+    n = 0 if p.is_symlink() else p.stat().st_size
+    p.unlink()
+    return n
+
+
 def drop_unused(internal: Path) -> int:
     freed = 0
     for rel in DROP:
@@ -84,7 +93,19 @@ def drop_unused(internal: Path) -> int:
         elif p.is_dir():
             freed += sum(f.stat().st_size for f in p.rglob("*") if f.is_file() and not f.is_symlink())
             shutil.rmtree(p)
-    return freed
+    while True:   # a library goes with the last file that needed it
+        needed = set()
+        for f in elf_files(internal):
+            needed.update(dynamic(f)[0])
+        gone = [internal / rel for rel in DROP_IF_UNNEEDED
+                if (internal / rel).name not in needed and ((internal / rel).exists() or (internal / rel).is_symlink())]
+        if not gone:
+            return freed
+        for p in gone:
+            freed += _unlink(p)
+            top = internal / p.name      # PyInstaller's link to it at the top of _internal
+            if top != p and top.is_symlink():
+                top.unlink()
 
 
 def _soname_key(name: str) -> tuple[str, str] | None:
