@@ -170,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser(commands=names_a_command(words))
     try:
         args = parser.parse_args(words)
-        args.files = files
+        args.open_files = files   # not `files`: `drafts import` has an argument of that name
     except SystemExit as e:  # argparse printed the usage and the sentence (or --help/--version)
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
     if args.command is None:

@@ -202,7 +202,7 @@ def run_gui(args: argparse.Namespace) -> int:
     window.draftOpened.connect(lambda draft_id: lastrun.update(draft_id=draft_id))
     window.restore_geometry()
     probe = bool(os.environ.get("STUDIO_STARTUP_PROBE"))
-    files = [Path(f) for f in getattr(args, "files", None) or []]
+    files = [Path(f) for f in getattr(args, "open_files", None) or []]
     if files:   # `studio clip.mp4 …` (a file manager's "Open with"): each file becomes a draft
         window.show_page_soon("drafts")
         window.when_page("drafts", lambda page: _import_when_ready(page, files))
