@@ -222,9 +222,10 @@ class MainWindow(QMainWindow):
 
     # -- window size and place, kept between runs ---------------------------------------------
     def restore_geometry(self) -> None:
-        from studio.ui.dialogs import settings
+        from PySide6.QtCore import QSettings
 
-        saved = settings(self.studio.layout).value("window/geometry")
+        # the file studio.ui.dialogs.settings() opens, read without importing the dialogs before the first paint
+        saved = QSettings(str(self.studio.layout.settings_file), QSettings.IniFormat).value("window/geometry")
         if saved is not None and not self.restoreGeometry(saved):
             log.info("saved window geometry ignored (another screen layout)")
 
