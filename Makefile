@@ -7,11 +7,13 @@ PY     := $(VENV)/bin/python
 PIP    := $(VENV)/bin/pip
 STAMP  := $(VENV)/.installed
 # Qt's xcb/offscreen platforms, Qt Multimedia (PulseAudio), fonts, and Xvfb for real windows / screenshots.
+# binutils (readelf, strip) and desktop-file-utils: `make package` slims the bundle, `make deb` validates its desktop entry.
 APT_PACKAGES := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 \
 	libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 \
-	libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libpulse0 fonts-dejavu-core xvfb xauth
+	libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libpulse0 fonts-dejavu-core xvfb xauth \
+	binutils desktop-file-utils
 
-.PHONY: setup system-deps run test soak bench package package-test screenshots clean
+.PHONY: setup system-deps run test soak bench package package-test deb deb-test screenshots clean
 
 setup: $(STAMP)
 
@@ -51,11 +53,21 @@ soak: setup
 bench: setup
 	QT_QPA_PLATFORM=offscreen $(PY) bench/run.py $(BENCH_ARGS)
 
+# dist/studio: the one-folder app, slimmed by packaging/slim.py (the spec runs it; it prints the size breakdown).
 package: setup
 	$(VENV)/bin/pyinstaller --noconfirm --clean --log-level WARN --distpath dist --workpath build packaging/studio.spec
 
+# dist/reel-studio_<version>_amd64.deb from dist/studio (builds it first when missing; never twice).
+deb: setup
+	@test -x dist/studio/studio || $(MAKE) --no-print-directory package
+	$(PY) packaging/build_deb.py --dist dist/studio --out dist --work build/deb
+
+# The packaged app and its .deb, one PyInstaller build: the folder's smoke tests, then (as root)
+# dpkg -i, `studio --version`, the window under Xvfb, dpkg -r. Not root: the .deb test says what it would do and skips.
 package-test: package
-	STUDIO_PACKAGED=dist/studio/studio QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q -p no:cacheprovider -m packaged tests/test_packaged.py
+	@$(MAKE) --no-print-directory deb
+	STUDIO_PACKAGED=dist/studio/studio STUDIO_DEB=$$(ls dist/*_amd64.deb | head -1) QT_QPA_PLATFORM=offscreen \
+		$(PY) -m pytest -q -p no:cacheprovider -m packaged tests/test_packaged.py tests/test_deb.py
 
 screenshots: setup
 	$(PY) tools/screenshots.py docs/screenshots

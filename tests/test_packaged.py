@@ -54,3 +54,19 @@ def test_packaged_window_opens_and_exits_by_itself(binary: Path, tmp_path: Path)
     r = _run(binary, "--data-dir", str(tmp_path / "d"), "--quit-after", "3", tmp=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "main window shown" in (tmp_path / "d" / "logs" / "studio.log").read_text()
+
+
+def test_packaged_camera_stand_in_and_editor_decode_with_the_shared_ffmpeg(binary: Path, tmp_path: Path):
+    """OpenCV reads a video file as a camera through the FFmpeg it now shares with PyAV (packaging/slim.py),
+    and the editor's preview decodes the take with PyAV, in the packaged window."""
+    media = Path(__file__).resolve().parents[2] / "shared" / "media" / "cockatoo.mp4"   # as conftest finds it
+    assert media.is_file(), f"{media} is missing; tests need the shared media next to the checkout"
+    data = tmp_path / "d"
+    r = _run(binary, "--data-dir", str(data), "record", "--source", f"file:{media}", "--seconds", "2",
+             "--no-sound", "--json", tmp=tmp_path)
+    assert r.returncode == 0, r.stdout + r.stderr
+    draft_id = json.loads(r.stdout)["draft_id"]
+    r = _run(binary, "--data-dir", str(data), "--open", draft_id, "--quit-after", "6", tmp=tmp_path)
+    assert r.returncode == 0, r.stderr
+    log = (data / "logs" / "studio.log").read_text()
+    assert "main window shown" in log and "Traceback" not in log and " ERROR " not in log, log

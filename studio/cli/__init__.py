@@ -12,6 +12,7 @@ import importlib
 import json
 import logging
 import math
+import os
 import pkgutil
 import sys
 from typing import Any
@@ -100,10 +101,47 @@ def add_json_flag(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable JSON output")
 
 
-def build_parser() -> argparse.ArgumentParser:
+_VALUE_OPTIONS = ("--data-dir", "--quit-after", "--page", "--open")
+
+
+def names_a_command(argv: list[str]) -> bool:
+    """Whether ``argv`` may name a sub-command (or asks for help): anything but the GUI's own options.
+    In doubt (an abbreviated option, say) the answer is yes: the full parser then decides."""
+    words = iter(argv)
+    for word in words:
+        if word in ("-h", "--help") or not word.startswith("-") or word == "-":
+            return True
+        if word in _VALUE_OPTIONS:
+            next(words, None)
+    return False
+
+
+def given_files(argv: list[str]) -> tuple[list[str], list[str]]:
+    """(options, files): ``studio [OPTIONS] FILE…`` opens the app and imports each file as a draft
+    (what a file manager's "Open with" runs). Only when every word that is not an option is an
+    existing file and the first is no command's name; otherwise ``([], argv)`` is not split."""
+    options, files = [], []
+    words = iter(argv)
+    for word in words:
+        if word.startswith("-"):
+            options.append(word)
+            if word in _VALUE_OPTIONS:
+                options.append(next(words, ""))
+        else:
+            files.append(word)
+    commands = {name.rsplit(".", 1)[-1].replace("_", "-") for name in command_modules()}
+    if not files or files[0] in commands or not all(os.path.isfile(f) for f in files):
+        return argv, []
+    return options, files
+
+
+def build_parser(commands: bool = True) -> argparse.ArgumentParser:
+    """The whole parser; ``commands=False`` leaves the sub-commands out (the GUI's start: registering
+    them all costs a tenth of a second before the window can show)."""
     p = argparse.ArgumentParser(
         prog="studio", description=f"{APP_NAME}: record, edit and upload short vertical videos. "
-                                   "With no command, opens the app.")
+                                   "With no command, opens the app; `studio FILE…` opens it and "
+                                   "imports each video file as a draft.")
     p.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     p.add_argument("--data-dir", metavar="DIR", default=None,
                    help="keep all data, cache and settings under DIR (also $STUDIO_DATA_DIR)")
@@ -115,6 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--page", choices=["record", "drafts", "editor", "uploads"], default=None,
                    help="GUI: the page to open first")
     p.add_argument("--open", metavar="DRAFT_ID", default=None, help="GUI: open this draft in the editor")
+    if not commands:
+        p.set_defaults(command=None)
+        return p
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
     for name in command_modules():
         importlib.import_module(name).register(sub)
@@ -125,9 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit status and never lets a traceback reach the user:
     0 done, 1 it could not be done (the sentence says why), 2 bad input (an argument or a file),
     130 interrupted."""
-    parser = build_parser()
+    words, files = given_files(sys.argv[1:] if argv is None else list(argv))
+    parser = build_parser(commands=names_a_command(words))
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(words)
+        args.open_files = files   # not `files`: `drafts import` has an argument of that name
     except SystemExit as e:  # argparse printed the usage and the sentence (or --help/--version)
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
     if args.command is None:

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import time
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
@@ -33,10 +34,12 @@ def _grab(window, path: str) -> None:  # noqa: ANN001 - MainWindow
 def _open_database(studio, window) -> None:  # noqa: ANN001 - Studio, MainWindow
     """Open (migrate, recover) the draft store off the UI thread; a damaged or newer database is
     explained, and a damaged one is replaced only if the creator agrees (the file is kept aside)."""
-    from studio.db import DatabaseNewerError, NotADatabaseError
     from studio.tasks import run_in_background
 
     def failed(e: BaseException) -> None:
+        # imported here: studio.db brings SQLAlchemy and Alembic, which the job has loaded off the UI thread
+        from studio.db import DatabaseNewerError, NotADatabaseError
+
         if isinstance(e, NotADatabaseError):
             box = QMessageBox(QMessageBox.Warning, "The drafts database is damaged",
                               "Reel Studio cannot read its database. The damaged file will be kept as it is "
@@ -67,13 +70,15 @@ def _open_database(studio, window) -> None:  # noqa: ANN001 - Studio, MainWindow
     run_in_background(open_store, on_error=failed)
 
 
-def _reopen(window, previous) -> None:  # noqa: ANN001 - MainWindow, PreviousRun
+def _reopen(window, previous, *, soon: bool = False) -> None:  # noqa: ANN001 - MainWindow, PreviousRun
+    """Show the page (and draft) of the last run; ``soon``: at start, once its module loaded off the UI thread."""
+    show = window.show_page_soon if soon else window.show_page
     if previous.page == "editor" and previous.draft_id:
-        window.show_page("editor", previous.draft_id)
+        show("editor", previous.draft_id)
     elif previous.page in ("record", "drafts", "uploads", "editor"):
-        window.show_page(previous.page)
+        show(previous.page)
     else:
-        window.show_page("record")
+        show("record")
 
 
 def _offer_reopen(studio, window, previous) -> None:  # noqa: ANN001 - Studio, MainWindow, PreviousRun
@@ -103,6 +108,14 @@ def _offer_reopen(studio, window, previous) -> None:  # noqa: ANN001 - Studio, M
             notice.set_draft_title(draft_title)
 
     run_in_background(title, on_done=named, on_error=lambda _e: None, owner=notice)
+
+
+def _import_when_ready(page, files: list) -> None:  # noqa: ANN001 - DraftsPage
+    """Import the files the app was started with, once the Drafts page has its store."""
+    if page.store is not None:
+        page.import_files(files)
+    else:
+        page.store_ready.connect(lambda: page.import_files(files), Qt.SingleShotConnection)
 
 
 def open_failure_text(given: str, exc: BaseException) -> str:
@@ -164,7 +177,9 @@ def run_gui(args: argparse.Namespace) -> int:
     from studio.ui.main_window import MainWindow
 
     theme.apply(app)
-    window = MainWindow(studio)
+    # The window paints first; its first page, the database and the upload queue load after that,
+    # their imports off the UI thread (see MainWindow.show_page_soon).
+    window = MainWindow(studio, after_first_paint=True)
     from studio.ui import error_presenter
 
     error_presenter.install(window)   # background errors nobody handled: a sentence, or the error dialog
@@ -186,26 +201,34 @@ def run_gui(args: argparse.Namespace) -> int:
     window.pageChanged.connect(lambda key: lastrun.update(page=key))
     window.draftOpened.connect(lambda draft_id: lastrun.update(draft_id=draft_id))
     window.restore_geometry()
-    if args.open:
-        window.show_page("editor")
-        _open_draft(studio, window, args.open)
+    probe = bool(os.environ.get("STUDIO_STARTUP_PROBE"))
+    files = [Path(f) for f in getattr(args, "open_files", None) or []]
+    if files:   # `studio clip.mp4 …` (a file manager's "Open with"): each file becomes a draft
+        window.show_page_soon("drafts")
+        window.when_page("drafts", lambda page: _import_when_ready(page, files))
+    elif args.open:
+        window.show_page_soon("editor")
     elif args.page:
-        window.show_page(args.page)
+        window.show_page_soon(args.page)
     elif previous is not None and previous.clean and previous.page:
-        _reopen(window, previous)  # a normal quit: come back where the creator left off
+        _reopen(window, previous, soon=True)  # a normal quit: come back where the creator left off
     else:
-        window.show_page("record")
-    window.show()
-    if previous is not None and previous.crashed:
-        QTimer.singleShot(0, lambda: _offer_reopen(studio, window, previous))
-    QTimer.singleShot(0, lambda: _open_database(studio, window))
+        window.show_page_soon("record")
 
     def shown() -> None:
         log.info("main window shown in %.3f s", time.perf_counter() - t0)
-        if os.environ.get("STUDIO_STARTUP_PROBE"):
+        if probe:
             print("studio:window-shown", flush=True)
+        if args.open:
+            _open_draft(studio, window, args.open)
+        if previous is not None and previous.crashed:
+            _offer_reopen(studio, window, previous)
+        _open_database(studio, window)
 
-    QTimer.singleShot(0, shown)
+    window.firstPainted.connect(shown)
+    if probe:
+        window.closing.connect(lambda: print("studio:closing", flush=True))
+    window.show()
     shot = os.environ.get("STUDIO_SCREENSHOT")
     if shot and args.quit_after is not None:
         # `make screenshots`: grab the real window from the (X) screen just before quitting.
@@ -222,4 +245,22 @@ def run_gui(args: argparse.Namespace) -> int:
         unsubscribe()
         studio.close()
         lastrun.end()
-    return code
+    _leave(code)
+    return code  # not reached
+
+
+def _leave(code: int) -> None:
+    """End the process as soon as the app's own clean-up is done: the atexit handlers run and the
+    logs and streams are flushed, but the interpreter's teardown of every module and Qt object
+    (most of a second for a window that was idle) is skipped. Everything worth keeping was
+    written and closed above: the database, the last-run marker, the settings."""
+    import atexit
+
+    atexit._run_exitfuncs()   # noqa: SLF001 - what sys.exit would run, in the same order
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QStackedWidget,
                                QVBoxLayout, QWidget)
@@ -25,12 +26,21 @@ PAGES = [
 
 
 class MainWindow(QMainWindow):
+    """The shell. ``after_first_paint=True`` (the app's start) leaves the status bar's services for
+    the first turn after the window's first paint, so the window shows before anything else loads;
+    windows made in tests and tools get them on the first event-loop turn, shown or not."""
+
     pageChanged = Signal(str)
     draftOpened = Signal(str)    # the draft shown in the editor (remembered for the next start)
+    firstPainted = Signal()      # once: the window has painted itself (start-up probe, deferred work)
+    closing = Signal()           # the window begins to close (the exit probe)
 
-    def __init__(self, studio, parent: QWidget | None = None):  # noqa: ANN001 - studio.app.Studio
+    def __init__(self, studio, parent: QWidget | None = None, *, after_first_paint: bool = False):  # noqa: ANN001
         super().__init__(parent)
         self.studio = studio
+        self._painted = False
+        self._loading: dict[str, object] = {}   # page key -> payload, while its module loads off the UI thread
+        self._when_built: dict[str, list] = {}   # page key -> callbacks waiting for the page to exist
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(theme.icon("app"))
         self.resize(1280, 820)
@@ -76,8 +86,22 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.storage_label)
         self.statusBar().addPermanentWidget(self.uploads_label)
         self._build_menus()
-        QTimer.singleShot(0, self.refresh_storage)
-        QTimer.singleShot(0, self.wire_uploads)
+        self.installEventFilter(self)
+        if after_first_paint:
+            self.firstPainted.connect(lambda: QTimer.singleShot(0, self._start_services))
+        else:
+            QTimer.singleShot(0, self._start_services)
+
+    def _start_services(self) -> None:
+        self.refresh_storage()
+        self.wire_uploads()
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802, ANN001 - Qt override
+        if obj is self and not self._painted and event.type() == QEvent.Paint:
+            self._painted = True
+            self.removeEventFilter(self)
+            QTimer.singleShot(0, self.firstPainted.emit)   # after this paint has reached the screen
+        return False
 
     # -- pages -------------------------------------------------------------------------------
     def page(self, key: str) -> QWidget:
@@ -98,7 +122,67 @@ class MainWindow(QMainWindow):
             self.stack.removeWidget(old)
             old.deleteLater()
             self._pages[key] = page
+            for fn in self._when_built.pop(key, []):
+                fn(page)
         return self._pages[key]
+
+    def when_page(self, key: str, fn) -> None:  # noqa: ANN001 - Callable[[QWidget], None]
+        """Call ``fn(page)`` once the page ``key`` exists (now, if it does)."""
+        if key in self._pages:
+            fn(self._pages[key])
+        else:
+            self._when_built.setdefault(key, []).append(fn)
+
+    def show_page_soon(self, key: str, payload: object = None) -> None:
+        """Select ``key`` now and show it once its module has been imported off the UI thread (a page
+        brings the capture, drafts or editor services with it: SQLAlchemy, NumPy, PyAV). Its place
+        shows the page's title meanwhile; picking another page first simply wins."""
+        if key in self._pages:
+            self.show_page(key, payload)
+            return
+        index = [p[0] for p in PAGES].index(key)
+        label = PAGES[index][1]
+        placeholder = self.stack.widget(index)
+        if placeholder.layout() is None:
+            from studio.ui.common import page_header
+
+            lay = QVBoxLayout(placeholder)
+            lay.setContentsMargins(24, 20, 24, 16)
+            lay.addWidget(page_header(label))
+            lay.addStretch(1)
+        self.stack.setCurrentIndex(index)
+        self.sidebar.blockSignals(True)
+        self.sidebar.setCurrentRow(index)
+        self.sidebar.blockSignals(False)
+        self._loading[key] = payload
+        self.pageChanged.emit(key)   # it is the page on screen (remembered for the next start) from now on
+        if len(self._loading) > 1:
+            return
+        if not self._painted:   # the import would take the GIL from the first paint: it starts after it
+            self.firstPainted.connect(self._load_pages, Qt.SingleShotConnection)
+        else:
+            self._load_pages()
+
+    def _load_pages(self) -> None:
+        """Import the modules of the pages waiting in ``_loading`` off the UI thread, then show the one
+        still current."""
+        from studio.tasks import run_in_background
+
+        if not self._loading:
+            return
+        module = PAGES[[p[0] for p in PAGES].index(next(iter(self._loading)))][2]
+
+        def loaded(_mod: object = None) -> None:
+            pending = dict(self._loading)
+            self._loading.clear()
+            current = self.current_page_key()
+            for k, p in pending.items():
+                if k == current and k not in self._pages:   # still the one on screen: build and show it
+                    self.show_page(k, p)
+
+        # An import that fails here fails again, with its traceback, when the page is built on the UI thread.
+        run_in_background(importlib.import_module, module, on_done=loaded, on_error=lambda _e: loaded(),
+                          owner=self)
 
     def _show_badge(self, index: int, text: str) -> None:
         item = self.sidebar.item(index)
@@ -126,20 +210,22 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: ANN001 - QCloseEvent
         """Pages with workers (recording, playback, uploads) stop them before the window goes."""
-        from studio.ui.uploads_controller import shutdown_for
-
+        self.closing.emit()
         for page in self._pages.values():
             if hasattr(page, "shutdown"):
                 page.shutdown()
-        shutdown_for(self.studio)   # a QThread still running when Python exits aborts the process
+        uploads = sys.modules.get("studio.ui.uploads_controller")   # not imported: no upload worker to stop
+        if uploads is not None:
+            uploads.shutdown_for(self.studio)   # a QThread still running when Python exits aborts the process
         self.save_geometry()
         super().closeEvent(event)
 
     # -- window size and place, kept between runs ---------------------------------------------
     def restore_geometry(self) -> None:
-        from studio.ui.dialogs import settings
+        from PySide6.QtCore import QSettings
 
-        saved = settings(self.studio.layout).value("window/geometry")
+        # the file studio.ui.dialogs.settings() opens, read without importing the dialogs before the first paint
+        saved = QSettings(str(self.studio.layout.settings_file), QSettings.IniFormat).value("window/geometry")
         if saved is not None and not self.restoreGeometry(saved):
             log.info("saved window geometry ignored (another screen layout)")
 
