@@ -9,7 +9,8 @@ from visual_helpers import decode_frames, psnr, solid_take
 
 from studio.editor.document import US, Edit, add_sticker, add_text
 from studio.editor.export import render_to_file
-from studio.editor.preview import PreviewAsset, PreviewCompositor
+from studio.editor.preview import PreviewCompositor
+from studio.media.ref import MediaRef
 
 SIZE = (360, 640)
 
@@ -21,7 +22,7 @@ def backdrop(tmp_path_factory):
 
 @pytest.mark.parametrize("enter", ["pop", "typewriter"])
 def test_animated_overlays_preview_as_they_export(enter, backdrop, tmp_path, qapp):
-    assets = {"g": PreviewAsset("g", backdrop, "video", 0, 360, 640, 30.0, 3 * US, True)}
+    assets = {"g": MediaRef("g", backdrop, "video", 0, 360, 640, 30.0, 3 * US, True)}
     edit = Edit.from_dict({"canvas": {"preset": "custom", "width": 360, "height": 640, "fps": 30},
                            "clips": [{"id": "c", "asset_id": "g", "source_in_us": 0, "source_out_us": 3 * US}]})
     edit, _ = add_text(edit, "Hello beat", 300_000, 2_700_000, y=0.3,

@@ -11,7 +11,7 @@ from visual_helpers import decode_frames, psnr, solid_take
 
 from studio.editor.document import US, Canvas, Edit, EditError
 from studio.editor.export import export_draft
-from studio.editor.preview import PreviewCompositor, assets_for
+from studio.editor.preview import PreviewCompositor
 from studio.editor.transitions import blend, set_transition, transition_spans
 
 SIZE = (270, 480)
@@ -56,7 +56,7 @@ def test_a_crossfade_between_two_colours_blends_and_shortens_the_reel(cli, studi
     from studio.editor.preview import audio_argv
     from studio.media import ffmpeg
 
-    assets = assets_for(draft, studio.drafts.asset_path)
+    assets = studio.drafts.media_refs(draft)
     pcm = ffmpeg.run(audio_argv(Edit.from_dict(draft.edit), assets, 0), timeout=120).stdout
     assert len(pcm) // 4 == 3_500_000 * 48_000 // US
     compositor = PreviewCompositor(Edit.from_dict(draft.edit), assets, cache_dir=studio.layout.cache, size=SIZE)
@@ -79,7 +79,7 @@ def test_every_kind_previews_as_it_exports(kind, studio, takes, tmp_path, qapp):
     draft = studio.drafts.get(draft_id)
     frames = decode_frames(export_draft(studio, draft_id, tmp_path / f"{kind}.mp4"), SIZE)
     assert len(frames) == round(draft.duration_us * 30 / US) == 108     # 2 s + 2 s - 12 frames
-    compositor = PreviewCompositor(Edit.from_dict(draft.edit), assets_for(draft, studio.drafts.asset_path),
+    compositor = PreviewCompositor(Edit.from_dict(draft.edit), studio.drafts.media_refs(draft),
                                    cache_dir=studio.layout.cache, size=SIZE)
     try:
         for n in (48, 51, 54, 57):
