@@ -117,15 +117,14 @@ def ladder_argv(edit: Edit, assets: Mapping, out_dir: Path, *, overlay_dir: Path
 def build_ladder(edit: Edit, assets: Mapping, out_dir: Path, *, overlay_dir: Path | None = None,
                  on_progress: Callable[[float], None] | None = None,
                  cancel: threading.Event | None = None) -> list[dict]:
-    """Encode the ladder into ``out_dir`` (emptied first) and write ``master.m3u8``.
+    """Encode the ladder into ``out_dir`` (its rung folders replaced) and write ``master.m3u8``.
 
     Returns one dict per rung: name, width, height, bandwidth (peak bits/s of its segments),
     average_bandwidth, codecs, playlist. Raises LadderCancelled, LadderError."""
     out_dir = Path(out_dir)
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
     rungs = rungs_for(edit)
-    for r in rungs:
+    for r in rungs:   # only the rungs' own folders: the bundle's other files share ``out_dir``
+        shutil.rmtree(out_dir / r.name, ignore_errors=True)
         (out_dir / r.name).mkdir(parents=True, exist_ok=True)
     try:
         argv = ladder_argv(edit, assets, out_dir, overlay_dir=overlay_dir, rungs=rungs)
