@@ -47,6 +47,7 @@ class Rung:
     height: int
     video_kbps: int
     audio_kbps: int
+    preset: str = X264_PRESET   # x264's; the small rungs use a faster one (the ladder's cost budget)
 
     @property
     def playlist(self) -> str:
@@ -56,9 +57,9 @@ class Rung:
 # 9:16, about 5 / 2.8 / 1.4 / 0.8 Mbit/s of video; AAC 128 / 96 / 64 kbit/s.
 RUNGS = (
     Rung("1080p", 1080, 1920, 5000, 128),
-    Rung("720p", 720, 1280, 2800, 96),
-    Rung("480p", 480, 854, 1400, 64),
-    Rung("360p", 360, 640, 800, 64),
+    Rung("720p", 720, 1280, 2800, 96, "superfast"),
+    Rung("480p", 480, 854, 1400, 64, "superfast"),
+    Rung("360p", 360, 640, 800, 64, "superfast"),
 )
 
 
@@ -72,7 +73,7 @@ def rungs_for(edit: Edit) -> tuple[Rung, ...]:
     for r in RUNGS:
         scale = r.width / 1080
         out.append(Rung(r.name, max(2, round(w * scale / 2) * 2), max(2, round(h * scale / 2) * 2),
-                        r.video_kbps, r.audio_kbps))
+                        r.video_kbps, r.audio_kbps, r.preset))
     return tuple(out)
 
 
@@ -83,21 +84,25 @@ def ladder_argv(edit: Edit, assets: Mapping, out_dir: Path, *, overlay_dir: Path
     fps = edit.canvas.fps
     gop = fps * SEGMENT_S
     ff, v, a, frames = export_streams(edit, assets, overlay_dir=overlay_dir)
-    vs = v.split() if len(rungs) > 1 else None
     as_ = a.asplit() if len(rungs) > 1 else None
     streams, opts = [], {}
+    source = v   # each rung is scaled from the one above it (a cascade: every scaler reads the fewest pixels)
     for i, r in enumerate(rungs):
-        vi = vs[i] if vs is not None else v
-        if (r.width, r.height) != (edit.canvas.width, edit.canvas.height):
-            vi = vi.filter("scale", r.width, r.height, flags="bicubic", in_color_matrix="bt709",
-                           out_color_matrix="bt709", in_range="tv", out_range="tv")
+        if (r.width, r.height) != (edit.canvas.width, edit.canvas.height) or i:
+            source = source.filter("scale", r.width, r.height, flags="bicubic")
+        if i < len(rungs) - 1:
+            pair = source.split()
+            vi, source = pair[0], pair[1]
+        else:
+            vi = source
         streams += [vi, as_[i] if as_ is not None else a]
+        opts[f"preset:v:{i}"] = r.preset
         opts[f"b:v:{i}"] = f"{r.video_kbps}k"
         opts[f"maxrate:v:{i}"] = f"{round(r.video_kbps * 1.07)}k"
         opts[f"bufsize:v:{i}"] = f"{round(r.video_kbps * 1.5)}k"
         opts[f"b:a:{i}"] = f"{r.audio_kbps}k"
     opts.update({
-        "c:v": "libx264", "profile:v": "high", "pix_fmt": "yuv420p", "preset": X264_PRESET,
+        "c:v": "libx264", "profile:v": "high", "pix_fmt": "yuv420p",
         "g": gop, "keyint_min": gop, "sc_threshold": 0,
         "x264-params": f"scenecut=0:keyint={gop}:min-keyint={gop}",
         "force_key_frames": f"expr:gte(t,n_forced*{SEGMENT_S})",
