@@ -117,6 +117,7 @@ class PublishSession(QObject):
             self._done = True
             self._emit("live", 1.0)
             self.live.emit(post)
+            run_in_background(self.studio.posts.tidy, on_error=lambda e: log.info("tidy: %s", e))
         elif post.state in ("FAILED", "CANCELLED"):
             self._timer.stop()
             from studio.publish.posts import PostError

@@ -292,6 +292,9 @@ class UploadQueue:
         if job.state == CANCELLED:
             self.store.drop_parts(jid)
             values["upload_id"] = None
+        if job.post_id and not (job.staging_path and Path(job.staging_path).exists()):
+            raise UploadError("This post's files are no longer on this computer; delete the post and publish "
+                              "the draft again.")
         if not job.staging_path or not Path(job.staging_path).exists():
             source = Path(job.source_path)
             if not source.is_file() and job.draft_id:
