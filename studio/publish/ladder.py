@@ -29,6 +29,7 @@ from studio.media import ffmpeg
 log = logging.getLogger(__name__)
 SEGMENT_S = 2          # segment length and GOP: every rung has a keyframe exactly there
 X264_PRESET = "veryfast"
+SCALER = "area"         # downscaling each rung from the one above: sharp, and the cheapest good one
 
 
 class LadderError(StudioError, RuntimeError):
@@ -89,7 +90,7 @@ def ladder_argv(edit: Edit, assets: Mapping, out_dir: Path, *, overlay_dir: Path
     source = v   # each rung is scaled from the one above it (a cascade: every scaler reads the fewest pixels)
     for i, r in enumerate(rungs):
         if (r.width, r.height) != (edit.canvas.width, edit.canvas.height) or i:
-            source = source.filter("scale", r.width, r.height, flags="bicubic")
+            source = source.filter("scale", r.width, r.height, flags=SCALER)
         if i < len(rungs) - 1:
             pair = source.split()
             vi, source = pair[0], pair[1]
