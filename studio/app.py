@@ -53,6 +53,16 @@ class Studio:
             return self._uploads
 
     @property
+    def posts(self):
+        """Published posts: bundle, upload as a group, links (studio.publish.posts.PostService)."""
+        with self._lock:
+            if getattr(self, "_posts", None) is None:
+                from studio.publish.posts import PostService
+
+                self._posts = PostService(self)
+            return self._posts
+
+    @property
     def targets(self):
         """Upload targets and their S3 clients (studio.uploader.targets.TargetStore)."""
         with self._lock:

@@ -317,6 +317,36 @@ def build_render(edit: Edit, assets: Mapping[str, Any], *, out: str | Path, size
     """
     import ffmpeg
 
+    v, a, frames = _compose(ffmpeg, edit, assets, size=size, start_us=start_us, duration_us=duration_us,
+                            for_preview=for_preview, overlay_dir=overlay_dir)
+    fps = edit.canvas.fps
+    if for_preview:
+        v = v.filter("scale", in_color_matrix="bt709", in_range="tv").filter("format", "rgb24")
+        stream = ffmpeg.output(v, str(out), f="rawvideo", pix_fmt="rgb24", **{"fps_mode": "passthrough"})
+        return ["-loglevel", "error", *stream.get_args()]
+    stream = ffmpeg.output(
+        v, a, str(out),
+        **{"c:v": "libx264", "profile:v": "high", "pix_fmt": "yuv420p", "preset": X264["preset"], "crf": X264["crf"],
+           "r": fps, "fps_mode": "cfr", "colorspace": "bt709", "color_primaries": "bt709", "color_trc": "bt709",
+           "color_range": "tv", "c:a": "aac", "b:a": AUDIO_BITRATE, "ar": AUDIO_RATE, "ac": 2,
+           "movflags": "+faststart", "map_metadata": -1, "map_chapters": -1, "fflags": "+bitexact",
+           "frames:v": frames})
+    return ["-loglevel", "error", "-y", *stream.get_args()]
+
+
+def export_streams(edit: Edit, assets: Mapping[str, Any], *, overlay_dir: Path | None = None):  # noqa: ANN201
+    """The whole reel as the export composes it, before encoding: ``(ffmpeg, video, audio, frames)``
+    (ffmpeg-python module and streams), for an output of another kind (the publish ladder splits the
+    video into its renditions). Same errors as ``build_render``."""
+    import ffmpeg
+
+    v, a, frames = _compose(ffmpeg, edit, assets, overlay_dir=overlay_dir)
+    return ffmpeg, v, a, frames
+
+
+def _compose(ffmpeg, edit: Edit, assets: Mapping[str, Any], *, size: tuple[int, int] | None = None,
+             start_us: int = 0, duration_us: int | None = None, for_preview: bool = False,
+             overlay_dir: Path | None = None):  # noqa: ANN001, ANN202
     if not edit.clips:
         raise RenderError("This draft has no clips to render; add a video first.")
     fps = edit.canvas.fps
@@ -360,18 +390,8 @@ def build_render(edit: Edit, assets: Mapping[str, Any], *, out: str | Path, size
     # Tag the frames themselves: recent ffmpeg writes the stream's colour tags from frame properties.
     v = v.filter("setparams", color_primaries="bt709", color_trc="bt709", colorspace="bt709", range="tv")
     if for_preview:
-        v = v.filter("scale", in_color_matrix="bt709", in_range="tv").filter("format", "rgb24")
-        stream = ffmpeg.output(v, str(out), f="rawvideo", pix_fmt="rgb24", **{"fps_mode": "passthrough"})
-        return ["-loglevel", "error", *stream.get_args()]
-    a = mix_audio(ffmpeg, a, edit, assets, start_us, end_us, frames)
-    stream = ffmpeg.output(
-        v, a, str(out),
-        **{"c:v": "libx264", "profile:v": "high", "pix_fmt": "yuv420p", "preset": X264["preset"], "crf": X264["crf"],
-           "r": fps, "fps_mode": "cfr", "colorspace": "bt709", "color_primaries": "bt709", "color_trc": "bt709",
-           "color_range": "tv", "c:a": "aac", "b:a": AUDIO_BITRATE, "ar": AUDIO_RATE, "ac": 2,
-           "movflags": "+faststart", "map_metadata": -1, "map_chapters": -1, "fflags": "+bitexact",
-           "frames:v": frames})
-    return ["-loglevel", "error", "-y", *stream.get_args()]
+        return v, None, frames
+    return v, mix_audio(ffmpeg, a, edit, assets, start_us, end_us, frames), frames
 
 
 def mix_audio(ffmpeg, a, edit: Edit, assets: Mapping[str, Any], start_us: int, end_us: int, frames: int):

@@ -445,7 +445,9 @@ class JobEngine:
 
     def _create(self) -> None:
         args = {"Bucket": self.job.bucket, "Key": self.job.key, "Metadata": {"sha256": self.job.sha256},
-                "ContentType": _content_type(self.job.key)}
+                "ContentType": self.job.content_type or _content_type(self.job.key)}
+        if self.job.cache_control:
+            args["CacheControl"] = self.job.cache_control
         if self.job.checksum_algorithm != "NONE":
             args["ChecksumAlgorithm"] = self.job.checksum_algorithm
         intent = self.ctx.store.record_intent(self.job)   # the sweeper knows it is ours even after a crash

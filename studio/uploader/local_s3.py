@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -11,6 +12,8 @@ from pathlib import Path
 
 from studio.durable import pid_alive
 from studio.paths import DataLayout
+
+log = logging.getLogger(__name__)
 
 ENV_WEED = "STUDIO_WEED"
 
@@ -256,6 +259,7 @@ class LocalS3:
             state = self.state()
             if state and self._ready(state, timeout=5):
                 self._adopt_orphan(state)
+                self._serve_posts(state["endpoint"])
                 return state["endpoint"]
             if state:
                 self._terminate(int(state["pid"]))
@@ -340,7 +344,37 @@ class LocalS3:
             raise LocalS3Error(f"The local storage did not start within {timeout:.0f} s; "
                                f"see {self.root / 'weed.log'}.")
         self.started_here = True
+        self._serve_posts(endpoint)
         return endpoint
+
+    POSTS_PREFIX = "posts/"
+
+    def _serve_posts(self, endpoint: str) -> None:
+        """Anyone on this computer may read the posts (``posts/*``: a share page opens in a browser with no
+        signature); everything else still needs the keys. The server listens on 127.0.0.1 only. A bucket
+        policy, so it holds for the objects already there and survives restarts; set on every start."""
+        import boto3
+        from botocore.config import Config
+
+        policy = {"Version": "2012-10-17", "Statement": [{
+            "Sid": "ReelStudioPostsReadable", "Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject"],
+            "Resource": [f"arn:aws:s3:::{self.bucket}/{self.POSTS_PREFIX}*"]}]}
+        c = self.credentials()
+        try:
+            client = boto3.client("s3", endpoint_url=endpoint, aws_access_key_id=c["access_key"],
+                                  aws_secret_access_key=c["secret_key"], region_name="us-east-1",
+                                  config=Config(s3={"addressing_style": "path"}, connect_timeout=5, read_timeout=10,
+                                                retries={"max_attempts": 3}))
+            client.put_bucket_policy(Bucket=self.bucket, Policy=json.dumps(policy))
+        except Exception as e:  # noqa: BLE001 - uploads work without it; only posts' links would not open
+            log.warning("the local storage could not make posts readable (%s); their links will not open",
+                        type(e).__name__)
+
+    def public_base_url(self) -> str | None:
+        """Where this computer's posts are read without a signature: ``http://127.0.0.1:PORT/BUCKET``
+        (the running server's port, else the one it starts on next). None before the first start."""
+        endpoint = self.link_endpoint()
+        return f"{endpoint}/{self.bucket}" if endpoint else None
 
     def _ready(self, state: dict, *, timeout: float, proc: subprocess.Popen | None = None) -> bool:
         """Ready = the S3 port answers and the filer lists our bucket (created at start-up)."""

@@ -1,4 +1,4 @@
-"""Tables of the upload queue (created by migrations 0003 to 0006; keep them in step).
+"""Tables of the upload queue and posts (created by migrations 0003 to 0007; keep them in step).
 
 No secret ever lives here: a target records only where its credentials come from.
 """
@@ -73,6 +73,32 @@ class JobRow(Base):
     source_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     source_mtime_ns: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     verified_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    post_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    post_final: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    content_type: Mapped[str | None] = mapped_column(Text, nullable=True)
+    cache_control: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class PostRow(Base):
+    """A publish of a draft: its files are the upload jobs with this ``post_id`` (state derived from them)."""
+
+    __tablename__ = "posts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    draft_id: Mapped[str] = mapped_column(String(32))
+    revision: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    target_name: Mapped[str] = mapped_column(String(64))
+    bucket: Mapped[str] = mapped_column(String(255))
+    prefix: Mapped[str] = mapped_column(Text)
+    title: Mapped[str] = mapped_column(Text, server_default="")
+    caption: Mapped[str] = mapped_column(Text, server_default="")
+    duration_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    bundle_dir: Mapped[str] = mapped_column(Text)
+    link_kind: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    links_expire_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_us: Mapped[int] = mapped_column(BigInteger)
+    built_us: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
 
 
 class PartRow(Base):

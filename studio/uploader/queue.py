@@ -122,6 +122,64 @@ class UploadQueue:
         result = self._export(draft_id, on_progress=on_progress, cancel=cancel)
         return self.enqueue_export(result, target_name)
 
+    def enqueue_post(self, post_id: str, target_name: str, files: list[dict], *, draft_id: str | None = None,
+                     title: str = "", caption: str = "", duration_us: int | None = None) -> list[UploadJob]:
+        """Queue every file of a post in one transaction (all or none), in the order given.
+
+        ``files``: dicts with ``path`` (a file the post's bundle owns; it is not copied again), ``key``,
+        ``size``, ``sha256``, ``content_type``, ``cache_control`` and ``final`` (held until every other
+        file of the post is verified: the master playlist, the share page, the manifest)."""
+        target = self.studio.targets.get(target_name)
+        rows = []
+        for f in files:
+            path = Path(f["path"]).absolute()
+            st = path.stat()
+            rows.append(dict(
+                id=uuid.uuid4().hex, target_name=target.name, state=PENDING, source_path=str(path),
+                staging_path=str(path), owns_staging=False, draft_id=draft_id, title=title or path.name,
+                caption=caption, duration_us=duration_us, bucket=target.bucket, key=f["key"], size=st.st_size,
+                mtime_ns=st.st_mtime_ns, sha256=f["sha256"], part_size=plan_part_size(st.st_size, target.part_size),
+                checksum_algorithm=target.checksum_algorithm, post_id=post_id, post_final=bool(f.get("final")),
+                content_type=f.get("content_type"), cache_control=f.get("cache_control")))
+        self.store.create_many(rows)
+        log.info("queued post %s: %d files for target %s", post_id, len(rows), target.name)
+        return self.store.for_post(post_id)
+
+    def delete_objects(self, target_name: str, bucket: str, prefix: str) -> int:
+        """Delete every object under ``prefix`` in the target's bucket (and abort unfinished uploads there).
+        Talks to the network; returns how many objects were deleted. Raises UploadError."""
+        from studio.uploader.errors import classify
+
+        if not prefix or not prefix.endswith("/"):
+            raise UploadError("Refusing to delete objects without a folder prefix.")
+        target = self.studio.targets.get(target_name)
+        client = self.studio.targets.client(target, read_timeout=self.read_timeout)
+        deleted = 0
+        try:
+            for u in client.list_multipart_uploads(Bucket=bucket, Prefix=prefix).get("Uploads", []):
+                client.abort_multipart_upload(Bucket=bucket, Key=u["Key"], UploadId=u["UploadId"])
+            token = None
+            for _page in range(10_000):
+                kw = {"Bucket": bucket, "Prefix": prefix, **({"ContinuationToken": token} if token else {})}
+                resp = client.list_objects_v2(**kw)
+                keys = [{"Key": o["Key"]} for o in resp.get("Contents", [])]
+                if keys:
+                    client.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+                    deleted += len(keys)
+                if not resp.get("IsTruncated"):
+                    break
+                token = resp.get("NextContinuationToken")
+        except UploadError:
+            raise
+        except Exception as e:  # noqa: BLE001 - a sentence for the creator
+            raise classify(e, bucket=bucket) from None
+        return deleted
+
+    def forget_jobs(self, job_ids: list[str]) -> None:
+        """Drop these jobs' records (their uploads already cancelled or finished)."""
+        for jid in job_ids:
+            self.store.delete(jid)
+
     def _export(self, draft_id: str, *, on_progress=None, cancel=None) -> ExportResult:
         if self.exporter is None:
             raise UploadError("This upload queue was built without an exporter, so it cannot export drafts; "
@@ -185,7 +243,7 @@ class UploadQueue:
 
     def clear_finished(self) -> int:
         """Forget the completed and cancelled jobs (the uploaded files stay in the bucket). Returns how many."""
-        done = self.store.list(states=(COMPLETED, CANCELLED))
+        done = [j for j in self.store.list(states=(COMPLETED, CANCELLED)) if not j.post_id]   # a post's files go with it
         for job in done:
             self._drop_staging(job)
             self.store.delete(job.id)
@@ -234,6 +292,9 @@ class UploadQueue:
         if job.state == CANCELLED:
             self.store.drop_parts(jid)
             values["upload_id"] = None
+        if job.post_id and not (job.staging_path and Path(job.staging_path).exists()):
+            raise UploadError("This post's files are no longer on this computer; delete the post and publish "
+                              "the draft again.")
         if not job.staging_path or not Path(job.staging_path).exists():
             source = Path(job.source_path)
             if not source.is_file() and job.draft_id:
@@ -410,7 +471,7 @@ class UploadQueue:
                     last_probe = time.monotonic()
                     self._wake_paused(emit)
                 lanes = {t: th for t, th in lanes.items() if th.is_alive()}
-                runnable = self.store.list(states=RUNNABLE)
+                runnable = self.store.runnable()
                 for name in dict.fromkeys(j.target_name for j in runnable):
                     if name not in lanes:
                         th = threading.Thread(target=self._lane, args=(name, stop, emit, results),
@@ -518,7 +579,7 @@ class UploadQueue:
     def _lane(self, target_name: str, stop: threading.Event, emit: EventFn, results: dict) -> None:
         restarts = 0
         while not stop.is_set():
-            jobs = self.store.list(states=RUNNABLE, target=target_name)
+            jobs = self.store.runnable(target_name)
             if not jobs:
                 return
             outcome = self._run_job(jobs[0], stop, emit)

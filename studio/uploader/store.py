@@ -55,6 +55,10 @@ class UploadJob:
     source_size: int | None = None
     source_mtime_ns: int | None = None
     verified_us: int | None = None
+    post_id: str | None = None        # a file of this post (studio.publish)
+    post_final: bool = False          # held until every other file of its post is verified
+    content_type: str | None = None   # sent with the object; None: guessed from the key
+    cache_control: str | None = None
     bytes_done: int = 0
 
     @property
@@ -104,6 +108,33 @@ class JobStore:
         with Session(self.writes) as s, s.begin():
             s.execute(insert(JobRow).values(seq=next_seq, created_us=now, updated_us=now, **values))
         return self.get(values["id"])
+
+    def create_many(self, rows: list[dict]) -> None:
+        """Several jobs in one transaction, queued in the order given (a post's files: all or none)."""
+        now = now_us()
+        with Session(self.writes) as s, s.begin():
+            seq = int(s.scalar(select(func.coalesce(func.max(JobRow.seq), 0))))
+            for i, values in enumerate(rows, 1):
+                s.execute(insert(JobRow).values(seq=seq + i, created_us=now, updated_us=now, **values))
+
+    def runnable(self, target: str | None = None) -> list[UploadJob]:
+        """The runnable jobs (of ``target``) in queue order, without a post's final files while another
+        file of that post is not verified yet (a half-uploaded post is never reachable)."""
+        jobs = self.list(states=RUNNABLE, target=target)
+        held = {j.post_id for j in jobs if j.post_final}
+        if not held:
+            return jobs
+        with Session(self.engine) as s:
+            waiting = set(s.scalars(select(JobRow.post_id).where(
+                JobRow.post_id.in_(held), JobRow.post_final.is_(False), JobRow.state != COMPLETED)).all())
+        return [j for j in jobs if not (j.post_final and j.post_id in waiting)]
+
+    def for_post(self, post_id: str) -> list[UploadJob]:
+        with Session(self.engine) as s:
+            rows = s.scalars(select(JobRow).where(JobRow.post_id == post_id).order_by(JobRow.seq)).all()
+            done = dict(s.execute(select(PartRow.job_id, func.sum(PartRow.size)).join(
+                JobRow, JobRow.id == PartRow.job_id).where(JobRow.post_id == post_id).group_by(PartRow.job_id)).all())
+            return [_to_job(r, int(done.get(r.id) or 0)) for r in rows]
 
     def get(self, job_id: str) -> UploadJob:
         with Session(self.engine) as s:

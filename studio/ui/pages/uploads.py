@@ -195,6 +195,107 @@ class JobRow(QFrame):
                            f"ETA {human_eta(p.eta)}")
 
 
+POST_STATE_TEXT = {"BUILDING": "Building", "UPLOADING": "Uploading", "LIVE": "Live", "FAILED": "Failed",
+                   "CANCELLED": "Cancelled"}
+
+
+class PostRow(QFrame):
+    """A post: one row for all its files (a toggle shows them). ``action`` is (verb, post id)."""
+
+    action = Signal(str, str)
+
+    def __init__(self, post, parent: QWidget | None = None):  # noqa: ANN001 - publish.posts.Post
+        super().__init__(parent)
+        self.setObjectName("UploadRow")
+        self.post_id = post.id
+        self.thumb = QLabel()
+        self.thumb.setPixmap(theme.icon("uploads").pixmap(40, 40))
+        self.thumb.setFixedSize(48, 48)
+        self.title = ElidedLabel()
+        self.title.setObjectName("UploadTitle")
+        self.state = QLabel()
+        self.where = ElidedLabel()
+        self.where.setObjectName("UploadTarget")
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 1000)
+        self.bar.setTextVisible(False)
+        self.summary = ElidedLabel()
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setObjectName("UploadError")
+        self.error.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.buttons = {}
+        for verb, text in (("files", "Files"), ("copy", "Copy link"), ("open", "Open"), ("cancel", "Cancel"),
+                           ("retry", "Retry"), ("delete", "Delete")):
+            b = QPushButton(text)
+            b.setObjectName(f"post{verb.capitalize()}Button")
+            if verb == "files":
+                b.setCheckable(True)
+                b.toggled.connect(self._toggle_files)
+            else:
+                b.clicked.connect(lambda _=False, v=verb: self.action.emit(v, self.post_id))
+            self.buttons[verb] = b
+        self.buttons["copy"].setToolTip("Copy the share page's link")
+        self.buttons["open"].setToolTip("Open the share page in the browser")
+        self.buttons["delete"].setToolTip("Remove the post from the storage (its link stops working)")
+        self.files = QLabel()
+        self.files.setObjectName("PostFiles")
+        self.files.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.files.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.files.hide()
+        head = QHBoxLayout()
+        head.addWidget(self.title, 1)
+        head.addWidget(self.state)
+        line = QHBoxLayout()
+        line.addWidget(self.summary, 1)
+        for b in self.buttons.values():
+            line.addWidget(b)
+        info = QVBoxLayout()
+        info.addLayout(head)
+        info.addWidget(self.where)
+        info.addWidget(self.bar)
+        info.addLayout(line)
+        info.addWidget(self.error)
+        info.addWidget(self.files)
+        lay = QHBoxLayout(self)
+        lay.addWidget(self.thumb, 0, Qt.AlignTop)
+        lay.addLayout(info, 1)
+        self.set_post(post)
+
+    def set_post(self, post) -> None:  # noqa: ANN001 - publish.posts.Post
+        self.post = post
+        self.title.setText(f"Post · {post.title or 'Reel'}")
+        when = when_text(post.created_us)
+        self.where.setText(f"To {target_label(post.target_name)} · added {when}")
+        self.where.setToolTip(f"{target_label(post.target_name)}: {post.bucket}/{post.prefix}")
+        self.state.setText(POST_STATE_TEXT.get(post.state, post.state))
+        self.state.setProperty("state", {"LIVE": "COMPLETED", "UPLOADING": "IN_PROGRESS"}.get(post.state, post.state))
+        total = max(1, post.bytes_total)
+        self.bar.setValue(1000 if post.state == "LIVE" else int(post.bytes_done / total * 1000))
+        self.summary.setText(f"{post.files_verified}/{post.files_total} files · {human_bytes(post.bytes_done)} / "
+                             f"{human_bytes(post.bytes_total)}" if post.files_total else "Building the qualities…")
+        problem = post.message if post.state in ("FAILED", "CANCELLED") else ""
+        self.error.setText(problem or "")
+        self.error.setVisible(bool(problem))
+        live = post.state == "LIVE"
+        self.buttons["copy"].setVisible(live)
+        self.buttons["open"].setVisible(live)
+        self.buttons["cancel"].setVisible(post.state == "UPLOADING")
+        self.buttons["retry"].setVisible(post.state in ("FAILED", "CANCELLED"))
+        self.buttons["delete"].setVisible(post.state != "BUILDING")
+        self.buttons["files"].setVisible(bool(post.jobs))
+        prefix = len(post.prefix)
+        self.files.setText("\n".join(
+            f"{STATE_TEXT.get(j.state, j.state):<10} {human_bytes(j.size):>9}  {j.key[prefix:]}" for j in post.jobs))
+
+    def _toggle_files(self, shown: bool) -> None:
+        self.files.setVisible(shown)
+        self.buttons["files"].setText("Hide files" if shown else "Files")
+
+    def set_thumbnail(self, image) -> None:  # noqa: ANN001 - QImage | None
+        JobRow.set_thumbnail(self, image)
+
+
 def target_picker() -> QComboBox:
     """A destination picker that is as wide as its longest name ("This computer", not "This com")."""
     combo = QComboBox()
@@ -227,7 +328,18 @@ class UploadDraftPanel(QFrame):
         self.label = ElidedLabel()
         self.targets = target_picker()
         self.go = QPushButton("Export and upload")
-        self.go.setProperty("accent", True)
+        self.go.setToolTip("Upload the reel as one MP4 file")
+        self.post = QPushButton("Post")
+        self.post.setObjectName("PublishButton")
+        self.post.setProperty("accent", True)
+        self.post.setToolTip("Publish a post anyone with the link can watch: adaptive streaming in four "
+                             "qualities, a poster and a share page")
+        self.cancel_post = QPushButton("Cancel")
+        self.cancel_post.setObjectName("CancelPublishButton")
+        self.cancel_post.hide()
+        self.stage = QLabel()
+        self.stage.setObjectName("PublishStage")
+        self.stage.hide()
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.hide()
@@ -237,10 +349,22 @@ class UploadDraftPanel(QFrame):
         lay = QHBoxLayout(self)
         lay.addWidget(self.label, 1)
         lay.addWidget(self.targets)
+        lay.addWidget(self.post)
         lay.addWidget(self.go)
+        lay.addWidget(self.stage)
         lay.addWidget(self.bar)
+        lay.addWidget(self.cancel_post)
         lay.addWidget(self.message, 1)
         self.go.clicked.connect(self.start)
+        self.post.clicked.connect(self.publish)
+        self.cancel_post.clicked.connect(lambda: self.publishing.cancel())
+        from studio.publish.session import PublishSession
+
+        self.publishing = PublishSession(studio, self)
+        self.publishing.stageChanged.connect(self._on_stage)
+        self.publishing.live.connect(self._published)
+        self.publishing.failed.connect(self._publish_failed)
+        self.publishing.cancelled.connect(self._publish_cancelled)
         self.exportProgress.connect(lambda f: self.bar.setValue(int(f * 1000)))
         self.hide()
 
@@ -289,6 +413,36 @@ class UploadDraftPanel(QFrame):
 
     export_job = None
 
+    # -- Post: the PublishSession owns the workflow; this shows its stages
+    def publish(self) -> None:
+        self._busy(True)
+        self.message.clear()
+        self.publishing.start(self.draft_id, self.targets.currentData() or "local")
+
+    def _busy(self, busy: bool) -> None:
+        self.go.setEnabled(not busy)
+        self.post.setEnabled(not busy)
+        self.cancel_post.setVisible(busy)
+        self.stage.setVisible(busy)
+        self.bar.setVisible(busy)
+
+    def _on_stage(self, stage: str, fraction: float, text: str) -> None:
+        self.stage.setText(text)
+        self.bar.setValue(int(fraction * 1000))
+
+    def _published(self, post) -> None:  # noqa: ANN001 - publish.posts.Post
+        self._busy(False)
+        self.message.setText(f"“{post.title or self.title}” is live on {target_label(post.target_name)}: "
+                             "Copy link or Open it below.")
+
+    def _publish_failed(self, e: BaseException) -> None:
+        self._busy(False)
+        self.message.setText(user_message(e))
+
+    def _publish_cancelled(self) -> None:
+        self._busy(False)
+        self.message.setText("Publishing was cancelled.")
+
     def _queued(self, job) -> None:  # noqa: ANN001
         self.bar.hide()
         self.message.setText(f"“{job.title or self.title}” is queued for {target_label(job.target_name)}.")
@@ -304,6 +458,7 @@ class UploadsPage(QWidget):
         super().__init__(parent)
         self.studio = studio
         self.rows: dict[str, JobRow] = {}
+        self.post_rows: dict[str, PostRow] = {}
         self._refreshing = False
         self.controller = controller_for(studio)
         lay = QVBoxLayout(self)
@@ -374,17 +529,78 @@ class UploadsPage(QWidget):
         if self._refreshing:
             return
         self._refreshing = True
-        run_in_background(self, lambda: self.studio.uploads.list(), on_done=self._show_jobs,
-                          on_error=self._list_failed)
+        run_in_background(self, lambda: (self.studio.uploads.list(), self.studio.posts.list()),
+                          on_done=self._show_all, on_error=self._list_failed)
 
     def _list_failed(self, e: BaseException) -> None:
         self._refreshing = False
         self.status.setText(user_message(e))
 
+    def _show_all(self, lists) -> None:  # noqa: ANN001 - (list[UploadJob], list[Post])
+        jobs, posts = lists
+        self._show_jobs([j for j in jobs if not j.post_id])   # a post's files are in its own row
+        seen = set()
+        for index, post in enumerate(posts):   # newest first, above the single uploads
+            seen.add(post.id)
+            row = self.post_rows.get(post.id)
+            if row is None:
+                row = self.post_rows[post.id] = PostRow(post)
+                row.action.connect(self._on_post_action)
+                self.list_lay.insertWidget(index, row)
+                run_in_background(self, self._draft_thumbnail, post.draft_id,
+                                  on_done=lambda img, r=row: r.set_thumbnail(img),
+                                  on_error=lambda e: log.info("no thumbnail: %s", e))
+            else:
+                row.set_post(post)
+        for post_id in set(self.post_rows) - seen:
+            self.post_rows.pop(post_id).deleteLater()
+        self.empty.setVisible(not self.rows and not self.post_rows)
+
+    def _on_post_action(self, verb: str, post_id: str) -> None:
+        """One service call per action, off the UI thread (links are signed, cancel and delete talk to the server)."""
+        posts = self.studio.posts
+        if verb in ("copy", "open"):
+            run_in_background(self, lambda: self._post_links(post_id),
+                              on_done=lambda links: self._use_post_link(verb, links),
+                              on_error=lambda e: self.status.setText(user_message(e)))
+            return
+        done = {"cancel": "Cancelled the post's uploads.", "retry": "The post continues.",
+                "delete": "The post was removed from the storage; its link no longer opens."}[verb]
+        run_in_background(self, getattr(posts, verb), post_id,
+                          on_done=lambda _r: (self.status.setText(done), self.refresh()),
+                          on_error=lambda e: self.status.setText(user_message(e)))
+
+    def _post_links(self, post_id: str) -> dict:
+        """The post's links; for This computer the storage is started (kept while the app runs) so they open."""
+        post = self.studio.posts.get(post_id)
+        if post.target_name == "local" and not self.studio.local_s3.is_serving():
+            self.studio.local_s3.ensure_running()
+        return self.studio.posts.links(post)
+
+    def _use_post_link(self, verb: str, links: dict) -> None:
+        url = links["share_url"]
+        if verb == "open":
+            from PySide6.QtCore import QUrl
+            from PySide6.QtGui import QDesktopServices
+
+            QDesktopServices.openUrl(QUrl(url))
+            self.status.setText("Opened the post's share page in the browser.")
+            return
+        QApplication.clipboard().setText(url)
+        if links["kind"] == "local":
+            self.status.setText("Link copied: it opens in a browser on this computer, while Reel Studio runs.")
+        elif links["kind"] == "public":
+            self.status.setText("Link copied: it opens in any browser.")
+        else:
+            from datetime import datetime
+
+            until = datetime.fromtimestamp(links["expires_us"] / 1e6)
+            self.status.setText(f"Link copied: it opens in any browser until {until.day} {until:%b %H:%M}.")
+
     def _show_jobs(self, jobs) -> None:  # noqa: ANN001 - list[UploadJob]
         self._refreshing = False
         seen = set()
-        for index, job in enumerate(reversed(jobs)):   # newest first
+        for index, job in enumerate(reversed(jobs), len(self.post_rows)):   # newest first, below the posts
             seen.add(job.id)
             row = self.rows.get(job.id)
             if row is None:
