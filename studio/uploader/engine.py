@@ -232,10 +232,12 @@ class Interrupted(StudioError):
 class JobEngine:
     """Uploads one job. ``run()`` returns normally when COMPLETED, raises UploadError or Interrupted.
 
-    COMPLETED means proven: every part's checksums were computed here from the bytes read and sent
-    and matched the server's answers; before completion one sequential read of the staged file
-    shows each part still holds those bytes and that their whole-file sha256 is the one recorded;
-    after completion the object's size and composite checksum (or multipart ETag) equal what the
+    COMPLETED means proven: every part's checksums were computed here from the very buffer sent and
+    matched the server's answers (the server refuses a part whose bytes do not hash to the checksum
+    sent with it); the whole-file sha256 is that of the same buffers in order (parts of an earlier
+    run are read again and must still match their digests); nothing wrote to the staged file while it
+    was read (size, mtime, ctime, inode), else one full re-read decides, and a change restarts the job
+    with a sentence; the sha256 equals the one recorded, when one was; after completion the object's size and composite checksum (or multipart ETag) equal what the
     local part digests give, or, where the server offers neither, the object read back hashes to it.
     """
 
