@@ -1,6 +1,6 @@
 import sys
 
-from studio.cli import main
+from studio.cli import exit_process, main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_process(main())

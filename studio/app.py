@@ -45,11 +45,11 @@ class Studio:
         """The persistent upload queue (studio.uploader.queue.UploadQueue)."""
         with self._lock:
             if getattr(self, "_uploads", None) is None:
-                from studio.editor.export import export_for_upload
                 from studio.uploader.queue import UploadQueue
 
-                # the queue enqueues exports; the editor makes them (the uploader never imports the editor)
-                self._uploads = UploadQueue(self, exporter=functools.partial(export_for_upload, self))
+                # the queue enqueues exports; the editor makes them (the uploader never imports the editor,
+                # and uploading a file never loads it: Qt, NumPy and the decoder cost a CLI ~60 MiB)
+                self._uploads = UploadQueue(self, exporter=functools.partial(_export_for_upload, self))
             return self._uploads
 
     @property
@@ -111,6 +111,12 @@ class Studio:
             if self._engine is not None:
                 self._engine.dispose()
                 self._engine = None
+
+
+def _export_for_upload(studio: Studio, *args, **kwargs):  # noqa: ANN202 - studio.editor.export.ExportResult
+    from studio.editor.export import export_for_upload
+
+    return export_for_upload(studio, *args, **kwargs)
 
 
 def build(data_dir: str | Path | None = None, *, reset_database: bool = False) -> Studio:

@@ -78,6 +78,28 @@ class Context:
             self._studio.close()
 
 
+last_command: str | None = None   # the sub-command main() ran (None: the GUI, or none parsed)
+
+
+def exit_process(code: int) -> None:
+    """End a `python -m studio COMMAND` process once main() returned: logs and streams flushed, the
+    services already closed by main(); the interpreter's own clean-up (collecting every module's
+    objects) is skipped, since it costs seconds on a busy machine and leaves nothing behind. The GUI
+    (no sub-command) exits normally: its atexit hooks stop Qt threads."""
+    if last_command is None:
+        sys.exit(code)
+    import logging
+    import os
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
 def exit_now(ctx: Context, code: int) -> None:
     """Leave at once after a stop signal: close the services and the logs, flush, then skip the
     interpreter's own clean-up (collecting every module's objects takes seconds on a busy machine,
@@ -173,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         args.open_files = files   # not `files`: `drafts import` has an argument of that name
     except SystemExit as e:  # argparse printed the usage and the sentence (or --help/--version)
         return e.code if isinstance(e.code, int) else (0 if e.code is None else 2)
+    global last_command
+    last_command = args.command
     if args.command is None:
         from studio.ui.launch import run_gui
 

@@ -1,8 +1,13 @@
 """The multipart engine: plain Python, no Qt. Drives one job's multipart upload to the end.
 
 create_multipart_upload / upload_part / list_parts / complete / abort are called directly (never
-boto3's upload_file, which aborts the upload on failure). Parts are read by file offset, so memory
-stays near concurrency x part size. Each acknowledged part is committed before it counts.
+boto3's upload_file, which aborts the upload on failure). Each byte is read once: a part is read by
+file offset into its lane's own buffer (memory stays at concurrency x part size), its checksum is
+computed from that buffer and sent as a header (the server checks the bytes it gets against it),
+the same buffer is the request body, and the whole file's sha256 is fed the same buffers in part
+order by a thread of its own (hashlib releases the GIL) while the parts are on the wire. Each
+acknowledged part is committed (by a committer thread, so no lane waits for the database) before
+it counts.
 """
 
 from __future__ import annotations
@@ -155,42 +160,6 @@ def composite_checksum(part_checksums: list[str], algorithm: str) -> str | None:
     return f"{h.b64()}-{len(part_checksums)}"
 
 
-class PartReader:
-    """A read-only window [offset, offset+length) of a file, read by offset: the body of one part.
-
-    botocore streams it, so a part is never held in memory whole; a retry starts a new reader.
-    """
-
-    def __init__(self, fd: int, offset: int, length: int):
-        self.fd, self.offset, self.length, self.pos = fd, offset, length, 0
-
-    def __len__(self) -> int:
-        return self.length
-
-    def read(self, size: int = -1) -> bytes:
-        left = self.length - self.pos
-        size = left if size is None or size < 0 else min(size, left)
-        if size <= 0:
-            return b""
-        data = os.pread(self.fd, size, self.offset + self.pos)
-        self.pos += len(data)
-        return data
-
-    def seek(self, pos: int, whence: int = 0) -> int:
-        base = {0: 0, 1: self.pos, 2: self.length}[whence]
-        self.pos = max(0, min(self.length, base + pos))
-        return self.pos
-
-    def tell(self) -> int:
-        return self.pos
-
-    def seekable(self) -> bool:
-        return True
-
-    def readable(self) -> bool:
-        return True
-
-
 class PartHash:
     """The digests that identify a part: its checksum in the target's algorithm (also its sha256 when
     that is SHA256), or its MD5 when the target sends no checksum. One hash per byte on the hot path;
@@ -211,37 +180,6 @@ class PartHash:
         return PartDigest(algo.b64() if algo is not None else None,
                           self.md5.hexdigest() if self.md5 is not None else None,
                           algo.digest().hex() if isinstance(algo, _Sha256) else None)
-
-
-class HashingPartReader(PartReader):
-    """A PartReader that hashes the bytes it hands out: the part's checksum comes from what was sent.
-
-    botocore may read a body more than once (a signing pass, then the sending pass); every pass
-    starts at offset 0, so a read from 0 starts the digests afresh and the last whole pass wins.
-    """
-
-    def __init__(self, fd: int, offset: int, length: int, algorithm: str):
-        super().__init__(fd, offset, length)
-        self.algorithm = algorithm
-        self._start()
-
-    def _start(self) -> None:
-        self._hash = PartHash(self.algorithm)
-        self._hashed = 0
-
-    def read(self, size: int = -1) -> bytes:
-        if self.pos == 0:
-            self._start()
-        at = self.pos
-        data = super().read(size)
-        if at == self._hashed and data:
-            self._hash.update(data)
-            self._hashed += len(data)
-        return data
-
-    def digests(self) -> "PartDigest | None":
-        """The digests of one whole pass over the part, or None when no pass read it whole in order."""
-        return self._hash.result() if self._hashed == self.length else None
 
 
 @dataclass(frozen=True)
@@ -269,7 +207,8 @@ class RunContext:
     on_state: Callable[[str, str], None] | None = None           # (job id, state)
     is_reachable: Callable[[], bool] | None = None
     control_poll: float = 0.3               # seconds between checks of pause/cancel from elsewhere
-    trailer_checksums: bool = True          # False: the target wants checksums only when required
+    trailer_checksums: bool = True          # the target's setting; parts carry their checksum in a header
+                                            # either way (computed first, from the buffer that is sent)
     bytes_sent: int = 0                     # body bytes handed to the network by this process
     on_restart: Callable[[str, str], None] | None = None         # (job id, why): progress starts again from 0
     part_size_wanted: int = 0               # the target's part size, for re-planning a changed file
@@ -293,10 +232,12 @@ class Interrupted(StudioError):
 class JobEngine:
     """Uploads one job. ``run()`` returns normally when COMPLETED, raises UploadError or Interrupted.
 
-    COMPLETED means proven: every part's checksums were computed here from the bytes read and sent
-    and matched the server's answers; before completion one sequential read of the staged file
-    shows each part still holds those bytes and that their whole-file sha256 is the one recorded;
-    after completion the object's size and composite checksum (or multipart ETag) equal what the
+    COMPLETED means proven: every part's checksums were computed here from the very buffer sent and
+    matched the server's answers (the server refuses a part whose bytes do not hash to the checksum
+    sent with it); the whole-file sha256 is that of the same buffers in order (parts of an earlier
+    run are read again and must still match their digests); nothing wrote to the staged file while it
+    was read (size, mtime, ctime, inode), else one full re-read decides, and a change restarts the job
+    with a sentence; the sha256 equals the one recorded, when one was; after completion the object's size and composite checksum (or multipart ETag) equal what the
     local part digests give, or, where the server offers neither, the object read back hashes to it.
     """
 
@@ -311,6 +252,7 @@ class JobEngine:
         self._progress_lock = threading.Lock()
         self._acked = 0
         self._abandon = threading.Event()   # set on the first error or a stop: no part starts after it
+        self._differs: list[int] = []       # acknowledged parts whose bytes changed (found while re-reading)
 
     # -- control
     def _check(self) -> None:
@@ -352,8 +294,9 @@ class JobEngine:
                               "object there is proven to be this file; it was started again from zero.")
                 done = {}
         self._progress(sum(p.size for p in done.values()))
-        self._send_missing(done)
-        self._local_proof()
+        before = self._fingerprint()
+        digest = self._send_missing(done)
+        self._prove_local(before, digest)
         self._complete()
         if not self._remote_proof(read_back_ok=True, strict=True):
             raise PermanentUploadError("The object in the storage is not the file that was sent (its checksum "
@@ -373,7 +316,7 @@ class JobEngine:
                                        "retry the upload to freeze it again.") from None
         src = self._source_stat()
         if src is not None and (src.st_size, src.st_mtime_ns) != (self.job.source_size, self.job.source_mtime_ns):
-            if src.st_size == self.job.size and sha256_file(self.job.source_path) == self.job.sha256:
+            if src.st_size == self.job.size and self._holds_queued_bytes(self.job.source_path):
                 log.info("job %s: the original was touched but holds the same bytes; resuming", self.job.id)
                 self.ctx.store.update(self.job.id, source_mtime_ns=src.st_mtime_ns, source_size=src.st_size)
             else:
@@ -385,14 +328,42 @@ class JobEngine:
             self.job = self.ctx.store.get(self.job.id)
             return
         if st.st_size != self.job.size or st.st_mtime_ns != self.job.mtime_ns:
-            digest = sha256_file(path)
-            if st.st_size == self.job.size and digest == self.job.sha256:
+            if st.st_size == self.job.size and self._staged_still_queued(path, src):
                 log.info("job %s: the staged file was touched but holds the same bytes; resuming", self.job.id)
                 self.ctx.store.update(self.job.id, mtime_ns=st.st_mtime_ns)
             elif not self._adopt_new_content():
                 self._restart("The file changed after it was queued; the upload started again from zero with "
                               "its new content.")
             self.job = self.ctx.store.get(self.job.id)
+
+    def _holds_queued_bytes(self, path: str) -> bool:
+        """Does ``path`` (the user's original) hold the bytes queued? By the sha256 taken when one was,
+        else by comparing it with the frozen copy byte for byte."""
+        from studio.uploader.snapshot import sha256_file
+
+        if self.job.sha256 is not None:
+            return sha256_file(path) == self.job.sha256
+        return _same_bytes(path, self.job.staging_path)
+
+    def _staged_still_queued(self, path: str, src: os.stat_result | None) -> bool:
+        """The staged file was touched (its size is the same): are its bytes still the queued ones? By the
+        sha256 when one was taken, else against the original it was copied from; an export of the app's
+        own has no other copy: its acknowledged parts are checked against their digests as it is read."""
+        from studio.uploader.snapshot import sha256_file
+
+        if self.job.sha256 is not None:
+            return sha256_file(path) == self.job.sha256
+        if src is not None:
+            return _same_bytes(self.job.source_path, path)
+        return True
+
+    def _fingerprint(self) -> tuple | None:
+        """What any write to the staged file changes (ctime cannot be set back by a program)."""
+        try:
+            st = os.fstat(self._fd())
+        except OSError:
+            return None
+        return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
 
     def _source_stat(self) -> os.stat_result | None:
         """The user's original, when the job uploads a private copy of it (None otherwise)."""
@@ -414,7 +385,8 @@ class JobEngine:
         if src is not None:
             snap = refreeze(self.job)
             self.close()
-            if snap.size == self.job.size and snap.sha256 == self.job.sha256:
+            if snap.size == self.job.size and self.job.sha256 is not None and \
+                    sha256_file(snap.path) == self.job.sha256:
                 log.warning("job %s: the staged copy was damaged; copied again from the original", self.job.id)
                 self.ctx.store.update(self.job.id, mtime_ns=snap.mtime_ns, source_size=snap.source_size,
                                       source_mtime_ns=snap.source_mtime_ns)
@@ -424,10 +396,10 @@ class JobEngine:
                          source_mtime_ns=snap.source_mtime_ns)
             return False
         st = os.stat(self.job.staging_path)
-        self._replan(st.st_size, sha256_file(self.job.staging_path), st.st_mtime_ns)
+        self._replan(st.st_size, None, st.st_mtime_ns)   # its sha256: from the bytes sent next
         return False
 
-    def _replan(self, size: int, sha256: str, mtime_ns: int, **extra) -> None:
+    def _replan(self, size: int, sha256: str | None, mtime_ns: int, **extra) -> None:
         """A new content: new fingerprint, a part size planned for the new size, old upload aborted."""
         from studio.uploader.targets import plan_part_size
 
@@ -444,10 +416,12 @@ class JobEngine:
         self._call(lambda: self.s3.head_bucket(Bucket=self.job.bucket))
 
     def _create(self) -> None:
-        args = {"Bucket": self.job.bucket, "Key": self.job.key, "Metadata": {"sha256": self.job.sha256},
+        args = {"Bucket": self.job.bucket, "Key": self.job.key,
                 "ContentType": self.job.content_type or _content_type(self.job.key)}
         if self.job.cache_control:
             args["CacheControl"] = self.job.cache_control
+        if self.job.sha256:   # known before the first byte only when an earlier run computed it
+            args["Metadata"] = {"sha256": self.job.sha256}
         if self.job.checksum_algorithm != "NONE":
             args["ChecksumAlgorithm"] = self.job.checksum_algorithm
         intent = self.ctx.store.record_intent(self.job)   # the sweeper knows it is ours even after a crash
@@ -532,31 +506,48 @@ class JobEngine:
                 self._fd_value = None
 
     # -- parts
-    def _send_missing(self, done: dict[int, Part]) -> None:
-        """``concurrency`` part threads each take the next missing part as soon as theirs is done (no
-        hand-off through this thread); this thread watches for pause/cancel and the first error."""
-        missing = iter([n for n in range(1, self.job.part_count + 1) if n not in done])
+    def _send_missing(self, done: dict[int, Part]) -> str:
+        """Every part in order, by ``concurrency`` lanes: a missing part is read into the lane's buffer,
+        hashed and sent; an acknowledged one (a resumed upload) is read and checked against its recorded
+        digests. The whole file's sha256 is fed the same buffers in part order, so it is the sha256 of the
+        bytes sent. Returns it (hex). This thread watches for pause/cancel and the first error."""
+        numbers = iter(range(1, self.job.part_count + 1))
         self._acked = sum(p.size for p in done.values())
+        self._differs = []   # acknowledged parts whose bytes are no longer those sent
         take_lock = threading.Lock()
         errors: list[BaseException] = []
         finished = threading.Semaphore(0)
+        whole = _InOrderSha256(self._abandon)
+        committer = _Committer(self)
 
-        def part_thread() -> None:
+        def lane() -> None:
+            buf = None
             try:
                 while not self._abandon.is_set():
                     with take_lock:
-                        n = next(missing, None)
-                    if n is None:
+                        n = next(numbers, None)
+                        if n is None:
+                            return
+                        offset, length = self.job.part_range(n)
+                        if buf is None or len(buf) != length:
+                            buf = bytearray(length)
+                        # read as the part is taken, so the whole-file hash never waits behind a lane
+                        self._read_part(buf, offset)
+                    whole.put(n, buf)
+                    if n in done:
+                        self._check_acknowledged(done[n], buf)
+                    else:
+                        committer.put(self._send_part(n, buf))
+                    if not whole.wait_hashed(n):   # the buffer is reused for the next part
                         return
-                    self._send_and_commit(n)
             except BaseException as e:  # noqa: BLE001 - the first error wins; the others drain
                 errors.append(e)
                 self._abandon.set()
             finally:
                 finished.release()
 
-        threads = [threading.Thread(target=part_thread, name=f"part-{i}", daemon=True)
-                   for i in range(self.ctx.concurrency)]
+        threads = [threading.Thread(target=lane, name=f"part-{i}", daemon=True)
+                   for i in range(max(1, min(self.ctx.concurrency, self.job.part_count)))]
         for t in threads:
             t.start()
         running = len(threads)
@@ -564,61 +555,80 @@ class JobEngine:
             while running:
                 if finished.acquire(timeout=self.ctx.control_poll):
                     running -= 1
+                if committer.error is not None:
+                    self._abandon.set()
                 self._check()
         except BaseException:
             self._abandon.set()   # parts already on the wire finish, and are kept if acknowledged
             raise
         finally:
+            stopping = self.ctx.stop.is_set()
             deadline = time.monotonic() + STOP_JOIN_S
             for t in threads:
-                t.join(timeout=None if not self.ctx.stop.is_set() else max(0.0, deadline - time.monotonic()))
+                t.join(timeout=None if not stopping else max(0.0, deadline - time.monotonic()))
             if any(t.is_alive() for t in threads):
                 # A stop with parts still on the wire: they are abandoned (re-sent next run). Their
                 # descriptor stays open, so a reused fd number can never feed them another file.
                 self._keep_fd = True
-        if errors:
-            raise errors[0]
+            # what was acknowledged is committed before this returns (a kill before that: the next
+            # run adopts those parts from ListParts)
+            committer.close(None if not stopping else max(STOP_JOIN_S, deadline - time.monotonic()))
+            whole.close()
+        for e in (*errors, committer.error):
+            if e is not None:
+                raise e
+        digest = whole.hexdigest(self.job.part_count)
+        if digest is None:
+            raise TransientUploadError("Some parts are still missing; the upload will continue.")
+        return digest
 
-    def _send_and_commit(self, n: int) -> Part:
-        """One part, committed the moment the server acknowledges it (in this part's thread, so the
-        next part never waits for the database)."""
-        part = self._send_part(n)
+    def _read_part(self, buf: bytearray, offset: int) -> None:
+        view, got = memoryview(buf), 0
+        while got < len(buf):
+            n = os.preadv(self._fd(), [view[got:]], offset + got)
+            if n <= 0:
+                raise SourceChangedError("The staged file became shorter while uploading.")
+            got += n
+
+    def _check_acknowledged(self, part: Part, buf: bytearray) -> None:
+        """A part sent by an earlier run: do the bytes there now still have its digests?"""
+        h = PartHash(self.job.checksum_algorithm, md5=not part.checksum)
+        h.update(buf)
+        d = h.result()
+        same = (part.checksum == d.checksum) if part.checksum else (part.md5 == d.md5)
+        if not same or part.size != len(buf):
+            self._differs.append(part.number)
+
+    def _commit_part(self, part: Part) -> None:
+        """In the committer thread: recorded, then counted (callbacks see one ordered, growing sequence)."""
         self.ctx.store.add_part(self.job.id, part)
-        with self._progress_lock:   # callbacks see one ordered, growing sequence
+        with self._progress_lock:
             self._acked += part.size
             self._progress(self._acked)
             self._set_state(IN_PROGRESS)
-        return part
 
-    def _send_part(self, n: int) -> Part:
+    def _send_part(self, n: int, buf: bytearray) -> Part:
+        """One part from its buffer: the checksum computed here from those bytes goes in a header, so the
+        server refuses the part unless what it received hashes to it; its answer is checked too."""
         offset, length = self.job.part_range(n)
         algo = self.job.checksum_algorithm
-        trailer = self.ctx.trailer_checksums and algo != "NONE"
-        # Trailer mode: botocore computes the checksum while streaming the part and the server checks
-        # it; ours comes from the same bytes as they are read (HashingPartReader). Header mode, for
-        # servers that refuse trailers: computed first (again on each attempt), sent as a header.
+        h = PartHash(algo)
+        h.update(buf)
+        sent = h.result()
         attempt = 0
         while True:
             if self._abandon.is_set() or self.ctx.stop.is_set():
                 raise Interrupted("abandoned")
             self.ctx.slowdown.wait(self.ctx.stop)
             self.ctx.bandwidth.acquire(length, self.ctx.stop)
-            header = None if trailer else self._digest_part(offset, length)
-            # Header mode: the server checks the bytes it gets against the checksum (or MD5 ETag) we
-            # computed, so those digests are the sent bytes' and the body needs no second hash.
-            reader = HashingPartReader(self._fd(), offset, length, algo) if trailer else \
-                PartReader(self._fd(), offset, length)
             args = {"Bucket": self.job.bucket, "Key": self.job.key, "UploadId": self.job.upload_id,
-                    "PartNumber": n, "Body": reader, "ContentLength": length}
-            if trailer:
-                args["ChecksumAlgorithm"] = algo
-            elif header is not None and header.checksum:
-                args["Checksum" + algo] = header.checksum
+                    "PartNumber": n, "Body": buf, "ContentLength": length}
+            if algo != "NONE":
+                args["Checksum" + algo] = sent.checksum
             try:
                 self.ctx.count_sent(length)
                 resp = self.s3.upload_part(**args)
-                sent = header if header is not None else reader.digests() or self._digest_part(offset, length)
-                sent = self._check_part_answer(resp, sent, algo, offset, length)
+                sent = self._check_part_answer(resp, sent, algo, buf)
                 self.ctx.slowdown.ok()
                 return Part(n, length, resp["ETag"], sent.checksum, sent.md5, sent.sha256)
             except Exception as e:  # noqa: BLE001 - classified below
@@ -635,19 +645,18 @@ class JobEngine:
                 if self.ctx.stop.wait(self.ctx.retry.delay(attempt)):
                     raise Interrupted("stopping") from None
 
-    def _check_part_answer(self, resp: dict, sent: PartDigest, algo: str, offset: int, length: int) -> PartDigest:
+    def _check_part_answer(self, resp: dict, sent: PartDigest, algo: str, buf: bytearray) -> PartDigest:
         """The server's checksum and ETag (a plain MD5), where it gives them, must be those of what we sent.
-        A server that answers with neither checksum nor an MD5 we computed gets its MD5 checked from a
-        second read of the part (whose checksum must again be the one sent)."""
+        A server that answers with neither checksum nor an MD5 we computed gets its MD5 checked against
+        the MD5 of the very buffer sent."""
         etag = resp.get("ETag") or ""
         remote = resp.get("Checksum" + algo) if algo != "NONE" else None
         if remote and sent.checksum and remote != sent.checksum:
             raise TransientUploadError("A part arrived damaged (the storage's checksum of it differs); resending it.")
         if MD5_HEX.match(etag) and sent.md5 is None and not remote:
-            again = self._digest_part(offset, length, md5=True)
-            if again.identity() != sent.identity():
-                raise TransientUploadError("The file changed while a part was being sent; resending it.")
-            sent = again
+            again = PartHash(algo, md5=True)
+            again.update(buf)
+            sent = again.result()
         if MD5_HEX.match(etag) and sent.md5 is not None and _etag(etag) != sent.md5:
             raise TransientUploadError("A part arrived damaged (the storage's MD5 of it differs); resending it.")
         return sent
@@ -697,7 +706,23 @@ class JobEngine:
                     raise Interrupted("stopping") from None
 
     # -- the local proof: the staged file still holds exactly the bytes the parts were sent from
-    def _local_proof(self, *, raise_on_change: bool = True) -> bool:
+    def _prove_local(self, before: tuple | None, digest: str) -> None:
+        """After the last part: ``digest`` is the sha256 of the bytes read and sent (and of the recorded
+        parts re-read). Those are the file's when nothing wrote to it meanwhile (size, mtime, ctime and
+        inode unchanged), every earlier part still matched its digests and the sha256 is the one queued
+        (when one was): then no second read is needed. Otherwise the one full re-read decides."""
+        parts = self.ctx.store.parts(self.job.id)
+        if len(parts) != self.job.part_count:
+            raise TransientUploadError("Some parts are still missing; the upload will continue.")
+        unchanged = before is not None and self._fingerprint() == before and not self._differs
+        if unchanged and self.job.sha256 in (None, digest):
+            if self.job.sha256 is None:
+                self.ctx.store.update(self.job.id, sha256=digest)
+                self.job = self.ctx.store.get(self.job.id)
+            return
+        self._local_proof(sent=digest)
+
+    def _local_proof(self, *, raise_on_change: bool = True, sent: str | None = None) -> bool:
         """One sequential read: each part's digests equal those of the bytes sent, and their sha256 is the
         job's. When not, the file changed during the upload: start again cleanly (SourceChangedError)."""
         parts = self.ctx.store.parts(self.job.id)
@@ -719,7 +744,11 @@ class JobEngine:
         except OSError:
             size_now = -1
         digest = whole.hexdigest()
-        if not differs and digest == self.job.sha256 and size_now == self.job.size:
+        expected = self.job.sha256 or sent or digest
+        if not differs and digest == expected and size_now == self.job.size:
+            if self.job.sha256 is None:
+                self.ctx.store.update(self.job.id, sha256=digest)
+                self.job = self.ctx.store.get(self.job.id)
             return True
         if not raise_on_change:
             return False
@@ -849,6 +878,109 @@ class JobEngine:
             self.s3.abort_multipart_upload(Bucket=self.job.bucket, Key=self.job.key, UploadId=upload_id)
         except Exception as e:  # noqa: BLE001 - the sweeper catches what this misses
             log.info("abort of an old upload failed (%s); the sweeper will retry", type(e).__name__)
+
+
+class _InOrderSha256:
+    """The whole file's sha256, fed each part's buffer in part order (lanes hand them in as they read
+    them) by a thread of its own, so the hashing overlaps the sending."""
+
+    def __init__(self, abandon: threading.Event):
+        self._h = hashlib.sha256()
+        self._next = 1
+        self._pending: dict[int, bytearray] = {}
+        self._cv = threading.Condition()
+        self._closed = False
+        self._abandon = abandon
+        self._thread = threading.Thread(target=self._loop, name="whole-sha256", daemon=True)
+        self._thread.start()
+
+    def put(self, n: int, buf: bytearray) -> None:
+        with self._cv:
+            self._pending[n] = buf
+            self._cv.notify_all()
+
+    def _loop(self) -> None:
+        while True:
+            with self._cv:
+                while self._next not in self._pending and not self._closed:
+                    self._cv.wait()
+                buf = self._pending.pop(self._next, None)
+                if buf is None:
+                    return
+            self._h.update(buf)
+            with self._cv:
+                self._next += 1
+                self._cv.notify_all()
+
+    def wait_hashed(self, n: int) -> bool:
+        """Until part ``n`` is hashed (its buffer may then be reused); False when the upload is abandoned."""
+        with self._cv:
+            while self._next <= n:
+                if self._closed or self._abandon.is_set():
+                    return False
+                self._cv.wait(0.2)
+            return True
+
+    def close(self) -> None:
+        with self._cv:
+            self._closed = True
+            self._cv.notify_all()
+        self._thread.join(5)
+
+    def hexdigest(self, last: int) -> str | None:
+        """The sha256 of parts 1..``last``, or None when not all of them were hashed."""
+        with self._cv:
+            return self._h.hexdigest() if self._next == last + 1 else None
+
+
+class _Committer:
+    """Records acknowledged parts in the database off the lanes, in the order they were acknowledged.
+    A part counts (progress) only once committed; a kill before that costs nothing either: the next
+    run adopts a part the server acknowledged from ListParts."""
+
+    def __init__(self, engine: "JobEngine"):
+        import queue
+
+        self.engine = engine
+        self.error: BaseException | None = None
+        self._q: queue.Queue = queue.Queue()
+        self._thread = threading.Thread(target=self._loop, name="part-commit", daemon=True)
+        self._thread.start()
+
+    def put(self, part: Part) -> None:
+        self._q.put(part)
+
+    def _loop(self) -> None:
+        while True:
+            part = self._q.get()
+            if part is None:
+                return
+            if self.error is not None:
+                continue
+            try:
+                self.engine._commit_part(part)
+            except BaseException as e:  # noqa: BLE001 - the engine raises it
+                self.error = e
+
+    def close(self, timeout: float | None) -> None:
+        self._q.put(None)
+        self._thread.join(timeout)
+
+
+def _same_bytes(a: str, b: str) -> bool:
+    """Whether two files hold the same bytes (read side by side, nothing hashed)."""
+    try:
+        if os.path.getsize(a) != os.path.getsize(b):
+            return False
+        with open(a, "rb", buffering=0) as fa, open(b, "rb", buffering=0) as fb:
+            while True:
+                x, y = fa.read(4 * READ_CHUNK), fb.read(4 * READ_CHUNK)
+                if x != y:
+                    return False
+                if not x:
+                    return True
+    except OSError:
+        return False
 
 
 def _etag(value: str) -> str:

@@ -282,7 +282,7 @@ class UploadQueue:
         When its frozen copy is gone, it is frozen again: from the original file, or for a draft from its
         export (rendered again if needed: this may take a while, call it off the UI thread).
         """
-        from studio.uploader.snapshot import freeze
+        from studio.uploader.snapshot import freeze, sha256_file
 
         jid = self._resolve_id(job_id)
         job = self.store.get(jid)
@@ -308,7 +308,7 @@ class UploadQueue:
                           upload_id=None, source_path=str(source.absolute()), source_size=snap.source_size,
                           source_mtime_ns=snap.source_mtime_ns, owns_staging=True,
                           part_size=plan_part_size(snap.size, self._wanted_part_size(job)))
-            if job.size != snap.size or job.sha256 != snap.sha256:
+            if job.size != snap.size or (job.sha256 is not None and sha256_file(snap.path) != job.sha256):
                 values["notice"] = "The file had changed since it was queued; the retry uploads its new content."
         self.store.update(jid, **values)
         return self.store.get(jid)
@@ -481,7 +481,7 @@ class UploadQueue:
                 if until_idle and not runnable and not lanes and not self._delivering and \
                         not self.webhooks.due(within=self.idle_webhook_horizon):
                     break
-                stop.wait(poll)
+                self._wait_for_lanes(lanes, stop, poll)
         finally:
             hooks_done.set()
             # A stop (Ctrl+C, SIGTERM, the app closing) waits only a moment for parts on the wire: what is
@@ -498,6 +498,19 @@ class UploadQueue:
         return results
 
     _delivering = False
+
+    @staticmethod
+    def _wait_for_lanes(lanes: dict, stop: threading.Event, poll: float) -> None:
+        """``poll`` seconds, or less: a lane that ends (its job done) is seen at once, not at the next
+        poll (the database is asked again only then)."""
+        deadline = time.monotonic() + poll
+        while not stop.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0 or not lanes or not all(th.is_alive() for th in lanes.values()):
+                if not lanes and left > 0:
+                    stop.wait(left)
+                return
+            stop.wait(min(left, 0.02))
 
     def _deliver_webhooks(self, stop: threading.Event, done: threading.Event, emit: EventFn) -> None:
         """The outbox, off the upload lanes: each due delivery gets one attempt, then a short wait."""
@@ -519,7 +532,7 @@ class UploadQueue:
                 log.exception("webhook delivery loop")
             finally:
                 self._delivering = False
-            stop.wait(0.2)
+            done.wait(0.2)   # set when the runner ends, by a stop too: it never waits out the 0.2 s
 
     def sweep_staging(self, *, older_than: float = 600) -> int:
         """Remove frozen copies no job needs: a job finished or cancelled (a kill came before the clean-up)

@@ -7,7 +7,10 @@
   rewritten) needs no copy: each job gets its own hard link to it, so one job finishing (and
   deleting its link) never takes the file from another, and the export itself stays for reuse.
 
-The fingerprint (size, mtime, sha256) taken here is checked by content before every run.
+Freezing reads each byte once, in the kernel where it can (copy_file_range), and hashes nothing:
+the whole-file sha256 is computed by the engine from the very bytes it sends, part by part, so no
+byte is read for hashing before the first one is on the wire. The fingerprint (size, mtime) taken
+here is checked before every run, and by content (part digests, the original) where it changed.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ class Snapshot:
     path: Path
     size: int
     mtime_ns: int
-    sha256: str
+    sha256: str | None                # None: computed by the engine from the bytes it sends
     owned: bool                       # we created it, so we delete it after COMPLETED
     source_size: int | None = None    # the original's fingerprint, when the snapshot is a private copy
     source_mtime_ns: int | None = None
@@ -86,11 +89,11 @@ def _link_export(source: Path, target: Path) -> Snapshot:
     except OSError:
         return _private_copy(source, target)
     st = target.stat()
-    return Snapshot(target, st.st_size, st.st_mtime_ns, sha256_file(target), owned=True, method=method)
+    return Snapshot(target, st.st_size, st.st_mtime_ns, None, owned=True, method=method)
 
 
 def _private_copy(source: Path, target: Path) -> Snapshot:
-    """Clone or copy, fsync, hash the copy. The original must not change while it is copied."""
+    """Clone or copy, fsync. The original must not change while it is copied."""
     for _attempt in range(3):
         before = source.stat()
         try:
@@ -106,7 +109,7 @@ def _private_copy(source: Path, target: Path) -> Snapshot:
         after = source.stat()
         if (before.st_size, before.st_mtime_ns) == (after.st_size, after.st_mtime_ns):
             st = target.stat()
-            return Snapshot(target, st.st_size, st.st_mtime_ns, sha256_file(target), owned=True,
+            return Snapshot(target, st.st_size, st.st_mtime_ns, None, owned=True,
                             source_size=after.st_size, source_mtime_ns=after.st_mtime_ns, method=method)
         log.info("%s changed while it was copied; copying again", source.name)
     target.unlink(missing_ok=True)
@@ -124,8 +127,34 @@ def _clone_or_copy(source: Path, target: Path) -> str:
             return "reflink"
         except (ImportError, OSError):
             pass   # not Linux, or a filesystem without reflinks (ext4, tmpfs, across filesystems)
+        if _kernel_copy(fin.fileno(), fout.fileno()):
+            return "copy"
+        fin.seek(0)
+        fout.seek(0)
+        fout.truncate()
         shutil.copyfileobj(fin, fout, 4 * CHUNK)
     return "copy"
+
+
+def _kernel_copy(fin: int, fout: int) -> bool:
+    """copy_file_range: the kernel copies page cache to page cache, no trip through Python. False
+    where it is not offered (another OS, an old kernel, some filesystems); the caller copies then."""
+    copy = getattr(os, "copy_file_range", None)
+    if copy is None:
+        return False
+    size = os.fstat(fin).st_size
+    done = 0
+    try:
+        while done < size:
+            n = copy(fin, fout, min(size - done, 1 << 30), done, done)
+            if n == 0:
+                break   # the file got shorter: the caller's before/after stat sees it
+            done += n
+    except OSError as e:
+        if e.errno in (errno.ENOSPC, errno.EIO, errno.EDQUOT):
+            raise
+        return False
+    return True
 
 
 def _fsync(path: Path) -> None:

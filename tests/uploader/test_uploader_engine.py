@@ -29,6 +29,58 @@ def test_multipart_upload_matches_independent_download(studio, s3_server, raw_s3
     assert src.exists()
 
 
+def test_each_byte_is_read_once_and_hashed_from_what_is_sent(studio, s3_server, raw_s3, tmp_path, monkeypatch):
+    """No pass over the file before the first part and none after the last: the staged file is read once,
+    the whole-file sha256 comes from the bytes sent, and it is the object's."""
+    import os
+
+    add_target(studio, s3_server, concurrency=3)
+    src = make_file(tmp_path / "once.mp4", 4 * 5 * MiB + 99)
+    job = studio.uploads.enqueue_file(src, "seaweed")
+    assert job.sha256 is None   # nothing was hashed before the upload
+    staged = os.stat(job.staging_path)
+    read = []
+
+    def counting(real):
+        def wrapped(fd, *args):
+            n = real(fd, *args)
+            st = os.fstat(fd)
+            if (st.st_dev, st.st_ino) == (staged.st_dev, staged.st_ino):
+                read.append(n if isinstance(n, int) else len(n))
+            return n
+        return wrapped
+
+    monkeypatch.setattr(os, "preadv", counting(os.preadv))
+    monkeypatch.setattr(os, "pread", counting(os.pread))
+    run_until_idle(studio)
+    job = studio.uploads.get(job.id)
+    assert job.state == "COMPLETED", job.error
+    assert sum(read) == job.size
+    assert sha256_of(raw_s3.get_object(Bucket=job.bucket, Key=job.key)["Body"].read()) == job.sha256 == \
+        sha256_of(src.read_bytes())
+
+
+def test_acknowledged_parts_are_checked_by_content_when_resuming(studio, s3_server, raw_s3, tmp_path):
+    """A sent part's bytes changed in the frozen copy behind the uploader's back (its mtime put back):
+    the resumed run re-reads the acknowledged parts, sees it, and never completes with other bytes."""
+    import os
+
+    add_target(studio, s3_server, concurrency=1)
+    src = make_file(tmp_path / "r.mp4", 4 * 5 * MiB + 1)
+    job = studio.uploads.enqueue_file(src, "seaweed")
+    _run_some_parts(studio, 2)
+    assert studio.uploads.get(job.id).bytes_done >= 5 * MiB
+    st = os.stat(job.staging_path)
+    with open(job.staging_path, "r+b") as f:
+        f.write(b"damaged")
+    os.utime(job.staging_path, ns=(st.st_atime_ns, st.st_mtime_ns))
+    run_until_idle(studio)
+    done = studio.uploads.get(job.id)
+    assert done.state == "COMPLETED", done.error
+    assert sha256_of(raw_s3.get_object(Bucket=done.bucket, Key=done.key)["Body"].read()) == done.sha256 == \
+        sha256_of(src.read_bytes())
+
+
 def test_wrong_credentials_fail_with_a_clear_message(studio, s3_server, tmp_path):
     add_target(studio, s3_server, secret="not-the-secret")
     job = studio.uploads.enqueue_file(make_file(tmp_path / "a.mp4", 1 * MiB), "seaweed")
@@ -82,7 +134,8 @@ def test_resume_sends_only_missing_parts(studio, s3_server, raw_s3, tmp_path):
 
 def test_upload_aborted_behind_the_apps_back_restarts_and_completes(studio, s3_server, raw_s3, tmp_path):
     add_target(studio, s3_server, concurrency=1)
-    job = studio.uploads.enqueue_file(make_file(tmp_path / "b.mp4", 3 * 5 * MiB), "seaweed")
+    src = make_file(tmp_path / "b.mp4", 3 * 5 * MiB)
+    job = studio.uploads.enqueue_file(src, "seaweed")
     _run_some_parts(studio, 1)
     job = studio.uploads.get(job.id)
     raw_s3.abort_multipart_upload(Bucket=job.bucket, Key=job.key, UploadId=job.upload_id)
@@ -91,7 +144,9 @@ def test_upload_aborted_behind_the_apps_back_restarts_and_completes(studio, s3_s
     assert done.state == "COMPLETED", done.error
     assert done.upload_id != job.upload_id
     assert "started again" in done.notice
-    assert sha256_of(raw_s3.get_object(Bucket=job.bucket, Key=job.key)["Body"].read()) == job.sha256
+    # the sha256 is known once the bytes were read and sent (no pass over the file before the first part)
+    assert sha256_of(raw_s3.get_object(Bucket=job.bucket, Key=job.key)["Body"].read()) == done.sha256 == \
+        sha256_of(src.read_bytes())
 
 
 def test_pause_resume_cancel_and_retry(studio, s3_server, raw_s3, tmp_path):
