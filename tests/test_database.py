@@ -101,3 +101,21 @@ def test_cli_explains_a_damaged_database(cli, data_dir: Path):
     (data_dir / "studio.db").write_bytes(b"garbage" * 50)
     r = cli("doctor", "--json")
     assert r.returncode == 1 and "not a SQLite database" in r.stdout
+
+
+def test_the_cheap_revision_scan_agrees_with_alembic(tmp_path: Path):
+    """Opening a database at head skips Alembic: its scan of migrations/versions must give Alembic's
+    own answer (the chain, its order, its head) and read the same current revision."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from studio.db.migrate import _alembic_config, _revisions, known_revisions
+
+    script = ScriptDirectory.from_config(_alembic_config())
+    chain = [s.revision for s in reversed(list(script.walk_revisions()))]
+    assert _revisions() == chain and head_revision() == script.get_current_head()
+    assert known_revisions() == set(chain)
+    engine = open_database(tmp_path / "studio.db", tmp_path / "backups")
+    with engine.connect() as conn:
+        assert current_revision(engine) == MigrationContext.configure(conn).get_current_revision() == chain[-1]
+    engine.dispose()

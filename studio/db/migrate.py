@@ -8,6 +8,10 @@
 - Two processes starting at once (the app and a CLI command) never migrate together: the check and
   the upgrade run under a cross-process file lock (``studio.db.migrate.lock`` beside the database),
   and the upgrade's transaction begins IMMEDIATE.
+- Opening a database that is already at head never imports Alembic (≈0.3 s of every start): the
+  revisions are the files in ``migrations/versions`` (``NNNN_name.py`` with ``revision = "NNNN"``,
+  one line from 0001; ``tests/test_database.py`` checks the scan against Alembic's own reading),
+  and the current one is read from ``alembic_version`` with plain SQL. Alembic runs only to migrate.
 """
 
 from __future__ import annotations
@@ -17,11 +21,9 @@ import sqlite3
 import time
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from studio import durable
 from studio.db.engine import make_engine
@@ -53,7 +55,9 @@ class DatabaseNewerError(DatabaseError):
         self.revision = revision
 
 
-def _alembic_config(engine: Engine | None = None) -> Config:
+def _alembic_config(engine: Engine | None = None):  # noqa: ANN202 - alembic.config.Config
+    from alembic.config import Config   # only to migrate: see the module's docstring
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     if engine is not None:
@@ -61,17 +65,29 @@ def _alembic_config(engine: Engine | None = None) -> Config:
     return cfg
 
 
+def _revisions() -> list[str]:
+    """Our revisions in order, from the migration files' names (each ``revision`` is its prefix)."""
+    return sorted(f.name.split("_", 1)[0] for f in (MIGRATIONS / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+
+
 def head_revision() -> str:
-    return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    return _revisions()[-1]
 
 
 def known_revisions() -> set[str]:
-    return {s.revision for s in ScriptDirectory.from_config(_alembic_config()).walk_revisions()}
+    return set(_revisions())
 
 
 def current_revision(engine: Engine) -> str | None:
+    """The database's revision (None when it was never migrated). Raises sqlite3's DatabaseError
+    (through SQLAlchemy) for a file that is not a database."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        try:
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except OperationalError as e:
+            if "no such table" in str(e):
+                return None
+            raise
 
 
 def looks_like_sqlite(path: Path) -> bool:
@@ -159,6 +175,8 @@ def _open_locked(path: Path, backups: Path, *, reset_corrupt: bool) -> Engine:
         if current is not None:
             saved = _backup(path, backups, f"before-{head}")
             log.info("database backed up to %s before migrating %s -> %s", saved, current, head)
+        from alembic import command   # only to migrate: see the module's docstring
+
         command.upgrade(_alembic_config(engine.execution_options(studio_write=True)), "head")
         log.info("database %s migrated to %s", path, head)
     return engine
