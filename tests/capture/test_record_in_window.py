@@ -164,7 +164,7 @@ def test_post_from_the_record_page_is_one_press(qtbot, window, studio):
     panel = window.page("uploads").draft_panel
     (draft,) = studio.drafts.list_drafts()
     assert panel.label.text() == f"Upload “{draft.title}”"
-    # No second press: the export and the upload were started by Post itself.
-    qtbot.waitUntil(lambda: not panel.go.isEnabled() or panel.message.text() != "", timeout=10_000)
-    qtbot.waitUntil(lambda: "is queued for" in panel.message.text(), timeout=120_000)
-    assert panel.message.text() == f"“{draft.title}” is queued for This computer."
+    # No second press: Post itself builds the post (export, qualities) and uploads it until it is live.
+    qtbot.waitUntil(lambda: [p.draft_id for p in studio.posts.list()] == [draft.id], timeout=30_000)
+    qtbot.waitUntil(lambda: "is live on" in panel.message.text(), timeout=240_000)
+    assert panel.message.text().startswith(f"“{draft.title}” is live on This computer")

@@ -369,7 +369,7 @@ class UploadDraftPanel(QFrame):
         self.hide()
 
     def offer(self, draft_id: str, title: str | None = None, *, start: bool = False) -> None:
-        """Offer ``draft_id`` for upload; ``start``: export and queue it at once (Post was pressed)."""
+        """Offer ``draft_id`` for upload; ``start``: publish it at once (Post was pressed elsewhere)."""
         self.draft_id = draft_id
         self.title = title or ""
         self.label.setText(f"Upload “{title}”" if title else "Upload this draft")
@@ -385,7 +385,7 @@ class UploadDraftPanel(QFrame):
     def _fill(self, targets, start: bool = False) -> None:  # noqa: ANN001 - list[Target]
         fill_targets(self.targets, targets)
         if start:
-            self.start()
+            self.publish()
 
     def _titled(self, title: str) -> None:
         self.title = title
