@@ -2,11 +2,12 @@
 ffmpeg command that makes the same ladder, in the same run.
 
 The reel: one 1080p clip (centre-cropped to 9:16) with sound; the rungs below 1080p use x264's
-superfast preset (both commands). Ours is ``studio.publish.ladder``'s one
+superfast preset (both commands). Ours runs ``studio.publish.ladder``'s one
 command (the export's render graph, split and scaled into four rungs, fMP4 HLS); the reference is what
 an expert would type for the same four rungs with the same encoder settings. Runs alternate (reference,
-ours, export, ...) so machine noise hits all; figures are best-of ratios of
-ffmpeg's CPU time (user + system: what the ladder costs; wall time is in the note). ``full=False``: a 6 s reel,
+ours, export, ...) so machine noise hits all. Ours is timed as the creator waits for it: the whole
+``build_bundle`` (poster, BlurHash, the ladder, playlists, share page, manifest hashing), wall clock,
+best of the runs; CPU time is in the note. ``full=False``: a 6 s reel,
 one run each; ``full=True``: the 30 s reel the target is set for.
 """
 
@@ -87,12 +88,29 @@ def _timed(argv: list[str], clean: Path | None = None) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def _timed_bundle(edit, assets, folder: Path) -> tuple[float, float]:  # noqa: ANN001 - Edit, {id: MediaRef}
+    """The whole bundle as the creator waits for it (poster, BlurHash, the ladder, playlists, page,
+    manifest with every file's sha256): (wall seconds, CPU seconds of this process and its children)."""
+    import resource
+
+    from studio.publish.bundle import build_bundle
+
+    def cpu() -> float:
+        me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+    c0, t0 = cpu(), time.perf_counter()
+    build_bundle(edit, assets, folder, post_id="bench", title="Bench", overlay_dir=folder.parent / "overlays")
+    return time.perf_counter() - t0, cpu() - c0
+
+
 def run(full: bool) -> list[dict]:
     from studio.editor import document as doc
+    from studio.editor.overlays import ensure_gui
     from studio.editor.render_graph import build_render
     from studio.media.ref import MediaRef
-    from studio.publish.ladder import ladder_argv
 
+    ensure_gui()   # the poster's text is drawn with Qt, as in the app
     seconds = 30.0 if full else 6.0
     reps = 2 if full else 1
     with tempfile.TemporaryDirectory(prefix="bench-publish-") as tmp:
@@ -102,21 +120,20 @@ def run(full: bool) -> list[dict]:
         e = doc.new_edit()
         e, _ = doc.add_clip(e, "cam", int(seconds * 1_000_000))
         export = build_render(e, assets, out=folder / "export.mp4", overlay_dir=folder / "overlays")
-        ours_dir, ref_dir = folder / "ours", folder / "ref"
-        ours = ladder_argv(e, assets, ours_dir, overlay_dir=folder / "overlays")
+        ref_dir = folder / "ref"
         reference = _hand_written(src, seconds, ref_dir)
         t_ref, t_ours, t_export = [], [], []
-        for _ in range(reps):
+        for _ in range(reps):   # alternating, so the neighbours' noise hits all three
             t_ref.append(_timed(reference, ref_dir))
-            t_ours.append(_timed(ours, ours_dir))
+            t_ours.append(_timed_bundle(e, assets, folder / "ours"))
             t_export.append(_timed(export))
-    cpu = {k: min(c for _w, c in v) for k, v in (("ours", t_ours), ("ref", t_ref), ("export", t_export))}
     wall = {k: min(w for w, _c in v) for k, v in (("ours", t_ours), ("ref", t_ref), ("export", t_export))}
-    vs_hand = cpu["ours"] / cpu["ref"]
-    vs_export = cpu["ours"] / cpu["export"]
-    note = (f"{seconds:.0f} s reel, best of {reps}, CPU s (wall s): ladder {cpu['ours']:.1f} ({wall['ours']:.1f}), "
-            f"hand-written ladder {cpu['ref']:.1f} ({wall['ref']:.1f}), single 1080p export {cpu['export']:.1f} "
-            f"({wall['export']:.1f})")
+    cpu = {k: min(c for _w, c in v) for k, v in (("ours", t_ours), ("ref", t_ref), ("export", t_export))}
+    vs_hand = wall["ours"] / wall["ref"]
+    vs_export = wall["ours"] / wall["export"]
+    note = (f"{seconds:.0f} s reel, best of {reps}, wall s (CPU s): whole bundle {wall['ours']:.1f} "
+            f"({cpu['ours']:.1f}), hand-written ladder command {wall['ref']:.1f} ({cpu['ref']:.1f}), single 1080p "
+            f"export {wall['export']:.1f} ({cpu['export']:.1f}); load {os.getloadavg()[0]:.1f}")
     return [
         {"name": "publish_ladder_vs_handwritten_ffmpeg", "value": vs_hand, "unit": "x", "target": "<= 1.05",
          "ok": vs_hand <= 1.05, "note": note},

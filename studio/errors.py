@@ -45,6 +45,7 @@ class DatabaseBusyError(StudioError):
     """Another program held studio.db for longer than the bounded wait; nothing was changed."""
 
 
-def user_message(exc: BaseException) -> str:
-    """The sentence for ``exc``: its ``user_message`` when it has one, else ``str(exc)``."""
-    return getattr(exc, "user_message", None) or str(exc) or exc.__class__.__name__
+def user_message(exc: BaseException, unexpected: str | None = None) -> str:
+    """The sentence for ``exc``: its ``user_message`` when it has one; else ``unexpected`` when given
+    (the caller's sentence for an error nobody anticipated), else ``str(exc)``."""
+    return getattr(exc, "user_message", None) or unexpected or str(exc) or exc.__class__.__name__

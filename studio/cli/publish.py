@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from studio.cli import Context, UserError, add_json_flag
+from studio.errors import user_message
 
 
 def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
@@ -59,7 +60,7 @@ def run(ctx: Context) -> int:
         return 130
     except (PostError, UploadError, DraftError, KeyError) as e:
         end_line()
-        raise UserError(getattr(e, "user_message", None) or str(e), 1) from None
+        raise UserError(user_message(e), 1) from None
     end_line()
     ctx.emit({"ok": True, "post_id": post.id, "state": post.state, "files": post.files_total,
               "target": post.target_name}, post.id)

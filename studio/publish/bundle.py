@@ -26,6 +26,7 @@ import logging
 import re
 import shutil
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -35,7 +36,7 @@ from studio import paths
 from studio.durable import atomic_write_bytes, fsync_dir, fsync_file, sha256_file
 from studio.editor.document import Edit
 from studio.publish.ladder import SEGMENT_S, build_ladder
-from studio.errors import StudioError
+from studio.errors import StudioError, user_message
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +100,9 @@ def build_bundle(edit: Edit, assets: Mapping, folder: Path, *, post_id: str, tit
                  draft_id: str | None = None, revision: int | None = None, urls: Callable[[str], str] | None = None,
                  overlay_dir: Path | None = None, on_stage: StageFn | None = None,
                  cancel: threading.Event | None = None) -> Bundle:
-    """Build the whole bundle into ``folder`` (replaced). Stages: "exporting" (the poster, the cover frame
-    composed by the render graph), "building" (the ladder, one ffmpeg pass). Raises BundleError,
-    LadderError / LadderCancelled."""
+    """Build the whole bundle into ``folder`` (replaced). Stages: "exporting" (begun), then "building"
+    (the ladder, one ffmpeg pass, while the poster — the cover frame composed by the render graph — is
+    made beside it). Raises BundleError, LadderError / LadderCancelled."""
     from studio.drafts.thumbs import cover_image, image_bytes, lqip_from_jpeg
     from studio.media.probe import MediaError
     from studio.publish.ladder import LadderCancelled
@@ -112,23 +113,32 @@ def build_bundle(edit: Edit, assets: Mapping, folder: Path, *, post_id: str, tit
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     stage("exporting", 0.0)
-    try:
-        poster = cover_image(edit, assets, overlay_dir=overlay_dir)
-    except MediaError as e:
-        raise BundleError(f"The cover frame could not be made: {getattr(e, 'user_message', e)}") from e
-    if poster.size != (edit.canvas.width, edit.canvas.height):
-        from PIL import Image
 
-        poster = poster.resize((edit.canvas.width, edit.canvas.height), Image.LANCZOS)
-    jpeg = image_bytes(poster)
-    (folder / POSTER).write_bytes(jpeg)
-    blurhash = lqip_from_jpeg(jpeg)
-    if cancel is not None and cancel.is_set():
-        raise LadderCancelled()
-    stage("exporting", 1.0)
-    stage("building", 0.0)
-    renditions = build_ladder(edit, assets, folder, overlay_dir=overlay_dir,
-                              on_progress=lambda f: stage("building", f), cancel=cancel)
+    def make_poster():  # noqa: ANN202 - (PIL image, JPEG bytes, BlurHash)
+        try:
+            image = cover_image(edit, assets, overlay_dir=overlay_dir)
+        except MediaError as e:
+            raise BundleError(f"The cover frame could not be made: {user_message(e)}") from e
+        if image.size != (edit.canvas.width, edit.canvas.height):
+            from PIL import Image
+
+            image = image.resize((edit.canvas.width, edit.canvas.height), Image.LANCZOS)
+        data = image_bytes(image)
+        (folder / POSTER).write_bytes(data)
+        return image, data, lqip_from_jpeg(data)
+
+    # The poster (one frame composed by the render graph: mostly ffmpeg's start and seek) is made
+    # while the ladder encodes, so the creator does not wait for it after the ladder.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="poster") as pool:
+        posting = pool.submit(make_poster)
+        stage("building", 0.0)
+        try:
+            renditions = build_ladder(edit, assets, folder, overlay_dir=overlay_dir,
+                                      on_progress=lambda f: stage("building", f), cancel=cancel)
+        except BaseException:
+            posting.cancel()   # the ladder's error (or the cancel) is the one to report
+            raise
+        poster, jpeg, blurhash = posting.result()
     if urls is not None:
         _absolute_playlists(folder, renditions, urls)
     shutil.copyfile(paths.resource("web", "hls.js", "hls.min.js"), folder / "hls.min.js")

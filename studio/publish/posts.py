@@ -33,7 +33,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from studio import durable
-from studio.errors import StudioError
+from studio.errors import StudioError, user_message
 from studio.uploader.models import PostRow, now_us
 from studio.uploader.store import CANCELLED, COMPLETED, FAILED, UNFINISHED, UploadJob
 
@@ -170,8 +170,7 @@ class PostService:
                 shutil.rmtree(folder, ignore_errors=True)
                 raise PublishCancelled() from None
             except BaseException as e:
-                message = getattr(e, "user_message", None) or \
-                    f"Publishing failed unexpectedly ({type(e).__name__}); see the log and retry."
+                message = user_message(e, f"Publishing failed unexpectedly ({type(e).__name__}); see the log and retry.")
                 if not isinstance(e, StudioError):
                     log.exception("post %s: build failed", post_id)
                 self._set(post_id, error=message)

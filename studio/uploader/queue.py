@@ -21,6 +21,7 @@ from studio.uploader.errors import (NoSuchUploadError, OfflineError, SourceChang
 from studio.uploader.store import (CANCELLED, COMPLETED, FAILED, PAUSED, PENDING, RUNNABLE, UNFINISHED,
                                    JobStore, UploadJob)
 from studio.uploader.targets import plan_part_size, reachable
+from studio.errors import user_message
 
 log = logging.getLogger(__name__)
 EventFn = Callable[[str, str, object], None]   # (kind: "state"|"progress"|"notice", job id, payload)
@@ -621,8 +622,8 @@ class UploadQueue:
             return self._fail(job.id, str(e), emit)
         except Exception as e:  # noqa: BLE001 - e.g. the local S3 would not start
             log.exception("job %s: could not prepare the upload", job.id)
-            return self._fail(job.id, getattr(e, "user_message", None) or
-                              f"Could not prepare the upload ({type(e).__name__}); see the log.", emit)
+            return self._fail(job.id, user_message(
+                e, f"Could not prepare the upload ({type(e).__name__}); see the log."), emit)
         ctx = eng.RunContext(store=self.store, client=client, stop=stop, slowdown=self.slowdown,
                              bandwidth=self._bandwidth(target), concurrency=target.concurrency,
                              trailer_checksums=not target.checksum_when_required,

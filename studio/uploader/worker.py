@@ -16,6 +16,7 @@ import threading
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from studio.uploader.progress import ProgressMeter
+from studio.errors import user_message
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +85,7 @@ class UploadWorker(QObject):
                 continue
             except Exception as e:  # noqa: BLE001 - reported, then retried after a pause
                 log.exception("upload worker stopped")
-                self.failed.emit(getattr(e, "user_message", None) or f"Uploads stopped: {type(e).__name__}")
+                self.failed.emit(user_message(e, f"Uploads stopped: {type(e).__name__}"))
                 self._stop.wait(self.retry_busy * 3)
                 continue
             self.runnerBusy.emit(False)
