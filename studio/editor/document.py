@@ -9,9 +9,9 @@ survives a round trip through this one. Times are integer microseconds.
     edit = trim_clip(edit, clip_id, in_us=500_000)   # operations return a new Edit
     draft_store.update_edit(draft.id, edit.to_dict())
 
-Schema (current version 2):
+Schema (current version 3):
 
-    {"schema_version": 2,
+    {"schema_version": 3,
      "canvas": {"preset": "9:16", "width": 1080, "height": 1920, "fps": 30},
      "clips": [{"id", "asset_id", "source_in_us", "source_out_us", "speed": 1.0, "volume": 1.0,
                 "muted": false, "rotation": 0,
@@ -27,7 +27,15 @@ Schema (current version 2):
      "music": [{"id", "asset_id", "start_us": 0, "offset_us": 0, "duration_us": null,
                 "volume": 1.0, "fade_in_us": 0, "fade_out_us": 0}],
      "audio": {"original_volume": 1.0, "normalize_loudness": false, "loudness_target": -14.0},
-     "caption": "", "cover": {"time_us": 0, "asset_id": null}}
+     "caption": "", "cover": {"time_us": 0, "asset_id": null},
+     "captions": {"segments": [{"id", "words": [{"text", "start_us", "end_us"}]}],
+                  "style": {"preset": "karaoke"|"pop"|"box"|"outline", "size": 0.045,
+                            "position": "lower"|"middle"|"upper", "color": "#FFFFFF",
+                            "highlight": "#FFD400", "burn_in": true},
+                  "language": "en", "engine": ""}}
+
+Captions (v3) are timed on the timeline; their rules and operations live in
+``studio.editor.captions`` (``validate`` calls it).
 
 Units: ``x``/``y`` of overlays are the overlay's centre as a fraction of the canvas (0..1); text
 ``size`` is the line height as a fraction of the canvas height; sticker ``scale`` is its width as a
@@ -49,7 +57,7 @@ from typing import Any, Callable, ClassVar
 
 from studio.errors import StudioError
 
-CURRENT_VERSION = 2
+CURRENT_VERSION = 3
 US = 1_000_000
 
 PRESETS: dict[str, tuple[int, int]] = {
@@ -311,6 +319,62 @@ class Cover(_Model):
 
 
 @dataclass
+class CaptionWord(_Model):
+    """One spoken word on the timeline (what the transcriber heard, or the creator's fix of it)."""
+    text: str
+    start_us: int
+    end_us: int
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class CaptionSegment(_Model):
+    """One caption line: the words shown together on screen."""
+    id: str
+    words: list[CaptionWord] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+    _nested: ClassVar = {"words": (CaptionWord, True)}
+
+    @property
+    def start_us(self) -> int:
+        return self.words[0].start_us if self.words else 0
+
+    @property
+    def end_us(self) -> int:
+        return self.words[-1].end_us if self.words else 0
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+@dataclass
+class CaptionStyle(_Model):
+    """One look for every caption of a reel (presets in ``studio.editor.captions.PRESETS``)."""
+    preset: str = "karaoke"
+    size: float = 0.045            # line height as a fraction of the canvas height
+    position: str = "lower"        # lower / middle / upper, inside the platform's safe zone
+    color: str = "#FFFFFF"
+    highlight: str = "#FFD400"     # the word being spoken (karaoke) / the box (box)
+    burn_in: bool = True           # drawn into the picture; False: exported as a sidecar file
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Captions(_Model):
+    segments: list[CaptionSegment] = field(default_factory=list)
+    style: CaptionStyle = field(default_factory=CaptionStyle)
+    language: str = "en"
+    engine: str = ""               # which engine made them ("" = none yet)
+    extra: dict = field(default_factory=dict)
+    _nested: ClassVar = {"segments": (CaptionSegment, True), "style": (CaptionStyle, False)}
+
+    @property
+    def words(self) -> list[CaptionWord]:
+        return [w for s in self.segments for w in s.words]
+
+
+@dataclass
 class Edit(_Model):
     schema_version: int = CURRENT_VERSION
     canvas: Canvas = field(default_factory=Canvas)
@@ -321,10 +385,11 @@ class Edit(_Model):
     audio: AudioMix = field(default_factory=AudioMix)
     caption: str = ""
     cover: Cover = field(default_factory=Cover)
+    captions: Captions = field(default_factory=Captions)
     extra: dict = field(default_factory=dict)
     _nested: ClassVar = {"canvas": (Canvas, False), "clips": (Clip, True), "texts": (TextOverlay, True),
                          "stickers": (Sticker, True), "music": (MusicTrack, True), "audio": (AudioMix, False),
-                         "cover": (Cover, False)}
+                         "cover": (Cover, False), "captions": (Captions, False)}
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "") -> "Edit":
@@ -500,8 +565,17 @@ def _v1_to_v2(doc: dict) -> dict:
     return doc
 
 
+def _v2_to_v3(doc: dict) -> dict:
+    """v3 adds the captions track (word-timed segments) and its one style per reel."""
+    doc.setdefault("captions", {"segments": [], "style": {"preset": "karaoke", "size": 0.045, "position": "lower",
+                                                          "color": "#FFFFFF", "highlight": "#FFD400",
+                                                          "burn_in": True},
+                                "language": "en", "engine": ""})
+    return doc
+
+
 # MIGRATIONS[n] turns a version-n document into version n+1. Append only; never edit an old step.
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2}
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def migrate(data: Any) -> dict:
@@ -600,6 +674,9 @@ def validate(edit: Edit, asset_ids: set[str] | None = None) -> None:
         _asset_ok(asset_ids, edit.cover.asset_id, "The cover image")
     if len(edit.caption) > CAPTION_MAX_CHARS:
         raise EditError("The caption is longer than 2,200 characters.")
+    from studio.editor.captions import validate_captions  # noqa: PLC0415 - captions imports this module
+
+    validate_captions(edit.captions, ids)
 
 
 def _unique(ids: set[str], item_id: str) -> None:

@@ -270,7 +270,15 @@ def _rasterize_canvas(edit: Edit, out_w: int, out_h: int, cache_dir: Path,
         key = _digest({"v": _RASTER_VERSION, "kind": "text", "t": [t.text, t.font, t.size, t.color, t.background,
                                                                     t.align, t.bold, t.rotation], "wh": [out_w, out_h]})
         out.append(_cached(cache_dir / f"t-{key}.png", lambda t=t: draw_text(t, out_w, out_h), t, out_w, out_h))
+    out.extend(_captions(edit, out_w, out_h, cache_dir))
     return out
+
+
+def _captions(edit: Edit, out_w: int, out_h: int, cache_dir: Path) -> list[RasterOverlay]:
+    """The word-timed captions, on top of everything (drawn by studio.editor.captions)."""
+    from studio.editor.captions import caption_rasters
+
+    return caption_rasters(edit, out_w, out_h, cache_dir)
 
 
 def _scaled(item: RasterOverlay, k: float) -> RasterOverlay:

@@ -97,6 +97,13 @@ class EditorSession(QObject):
     export_finished = Signal(object)        # ExportResult
     export_failed = Signal(object)          # the exception
     export_cancelled = Signal()
+    # speech (studio.speech): auto captions and jump cuts
+    captions_progress = Signal(float)       # fraction 0..1 (from the worker; delivered on the UI thread)
+    captions_finished = Signal(int)         # number of words now in the captions (one undo step)
+    captions_failed = Signal(object)        # the exception (SpeechError says why)
+    captions_cancelled = Signal()
+    silences_proposed = Signal(object)      # SilenceProposal: what "Remove silences" would cut
+    silences_failed = Signal(object)
 
     def __init__(self, studio, parent: QObject | None = None, *, autosave_ms: int = AUTOSAVE_MS):  # noqa: ANN001
         super().__init__(parent)
@@ -112,6 +119,8 @@ class EditorSession(QObject):
         self._asked: set = set()
         self._pending_export: tuple[Path | None, bool] | None = None   # (out, for_upload) waiting for its save
         self._starting = False
+        self._transcribing = None          # threading.Event of the running transcription
+        self.silence_proposal = None       # the last SilenceProposal shown on the timeline
 
     # -- which draft -----------------------------------------------------------------------------
     @property
@@ -160,6 +169,8 @@ class EditorSession(QObject):
         self._thumbs.clear()
         self._peaks.clear()
         self._asked.clear()
+        self.cancel_captions()
+        self.silence_proposal = None
 
     def shutdown(self) -> None:
         """The app is quitting: cancel a running export and save what is unsaved, now, on this thread."""
@@ -286,6 +297,97 @@ class EditorSession(QObject):
         cmd = self.document.do(AddMusic, asset_id, start_us)
         self.request_waveform(asset_id)
         return cmd
+
+    # -- speech: auto captions and jump cuts (the work is in studio.speech) ------------------------
+    @property
+    def transcribing(self) -> bool:
+        return self._transcribing is not None
+
+    def auto_captions(self, engine: str = "auto") -> bool:
+        """Transcribe the open reel off the UI thread and store the words as its captions (one undo
+        step): ``captions_progress`` then ``captions_finished`` / ``captions_failed`` /
+        ``captions_cancelled``. False when nothing is open or a transcription is running."""
+        import threading
+
+        from studio.speech.engines import choose_engine
+        from studio.speech.transcribe import transcribe_edit
+
+        if self.document is None or self._transcribing is not None:
+            return False
+        draft_id, edit, assets, cancel = self.draft_id, self.document.edit, dict(self.assets), threading.Event()
+        self._transcribing = cancel
+        layout = self.studio.layout
+
+        def work():  # noqa: ANN202 - runs on the pool
+            chosen = choose_engine(engine, layout)
+            return chosen.name, transcribe_edit(edit, assets, chosen, progress=self.captions_progress.emit,
+                                                cancel=cancel)
+
+        def done(result) -> None:  # noqa: ANN001
+            self._transcribing = None
+            if not self._current(draft_id):
+                return
+            name, words = result
+            if [c.to_dict() for c in self.document.edit.clips] != [c.to_dict() for c in edit.clips]:
+                from studio.speech import SpeechError
+
+                self.captions_failed.emit(SpeechError("The clips changed while the captions were being made; "
+                                                      "run Auto captions again."))
+                return
+            from studio.editor.commands import SetTranscript
+
+            try:
+                self.document.do(SetTranscript, words, engine=name)
+            except Exception as e:  # noqa: BLE001 - EditError: shown, nothing pushed
+                self.captions_failed.emit(e)
+                return
+            self.captions_finished.emit(len(words))
+
+        def failed(exc: BaseException) -> None:
+            from studio.speech import SpeechCancelled
+
+            self._transcribing = None
+            if self._current(draft_id):
+                (self.captions_cancelled.emit() if isinstance(exc, SpeechCancelled) else self.captions_failed.emit(exc))
+
+        run_in_background(work, owner=self, on_done=done, on_error=failed)
+        return True
+
+    def cancel_captions(self) -> None:
+        """Stop the running transcription (``captions_cancelled`` follows); the captions stay as they were."""
+        if self._transcribing is not None:
+            self._transcribing.set()
+
+    def propose_silences(self, *, min_silence_us: int = 700_000, padding_us: int = 150_000,
+                         threshold_db: float | None = None) -> bool:
+        """Find the silences of the open reel off the UI thread: ``silences_proposed(proposal)`` (shown on
+        the timeline; nothing is cut yet) or ``silences_failed``."""
+        from studio.speech.transcribe import propose_silence_cuts
+        from studio.speech.vad import DEFAULT_THRESHOLD_DB
+
+        if self.document is None:
+            return False
+        draft_id, edit, assets = self.draft_id, self.document.edit, dict(self.assets)
+
+        def done(proposal) -> None:  # noqa: ANN001
+            if self._current(draft_id) and self.document.edit is edit:
+                self.silence_proposal = proposal
+                self.silences_proposed.emit(proposal)
+
+        run_in_background(propose_silence_cuts, edit, assets, min_silence_us=min_silence_us, padding_us=padding_us,
+                          threshold_db=DEFAULT_THRESHOLD_DB if threshold_db is None else threshold_db, owner=self,
+                          on_done=done, on_error=lambda e: self._current(draft_id) and self.silences_failed.emit(e))
+        return True
+
+    def apply_silence_cuts(self, proposal=None):  # noqa: ANN001, ANN201 - SilenceProposal -> the pushed command
+        """Cut the proposed silences out, in one undo step; the captions move with the cuts."""
+        from studio.editor.commands import RemoveSilences
+
+        proposal = proposal or self.silence_proposal
+        self.silence_proposal = None
+        if self.document is None or proposal is None or not proposal.cuts:
+            return None
+        return self.document.do(RemoveSilences, list(proposal.cuts))
 
     # -- export ----------------------------------------------------------------------------------
     @property

@@ -1,0 +1,181 @@
+"""Speech-to-text engines behind one interface, and which one to use.
+
+    engine = choose_engine("auto", layout)     # "builtin", "whisper" or "auto"; raises SpeechError
+    words = engine.transcribe(samples, progress=lambda f: ..., cancel=event)   # [(text, start_us, end_us)]
+
+* ``BuiltinEngine``: pocketsphinx 5 with the US English model inside its wheel. Always there.
+  The sound is split at pauses (``vad.speech_spans``) and each utterance decoded on its own; word
+  times come from the decoder's segments (10 ms frames).
+* ``WhisperEngine``: faster-whisper, only from a model folder the creator provides (a CTranslate2
+  conversion: ``model.bin`` + ``config.json`` + tokenizer), never downloaded. Where it is looked
+  for: ``$STUDIO_WHISPER_MODEL``, then the Settings key ``speech/whisper_model``, then
+  ``<data>/models/whisper``. "auto" picks it when it is usable.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+import re
+import threading
+from pathlib import Path
+from typing import Callable, Protocol
+
+import numpy as np
+
+from studio.editor.document import US
+from studio.speech import SpeechCancelled, SpeechError
+from studio.speech.audio import RATE, Cancel, is_cancelled
+from studio.speech.vad import speech_spans
+
+log = logging.getLogger(__name__)
+
+ENV_WHISPER_MODEL = "STUDIO_WHISPER_MODEL"
+SETTINGS_KEY = "speech/whisper_model"
+ENGINES = ("builtin", "whisper")
+Word = tuple[str, int, int]
+Progress = Callable[[float], None] | None
+_CHUNK = RATE // 2            # samples fed to pocketsphinx at a time (cancel is checked between)
+_FILLER = re.compile(r"^(<.*>|\[.*\]|\+\+.*\+\+)$")
+
+
+class Engine(Protocol):
+    name: str
+
+    def transcribe(self, samples: np.ndarray, *, progress: Progress = None, cancel: Cancel = None) -> list[Word]:
+        """Words of 16 kHz mono int16 ``samples`` with times from their start. Raises SpeechError/SpeechCancelled."""
+
+
+class BuiltinEngine:
+    name = "builtin"
+    label = "Built-in (English)"
+
+    def __init__(self) -> None:
+        self._decoder = None
+        self._lock = threading.Lock()
+
+    def _get_decoder(self):  # noqa: ANN202
+        if self._decoder is None:
+            try:
+                from pocketsphinx import Decoder
+            except ImportError as e:   # a broken install, not a choice
+                raise SpeechError("The built-in speech engine (pocketsphinx) is not installed; "
+                                  "reinstall Reel Studio with `make setup`.") from e
+            self._decoder = Decoder(loglevel="FATAL")
+        return self._decoder
+
+    def transcribe(self, samples: np.ndarray, *, progress: Progress = None, cancel: Cancel = None) -> list[Word]:
+        with self._lock:            # one decoder, one utterance at a time
+            decoder = self._get_decoder()
+            frame_us = US // int(decoder.config["frate"])
+            spans = speech_spans(samples)
+            total = sum(b - a for a, b in spans) or 1
+            done, words = 0, []
+            for a, b in spans:
+                chunk = samples[a * RATE // US: b * RATE // US].tobytes()
+                decoder.start_utt()
+                try:
+                    for i in range(0, len(chunk), _CHUNK * 2):
+                        if is_cancelled(cancel):
+                            raise SpeechCancelled()
+                        decoder.process_raw(chunk[i:i + _CHUNK * 2], False, False)
+                        if progress is not None:
+                            progress(min(1.0, (done + (i // 2) * US // RATE) / total))
+                finally:
+                    decoder.end_utt()
+                for seg in decoder.seg():
+                    text = re.sub(r"\(\d+\)$", "", seg.word)
+                    if not text or _FILLER.match(text):
+                        continue
+                    words.append((text, a + seg.start_frame * frame_us, a + (seg.end_frame + 1) * frame_us))
+                done += b - a
+            if progress is not None:
+                progress(1.0)
+            return words
+
+
+def whisper_model_dir(layout=None) -> Path | None:  # noqa: ANN001 - DataLayout
+    """The Whisper model folder the creator configured, or None (env, then Settings, then data/models)."""
+    candidates: list[str | os.PathLike] = []
+    if os.environ.get(ENV_WHISPER_MODEL):
+        candidates.append(os.environ[ENV_WHISPER_MODEL])
+    if layout is not None:
+        try:
+            from PySide6.QtCore import QSettings
+
+            value = QSettings(str(layout.settings_file), QSettings.IniFormat).value(SETTINGS_KEY, "")
+            if value:
+                candidates.append(str(value))
+        except Exception:  # noqa: BLE001 - unreadable settings: as if unset
+            log.info("could not read %s from the settings", SETTINGS_KEY, exc_info=True)
+        candidates.append(layout.data / "models" / "whisper")
+    for c in candidates:
+        p = Path(c).expanduser()
+        if p.is_dir():
+            return p
+    return None
+
+
+def whisper_status(layout=None) -> tuple[bool, str]:  # noqa: ANN001
+    """(usable, the sentence saying why not / what it will use)."""
+    folder = whisper_model_dir(layout)
+    if folder is None:
+        return False, ("Whisper needs a model folder: put a faster-whisper model (model.bin, config.json) in "
+                       f"{(layout.data / 'models' / 'whisper') if layout is not None else 'data/models/whisper'}, "
+                       f"or set ${ENV_WHISPER_MODEL} or Settings › Speech to its folder.")
+    if not (folder / "model.bin").is_file() or not (folder / "config.json").is_file():
+        return False, f"The Whisper model folder {folder} has no model.bin and config.json; it is not a faster-whisper model."
+    if importlib.util.find_spec("faster_whisper") is None:
+        return False, ("Whisper is not installed in this Reel Studio (the faster-whisper package is missing); "
+                       "the built-in engine is used instead.")
+    return True, f"Whisper, from {folder}"
+
+
+class WhisperEngine:
+    name = "whisper"
+    label = "Whisper"
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        self._model = None
+
+    def transcribe(self, samples: np.ndarray, *, progress: Progress = None, cancel: Cancel = None) -> list[Word]:
+        from faster_whisper import WhisperModel   # optional: only reached when whisper_status() said yes
+
+        if self._model is None:
+            self._model = WhisperModel(str(self.folder), device="cpu", compute_type="int8", local_files_only=True)
+        audio = samples.astype(np.float32) / 32768.0
+        total = max(len(samples) / RATE, 1e-6)
+        segments, _info = self._model.transcribe(audio, language="en", word_timestamps=True, vad_filter=True)
+        words = []
+        for seg in segments:   # a generator: decoding happens as we iterate, so cancel works between segments
+            if is_cancelled(cancel):
+                raise SpeechCancelled()
+            for w in seg.words or []:
+                text = w.word.strip()
+                if text:
+                    words.append((text, round(w.start * US), max(round(w.end * US), round(w.start * US) + 1)))
+            if progress is not None:
+                progress(min(1.0, seg.end / total))
+        if progress is not None:
+            progress(1.0)
+        return words
+
+
+_builtin = BuiltinEngine()
+
+
+def choose_engine(name: str | None = "auto", layout=None) -> Engine:  # noqa: ANN001
+    """The engine to transcribe with: "builtin", "whisper" (SpeechError with the reason when it cannot run)
+    or "auto"/None (Whisper when usable, else built-in)."""
+    name = (name or "auto").lower()
+    if name not in (*ENGINES, "auto"):
+        raise SpeechError(f"Unknown speech engine “{name}”; choose builtin or whisper.")
+    if name in ("whisper", "auto"):
+        ok, why = whisper_status(layout)
+        if ok:
+            return WhisperEngine(whisper_model_dir(layout))
+        if name == "whisper":
+            raise SpeechError(why)
+    return _builtin
