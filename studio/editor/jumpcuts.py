@@ -45,16 +45,17 @@ def cuts_from_silences(edit: Edit, silences: Sequence[tuple[int, int]], padding_
         a = s if s <= 0 else s + padding_us
         b = e if e >= total else e - padding_us
         pieces = [(a, b)]
-        for ws, we in words:     # snap to word boundaries: a cut never takes part of a word
+        for ws, we in words:     # snap to word boundaries: a cut never comes nearer a word than the padding
+            ws, we = ws - padding_us, we + padding_us
             nxt = []
             for x, y in pieces:
                 if we <= x or ws >= y:
                     nxt.append((x, y))
                     continue
                 if ws > x:
-                    nxt.append((x, ws - padding_us))
+                    nxt.append((x, ws))
                 if we < y:
-                    nxt.append((we + padding_us, y))
+                    nxt.append((we, y))
             pieces = nxt
         for x, y in pieces:
             x, y = _frame_ceil(max(0, x), edit.canvas.fps), _frame_floor(min(total, y), edit.canvas.fps)
