@@ -81,6 +81,13 @@ OPACITY_RANGE = (0.0, 1.0)
 POSITION_RANGE = (-1.0, 2.0)           # an overlay's centre, fractions of the canvas
 LOUDNESS_RANGE = (-40.0, -5.0)         # LUFS
 CAPTION_MAX_CHARS = 2200
+# word-timed captions (v3): preset -> what the creator sees in the picker
+CAPTION_PRESETS: dict[str, str] = {"karaoke": "Karaoke (word by word)", "pop": "Pop-in", "box": "Box",
+                                   "outline": "Outline"}
+CAPTION_POSITIONS = ("lower", "middle", "upper")
+CAPTION_SIZE_RANGE = (0.02, 0.12)      # line height as a fraction of the canvas height
+CAPTION_MAX_WORD_CHARS = 60
+CAPTION_MAX_WORDS = 20_000
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 
 
@@ -674,9 +681,40 @@ def validate(edit: Edit, asset_ids: set[str] | None = None) -> None:
         _asset_ok(asset_ids, edit.cover.asset_id, "The cover image")
     if len(edit.caption) > CAPTION_MAX_CHARS:
         raise EditError("The caption is longer than 2,200 characters.")
-    from studio.editor.captions import validate_captions  # noqa: PLC0415 - captions imports this module
-
     validate_captions(edit.captions, ids)
+
+
+# --- captions' rules (their operations: studio.editor.captions) ------------------------------------
+
+def validate_captions(captions: Captions, ids: set[str]) -> None:
+    """Raise EditError with the first problem of the captions track (``validate`` calls this)."""
+    st = captions.style
+    if st.preset not in CAPTION_PRESETS:
+        raise EditError(f"Unknown caption style {st.preset!r}; choose one of {', '.join(CAPTION_PRESETS)}.")
+    if st.position not in CAPTION_POSITIONS:
+        raise EditError("Captions go lower, middle or upper on the picture.")
+    if not CAPTION_SIZE_RANGE[0] <= st.size <= CAPTION_SIZE_RANGE[1]:
+        raise EditError("The caption size must be between 2 % and 12 % of the picture height.")
+    if not _COLOR.match(st.color) or not _COLOR.match(st.highlight):
+        raise EditError("Caption colours are written #RRGGBB or #RRGGBBAA.")
+    if not isinstance(captions.language, str) or len(captions.language) > 16:
+        raise EditError("The edit is damaged: the captions' language is not a language code.")
+    previous_end, count = 0, 0
+    for i, seg in enumerate(captions.segments, 1):
+        _unique(ids, seg.id)
+        if not seg.words:
+            raise EditError(f"The edit is damaged: caption line {i} has no words.")
+        for w in seg.words:
+            count += 1
+            if not w.text.strip() or len(w.text) > CAPTION_MAX_WORD_CHARS or "\n" in w.text:
+                raise EditError(f"The edit is damaged: caption line {i} has an empty or overlong word.")
+            if w.start_us < 0 or w.end_us <= w.start_us:
+                raise EditError(f"The edit is damaged: a word of caption line {i} ends before it starts.")
+            if w.start_us < previous_end:
+                raise EditError(f"The edit is damaged: the words of caption line {i} overlap or are out of order.")
+            previous_end = w.end_us
+    if count > CAPTION_MAX_WORDS:
+        raise EditError("The captions have more words than a reel can hold.")
 
 
 def _unique(ids: set[str], item_id: str) -> None:
