@@ -25,7 +25,7 @@ Schema (current version 3):
      "stickers": [{"id", "source": "builtin:NAME" | "asset:ID", "x": 0.5, "y": 0.5,
                    "scale": 0.3, "rotation": 0.0, "opacity": 1.0, "start_us", "end_us"}],
      "music": [{"id", "asset_id", "start_us": 0, "offset_us": 0, "duration_us": null,
-                "volume": 1.0, "fade_in_us": 0, "fade_out_us": 0}],
+                "volume": 1.0, "fade_in_us": 0, "fade_out_us": 0, "role": "music"|"voice"}],
      "audio": {"original_volume": 1.0, "normalize_loudness": false, "loudness_target": -14.0},
      "caption": "", "cover": {"time_us": 0, "asset_id": null},
      "captions": {"segments": [{"id", "words": [{"text", "start_us", "end_us"}]}],
@@ -81,6 +81,7 @@ OPACITY_RANGE = (0.0, 1.0)
 POSITION_RANGE = (-1.0, 2.0)           # an overlay's centre, fractions of the canvas
 LOUDNESS_RANGE = (-40.0, -5.0)         # LUFS
 CAPTION_MAX_CHARS = 2200
+MUSIC_ROLES = ("music", "voice")       # a sound under the reel: a song, or a voiceover (music ducks under it)
 # word-timed captions (v3): preset -> what the creator sees in the picker
 CAPTION_PRESETS: dict[str, str] = {"karaoke": "Karaoke (word by word)", "pop": "Pop-in", "box": "Box",
                                    "outline": "Outline"}
@@ -307,6 +308,7 @@ class MusicTrack(_Model):
     volume: float = 1.0
     fade_in_us: int = 0
     fade_out_us: int = 0
+    role: str = "music"        # "voice": a voiceover; music is ducked under it (v3)
     extra: dict = field(default_factory=dict)
 
 
@@ -669,6 +671,8 @@ def validate(edit: Edit, asset_ids: set[str] | None = None) -> None:
             raise EditError(f"Music {i}: start, offset and length cannot be negative.")
         if not VOLUME_RANGE[0] <= m.volume <= VOLUME_RANGE[1] or m.fade_in_us < 0 or m.fade_out_us < 0:
             raise EditError(f"Music {i}: volume or fades out of range.")
+        if m.role not in MUSIC_ROLES:
+            raise EditError(f"Music {i}: it is either music or a voiceover.")
         _asset_ok(asset_ids, m.asset_id, f"Music {i}")
     a = edit.audio
     if not VOLUME_RANGE[0] <= a.original_volume <= VOLUME_RANGE[1]:

@@ -104,6 +104,9 @@ class EditorSession(QObject):
     captions_cancelled = Signal()
     silences_proposed = Signal(object)      # SilenceProposal: what "Remove silences" would cut
     silences_failed = Signal(object)
+    voiceover_started = Signal()
+    voiceover_added = Signal(str)           # the new voice track's id (music ducks under it)
+    voiceover_failed = Signal(object)
 
     def __init__(self, studio, parent: QObject | None = None, *, autosave_ms: int = AUTOSAVE_MS):  # noqa: ANN001
         super().__init__(parent)
@@ -121,6 +124,7 @@ class EditorSession(QObject):
         self._starting = False
         self._transcribing = None          # threading.Event of the running transcription
         self.silence_proposal = None       # the last SilenceProposal shown on the timeline
+        self._voiceover = None             # (VoiceoverRecorder, timeline start) while recording
 
     # -- which draft -----------------------------------------------------------------------------
     @property
@@ -388,6 +392,71 @@ class EditorSession(QObject):
         if self.document is None or proposal is None or not proposal.cuts:
             return None
         return self.document.do(RemoveSilences, list(proposal.cuts))
+
+    @property
+    def recording_voiceover(self) -> bool:
+        return self._voiceover is not None
+
+    def start_voiceover(self, at_us: int, source=None) -> bool:  # noqa: ANN001 - an AudioInput (the mic by default)
+        """Record narration from ``at_us`` on the timeline: ``voiceover_started`` or ``voiceover_failed``."""
+        import uuid
+
+        from studio.speech import SpeechError
+        from studio.speech.voiceover import VoiceoverRecorder
+
+        if self.document is None or self._voiceover is not None:
+            return False
+        if source is None:
+            from studio.capture.audio import MicrophoneInput
+
+            source = MicrophoneInput()
+        rec = VoiceoverRecorder(source, self.studio.layout.takes / f"voiceover-{uuid.uuid4().hex[:8]}.wav")
+        try:
+            rec.start()
+        except SpeechError as e:
+            self.voiceover_failed.emit(e)
+            return False
+        self._voiceover = (rec, max(0, int(at_us)))
+        self.voiceover_started.emit()
+        return True
+
+    def stop_voiceover(self) -> None:
+        """Stop recording; the file joins the draft's media off the UI thread and lands on the timeline as a
+        voice track (one undo step): ``voiceover_added(track id)`` or ``voiceover_failed``."""
+        from studio.editor.commands import AddMusic
+        from studio.speech import SpeechError
+
+        if self._voiceover is None:
+            return
+        (rec, at_us), self._voiceover = self._voiceover, None
+        draft_id, store = self.draft_id, self.studio.drafts
+        try:
+            path, _duration = rec.stop()
+        except SpeechError as e:
+            self.voiceover_failed.emit(e)
+            return
+
+        def add():  # noqa: ANN202 - on the pool
+            try:
+                asset = store.add_asset(draft_id, path, kind="audio")
+            finally:
+                path.unlink(missing_ok=True)   # the library has its own copy now (or nothing changed)
+            return assets_for(store.get(draft_id), store.asset_path)[asset.id]
+
+        def done(asset) -> None:  # noqa: ANN001
+            if not self._current(draft_id):
+                return
+            self.assets[asset.id] = asset
+            try:
+                cmd = self.document.do(AddMusic, asset.id, at_us, role="voice")
+            except Exception as e:  # noqa: BLE001 - EditError: shown, nothing pushed
+                self.voiceover_failed.emit(e)
+                return
+            self.request_waveform(asset.id)
+            self.voiceover_added.emit(cmd.new_id)
+
+        run_in_background(add, owner=self, on_done=done,
+                          on_error=lambda e: self._current(draft_id) and self.voiceover_failed.emit(e))
 
     # -- export ----------------------------------------------------------------------------------
     @property
