@@ -175,6 +175,12 @@ class EditorSession(QObject):
         self._asked.clear()
         self.cancel_captions()
         self.silence_proposal = None
+        if self._voiceover is not None:      # closing while narrating: the microphone stops, nothing is kept
+            rec, self._voiceover = self._voiceover[0], None
+            try:
+                rec.stop()[0].unlink(missing_ok=True)
+            except Exception as e:  # noqa: BLE001 - too short / unwritable: nothing to keep anyway
+                log.info("voiceover dropped on close: %s", e)
 
     def shutdown(self) -> None:
         """The app is quitting: cancel a running export and save what is unsaved, now, on this thread."""

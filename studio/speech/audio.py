@@ -47,8 +47,11 @@ def decode_pcm(path, start_us: int, duration_us: int, cancel: Cancel = None) -> 
     """``duration_us`` of a file's sound from ``start_us`` as 16 kHz mono int16. Raises SpeechError."""
     from studio.media import ffmpeg
 
-    args = ["-v", "error", "-ss", f"{start_us / US:.6f}", "-t", f"{duration_us / US:.6f}", "-i", str(path),
-            "-vn", "-sn", "-ac", "1", "-ar", str(RATE), "-f", "s16le", "-acodec", "pcm_s16le", "pipe:1"]
+    # Trim after decoding, not with an input seek: seeking an AAC track starts 1024 samples late here,
+    # which shifts every word and costs the recogniser its first syllable. Sound decodes fast.
+    trim = f"atrim=start={start_us / US:.6f}:duration={duration_us / US:.6f},asetpts=PTS-STARTPTS"
+    args = ["-v", "error", "-i", str(path), "-vn", "-sn", "-af", trim, "-ac", "1", "-ar", str(RATE), "-f", "s16le",
+            "-acodec", "pcm_s16le", "pipe:1"]
     watch = cancel if isinstance(cancel, threading.Event) or cancel is None else cancel
     with ffmpeg.spawn(args, stdout=True, cancel=watch) as proc:
         data = proc.stdout.read()

@@ -36,9 +36,25 @@ SETTINGS_KEY = "speech/whisper_model"
 ENGINES = ("builtin", "whisper")
 Word = tuple[str, int, int]
 Progress = Callable[[float], None] | None
-_CHUNK = RATE // 2            # samples fed to pocketsphinx at a time (cancel is checked between)
+MAX_UTTERANCE_US = 12_000_000   # longer stretches of speech are decoded in pieces, cut at their quietest
 DECODER_LIMITS = {"maxhmmpf": 3000, "maxwpf": 10}
 _FILLER = re.compile(r"^(<.*>|\[.*\]|\+\+.*\+\+)$")
+
+
+def split_long(samples: np.ndarray, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Spans no longer than MAX_UTTERANCE_US: a long one is cut at its quietest 10 ms in the last third."""
+    from studio.speech.vad import FRAME, frame_levels
+
+    out = []
+    for a, b in spans:
+        while b - a > MAX_UTTERANCE_US:
+            lo, hi = a + MAX_UTTERANCE_US * 2 // 3, a + MAX_UTTERANCE_US
+            levels = frame_levels(samples[lo * RATE // US: hi * RATE // US])
+            cut = lo + int(np.argmin(levels)) * FRAME * US // RATE if len(levels) else hi
+            out.append((a, cut))
+            a = cut
+        out.append((a, b))
+    return out
 
 
 class Engine(Protocol):
@@ -72,21 +88,22 @@ class BuiltinEngine:
         with self._lock:            # one decoder, one utterance at a time
             decoder = self._get_decoder()
             frame_us = US // int(decoder.config["frate"])
-            spans = speech_spans(samples)
+            spans = split_long(samples, speech_spans(samples))
             total = sum(b - a for a, b in spans) or 1
             done, words = 0, []
             for a, b in spans:
-                chunk = samples[a * RATE // US: b * RATE // US].tobytes()
+                if is_cancelled(cancel):
+                    raise SpeechCancelled()
+                # One call per utterance (full_utt): the cepstral mean is then taken over the whole
+                # utterance instead of estimated live, which halves the word error rate here.
+                # Utterances are at most MAX_UTTERANCE_US, so cancel answers within a few seconds.
                 decoder.start_utt()
                 try:
-                    for i in range(0, len(chunk), _CHUNK * 2):
-                        if is_cancelled(cancel):
-                            raise SpeechCancelled()
-                        decoder.process_raw(chunk[i:i + _CHUNK * 2], False, False)
-                        if progress is not None:
-                            progress(min(1.0, (done + (i // 2) * US // RATE) / total))
+                    decoder.process_raw(samples[a * RATE // US: b * RATE // US].tobytes(), False, True)
                 finally:
                     decoder.end_utt()
+                if progress is not None:
+                    progress(min(1.0, (done + b - a) / total))
                 for seg in decoder.seg():
                     text = re.sub(r"\(\d+\)$", "", seg.word)
                     if not text or _FILLER.match(text):

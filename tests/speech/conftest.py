@@ -16,7 +16,6 @@ from studio.media import ffmpeg
 SENTENCES = (
     "welcome back to my channel today we are making fresh pasta at home",
     "first we mix the flour and the eggs until the dough is smooth",
-    "then we roll it thin and cut it into long ribbons",
 )
 GAP_S = 2.0
 VOICE = "(voice_cmu_us_slt_arctic_hts)"

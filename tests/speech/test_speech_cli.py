@@ -20,7 +20,7 @@ def _json(r):  # noqa: ANN001, ANN202
 
 def test_captions_subtitles_and_cut_silences_headless(cli, talking_head, tmp_path) -> None:  # noqa: ANN001
     draft_id = _json(cli("drafts", "import", str(talking_head.path), "--json"))["id"]
-    caps = _json(cli("edit", draft_id[:8], "captions", "--engine", "builtin", "--json"))
+    caps = _json(cli("edit", draft_id[:8], "captions", "--engine", "builtin", "--json", timeout=300))
     assert caps["revision"] == 2 and caps["engine"] == "builtin"
     heard = [w["text"] for w in caps["words"]]
     assert wer(talking_head.words, heard) <= 0.35, heard
@@ -40,7 +40,7 @@ def test_captions_subtitles_and_cut_silences_headless(cli, talking_head, tmp_pat
     before = stored.duration_us
     cut = _json(cli("edit", draft_id, "cut-silences", "--min-silence", "1", "--padding", "0.15", "--json"))
     silence = sum(b - a for a, b in talking_head.silences)
-    assert cut["applied"] and cut["revision"] == 3 and len(cut["cuts"]) == 2
+    assert cut["applied"] and cut["revision"] == 3 and len(cut["cuts"]) == len(talking_head.silences)
     assert cut["duration_before_us"] == before
     assert before - cut["duration_after_us"] == cut["removed_us"] > 0.75 * silence
     after = Edit.from_dict(json.loads(cli("drafts", "export-edit", draft_id).stdout))
@@ -56,7 +56,7 @@ def test_captions_subtitles_and_cut_silences_headless(cli, talking_head, tmp_pat
     assert abs(probe.probe(out).duration_us - after.duration_us) <= FRAME_US
 
     # no word was lost: transcribing the cut reel hears the same words
-    again = _json(cli("edit", draft_id, "captions", "--json"))
+    again = _json(cli("edit", draft_id, "captions", "--json", timeout=300))
     assert wer(heard, [w["text"] for w in again["words"]]) <= 0.1
     for w_old, w_new in zip(after.captions.words, again["words"]):
         if w_old.text == w_new["text"]:

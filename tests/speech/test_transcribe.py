@@ -49,10 +49,10 @@ def test_auto_captions_store_the_words_as_one_undo_step(editor, talking_head) ->
     editor.captions_finished.connect(finished.append)
     with use_pool(SynchronousPool()):
         assert editor.auto_captions("builtin")
-    assert finished and finished[0] == len(editor.document.edit.captions.words) > 20
+    assert finished and finished[0] == len(editor.document.edit.captions.words) > 15
     assert progress[-1] == 1.0 and not editor.transcribing
     caps = editor.document.edit.captions
-    assert caps.engine == "builtin" and len(caps.segments) >= 3
+    assert caps.engine == "builtin" and len(caps.segments) >= 2
     # no line spans a 2 s silence
     for seg in caps.segments:
         assert not any(seg.start_us < a + 500_000 and seg.end_us > b - 500_000 for a, b in talking_head.silences)
@@ -93,7 +93,7 @@ def test_remove_silences_is_proposed_then_applied_in_one_undo_step(editor, talki
     with use_pool(SynchronousPool()):
         editor.propose_silences(min_silence_us=700_000, padding_us=150_000)
     (proposal,) = proposals
-    assert len(proposal.cuts) == 2 and editor.document.edit.duration_us == before, "a proposal changes nothing"
+    assert len(proposal.cuts) == len(talking_head.silences) and editor.document.edit.duration_us == before, "a proposal changes nothing"
     for (a, b), (s, e) in zip(proposal.cuts, talking_head.silences):
         # festival's files end and begin with a little quiet of their own: the gap is a bit wider
         assert s - 300_000 < a < b < e + 300_000
