@@ -84,7 +84,7 @@ def run(full: bool = True) -> list[dict]:
          "target": f"<= {target:.0f} s", "ok": wall <= target,
          "note": f"{len(words)} words, {wall / seconds:.2f}x real time, {load}"},
         {"name": "transcribe CPU time (built-in)", "value": cpu, "unit": "s", "target": "info", "ok": None,
-         "note": "process CPU time, decoder thread"},
+         "note": "process CPU time, all decoder threads"},
         {"name": f"find silences {seconds:.0f} s reel", "value": vad, "unit": "s", "target": "info", "ok": None,
          "note": f"{len(proposal.cuts)} cuts proposed"},
     ]

@@ -26,7 +26,7 @@ def test_builtin_engine_wer_and_word_times(studio, talking_head) -> None:
     assert wer(talking_head.words, heard) <= 0.35, heard
     for text, a, b in words:
         assert any(s - TOLERANCE_US <= a < b <= e + TOLERANCE_US for s, e in talking_head.spoken), (text, a, b)
-    assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen) and len(seen) > 5
+    assert seen[0] == 0.0 and seen[-1] == 1.0 and seen == sorted(seen) and len(seen) >= 4
     # the comparison can fail: a wrong transcript is far off
     assert wer(talking_head.words, list(reversed(heard))) > 0.35
 
