@@ -69,7 +69,7 @@ stickers = ranged({"source": st.sampled_from(["builtin:heart", "builtin:star"]) 
 music = with_extra(st.fixed_dictionaries({
     "id": ids, "asset_id": ids, "start_us": times, "offset_us": times,
     "duration_us": st.none() | st.integers(1, 10**9), "volume": st.floats(0, 4),
-    "fade_in_us": times, "fade_out_us": times}))
+    "fade_in_us": times, "fade_out_us": times, "role": st.sampled_from(["music", "voice"])}))
 
 
 @st.composite
