@@ -176,6 +176,44 @@ class SetCover(EditCommand):
                          target="cover", drag=drag)
 
 
+# --- captions and jump cuts (studio.editor.captions / jumpcuts) -----------------------------------
+
+class SetTranscript(EditCommand):
+    """Auto captions: the transcribed words replace the captions' words (the style stays)."""
+
+    def __init__(self, session: "EditSession", words: list, *, engine: str = "", language: str = "en"):
+        from studio.editor.captions import set_transcript
+
+        super().__init__(session, "Auto captions",
+                         lambda e: set_transcript(e, words, engine=engine, language=language), target="captions")
+
+
+class EditCaptions(EditCommand):
+    """Fix a word, split or merge lines: ``operation`` is one of studio.editor.captions' edits."""
+
+    def __init__(self, session: "EditSession", text: str, operation: Callable[[Edit], Edit]):
+        super().__init__(session, text, operation, target="captions")
+
+
+class SetCaptionStyle(EditCommand):
+    merge_id = 31
+
+    def __init__(self, session: "EditSession", *, drag: bool = False, **changes: Any):
+        from studio.editor.captions import set_caption_style
+
+        super().__init__(session, "Caption style", lambda e: set_caption_style(e, **changes),
+                         target="caption-style", drag=drag)
+
+
+class RemoveSilences(EditCommand):
+    """Jump cuts: every range cut out at once — one undo step for the whole removal."""
+
+    def __init__(self, session: "EditSession", ranges: list[tuple[int, int]]):
+        from studio.editor.jumpcuts import remove_ranges
+
+        super().__init__(session, "Remove silences", lambda e: remove_ranges(e, ranges), target="silences")
+
+
 class EditSession(QObject):
     """A draft's edit being worked on: the document, its undo stack and autosave.
 
@@ -295,4 +333,5 @@ class EditSession(QObject):
 
 __all__ = ["EditSession", "EditCommand", "EditError", "TrimClip", "SplitClip", "MoveClip", "DeleteClip",
            "DuplicateClip", "UpdateClip", "AddText", "AddSticker", "UpdateOverlay", "RemoveOverlay", "AddMusic",
-           "UpdateMusic", "RemoveMusic", "UpdateAudio", "SetCanvas", "SetCaption", "SetCover"]
+           "UpdateMusic", "RemoveMusic", "UpdateAudio", "SetCanvas", "SetCaption", "SetCover", "SetTranscript",
+           "EditCaptions", "SetCaptionStyle", "RemoveSilences"]

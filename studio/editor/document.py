@@ -9,9 +9,10 @@ survives a round trip through this one. Times are integer microseconds.
     edit = trim_clip(edit, clip_id, in_us=500_000)   # operations return a new Edit
     draft_store.update_edit(draft.id, edit.to_dict())
 
-Schema (current version 3; v3 adds the optional fields listed at the end, written only when used):
+Schema (current version 4; v3 adds the optional visual fields listed at the end, written only when
+used; v4 the captions track):
 
-    {"schema_version": 2,
+    {"schema_version": 4,
      "canvas": {"preset": "9:16", "width": 1080, "height": 1920, "fps": 30},
      "clips": [{"id", "asset_id", "source_in_us", "source_out_us", "speed": 1.0, "volume": 1.0,
                 "muted": false, "rotation": 0,
@@ -25,9 +26,17 @@ Schema (current version 3; v3 adds the optional fields listed at the end, writte
      "stickers": [{"id", "source": "builtin:NAME" | "asset:ID", "x": 0.5, "y": 0.5,
                    "scale": 0.3, "rotation": 0.0, "opacity": 1.0, "start_us", "end_us"}],
      "music": [{"id", "asset_id", "start_us": 0, "offset_us": 0, "duration_us": null,
-                "volume": 1.0, "fade_in_us": 0, "fade_out_us": 0}],
+                "volume": 1.0, "fade_in_us": 0, "fade_out_us": 0, "role": "music"|"voice"}],
      "audio": {"original_volume": 1.0, "normalize_loudness": false, "loudness_target": -14.0},
-     "caption": "", "cover": {"time_us": 0, "asset_id": null}}
+     "caption": "", "cover": {"time_us": 0, "asset_id": null},
+     "captions": {"segments": [{"id", "words": [{"text", "start_us", "end_us"}]}],
+                  "style": {"preset": "karaoke"|"pop"|"box"|"outline", "size": 0.045,
+                            "position": "lower"|"middle"|"upper", "color": "#FFFFFF",
+                            "highlight": "#FFD400", "burn_in": true},
+                  "language": "en", "engine": ""}}
+
+Captions (v4) are timed on the timeline; their rules and operations live in
+``studio.editor.captions`` (``validate`` calls it).
 
 v3 (visual): clip ``"transition": null | {"kind": crossfade|dip|slide|zoom|whip, "duration_us"}`` (into
 the next clip; the two overlap, so the reel is shorter by it); reframe ``"mode": "follow"`` with
@@ -56,7 +65,7 @@ from typing import Any, Callable, ClassVar
 
 from studio.errors import StudioError
 
-CURRENT_VERSION = 3
+CURRENT_VERSION = 4
 US = 1_000_000
 
 PRESETS: dict[str, tuple[int, int]] = {
@@ -86,6 +95,14 @@ ANIMATIONS_IN = ("none", "fade", "pop", "slide", "typewriter")
 ANIMATIONS_OUT = ("none", "fade", "pop", "slide")
 ANIMATION_RANGE_US = (0, 10 * US)
 KEY_SCALE_RANGE = (0.05, 10.0)
+MUSIC_ROLES = ("music", "voice")       # a sound under the reel: a song, or a voiceover (music ducks under it)
+# word-timed captions (v4): preset -> what the creator sees in the picker
+CAPTION_PRESETS: dict[str, str] = {"karaoke": "Karaoke (word by word)", "pop": "Pop-in", "box": "Box",
+                                   "outline": "Outline"}
+CAPTION_POSITIONS = ("lower", "middle", "upper")
+CAPTION_SIZE_RANGE = (0.02, 0.12)      # line height as a fraction of the canvas height
+CAPTION_MAX_WORD_CHARS = 60
+CAPTION_MAX_WORDS = 20_000
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
 
 
@@ -381,6 +398,7 @@ class MusicTrack(_Model):
     beats_us: list[int] = field(default_factory=list)     # song times of its beats (markers on its lane)
     onsets_us: list[int] = field(default_factory=list)    # song times of its other hits
     tempo_bpm: float | None = None
+    role: str = "music"        # "voice": a voiceover; music is ducked under it (v4)
     extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
@@ -403,6 +421,62 @@ class Cover(_Model):
 
 
 @dataclass
+class CaptionWord(_Model):
+    """One spoken word on the timeline (what the transcriber heard, or the creator's fix of it)."""
+    text: str
+    start_us: int
+    end_us: int
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class CaptionSegment(_Model):
+    """One caption line: the words shown together on screen."""
+    id: str
+    words: list[CaptionWord] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)
+    _nested: ClassVar = {"words": (CaptionWord, True)}
+
+    @property
+    def start_us(self) -> int:
+        return self.words[0].start_us if self.words else 0
+
+    @property
+    def end_us(self) -> int:
+        return self.words[-1].end_us if self.words else 0
+
+    @property
+    def text(self) -> str:
+        return " ".join(w.text for w in self.words)
+
+
+@dataclass
+class CaptionStyle(_Model):
+    """One look for every caption of a reel (presets in ``studio.editor.captions.PRESETS``)."""
+    preset: str = "karaoke"
+    size: float = 0.045            # line height as a fraction of the canvas height
+    position: str = "lower"        # lower / middle / upper, inside the platform's safe zone
+    color: str = "#FFFFFF"
+    highlight: str = "#FFD400"     # the word being spoken (karaoke) / the box (box)
+    burn_in: bool = True           # drawn into the picture; False: exported as a sidecar file
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Captions(_Model):
+    segments: list[CaptionSegment] = field(default_factory=list)
+    style: CaptionStyle = field(default_factory=CaptionStyle)
+    language: str = "en"
+    engine: str = ""               # which engine made them ("" = none yet)
+    extra: dict = field(default_factory=dict)
+    _nested: ClassVar = {"segments": (CaptionSegment, True), "style": (CaptionStyle, False)}
+
+    @property
+    def words(self) -> list[CaptionWord]:
+        return [w for s in self.segments for w in s.words]
+
+
+@dataclass
 class Edit(_Model):
     schema_version: int = CURRENT_VERSION
     canvas: Canvas = field(default_factory=Canvas)
@@ -413,10 +487,11 @@ class Edit(_Model):
     audio: AudioMix = field(default_factory=AudioMix)
     caption: str = ""
     cover: Cover = field(default_factory=Cover)
+    captions: Captions = field(default_factory=Captions)
     extra: dict = field(default_factory=dict)
     _nested: ClassVar = {"canvas": (Canvas, False), "clips": (Clip, True), "texts": (TextOverlay, True),
                          "stickers": (Sticker, True), "music": (MusicTrack, True), "audio": (AudioMix, False),
-                         "cover": (Cover, False)}
+                         "cover": (Cover, False), "captions": (Captions, False)}
 
     @classmethod
     def from_dict(cls, data: Any, where: str = "") -> "Edit":
@@ -616,8 +691,17 @@ def _v2_to_v3_visual(doc: dict) -> dict:
     return doc
 
 
+def _v3_to_v4_captions(doc: dict) -> dict:
+    """v4 adds the captions track (word-timed segments) and its one style per reel."""
+    doc.setdefault("captions", {"segments": [], "style": {"preset": "karaoke", "size": 0.045, "position": "lower",
+                                                          "color": "#FFFFFF", "highlight": "#FFD400",
+                                                          "burn_in": True},
+                                "language": "en", "engine": ""})
+    return doc
+
+
 # MIGRATIONS[n] turns a version-n document into version n+1. Append only; never edit an old step.
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2, 2: _v2_to_v3_visual}
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _v1_to_v2, 2: _v2_to_v3_visual, 3: _v3_to_v4_captions}
 
 
 def migrate(data: Any) -> dict:
@@ -708,6 +792,8 @@ def validate(edit: Edit, asset_ids: set[str] | None = None) -> None:
             raise EditError(f"Music {i}: start, offset and length cannot be negative.")
         if not VOLUME_RANGE[0] <= m.volume <= VOLUME_RANGE[1] or m.fade_in_us < 0 or m.fade_out_us < 0:
             raise EditError(f"Music {i}: volume or fades out of range.")
+        if m.role not in MUSIC_ROLES:
+            raise EditError(f"Music {i}: it is either music or a voiceover.")
         _asset_ok(asset_ids, m.asset_id, f"Music {i}")
         _markers_ok(m, i)
     a = edit.audio
@@ -721,6 +807,40 @@ def validate(edit: Edit, asset_ids: set[str] | None = None) -> None:
         _asset_ok(asset_ids, edit.cover.asset_id, "The cover image")
     if len(edit.caption) > CAPTION_MAX_CHARS:
         raise EditError("The caption is longer than 2,200 characters.")
+    validate_captions(edit.captions, ids)
+
+
+# --- captions' rules (their operations: studio.editor.captions) ------------------------------------
+
+def validate_captions(captions: Captions, ids: set[str]) -> None:
+    """Raise EditError with the first problem of the captions track (``validate`` calls this)."""
+    st = captions.style
+    if st.preset not in CAPTION_PRESETS:
+        raise EditError(f"Unknown caption style {st.preset!r}; choose one of {', '.join(CAPTION_PRESETS)}.")
+    if st.position not in CAPTION_POSITIONS:
+        raise EditError("Captions go lower, middle or upper on the picture.")
+    if not CAPTION_SIZE_RANGE[0] <= st.size <= CAPTION_SIZE_RANGE[1]:
+        raise EditError("The caption size must be between 2 % and 12 % of the picture height.")
+    if not _COLOR.match(st.color) or not _COLOR.match(st.highlight):
+        raise EditError("Caption colours are written #RRGGBB or #RRGGBBAA.")
+    if not isinstance(captions.language, str) or len(captions.language) > 16:
+        raise EditError("The edit is damaged: the captions' language is not a language code.")
+    previous_end, count = 0, 0
+    for i, seg in enumerate(captions.segments, 1):
+        _unique(ids, seg.id)
+        if not seg.words:
+            raise EditError(f"The edit is damaged: caption line {i} has no words.")
+        for w in seg.words:
+            count += 1
+            if not w.text.strip() or len(w.text) > CAPTION_MAX_WORD_CHARS or "\n" in w.text:
+                raise EditError(f"The edit is damaged: caption line {i} has an empty or overlong word.")
+            if w.start_us < 0 or w.end_us <= w.start_us:
+                raise EditError(f"The edit is damaged: a word of caption line {i} ends before it starts.")
+            if w.start_us < previous_end:
+                raise EditError(f"The edit is damaged: the words of caption line {i} overlap or are out of order.")
+            previous_end = w.end_us
+    if count > CAPTION_MAX_WORDS:
+        raise EditError("The captions have more words than a reel can hold.")
 
 
 def _reframe_keys_ok(r: Reframe, i: int) -> None:

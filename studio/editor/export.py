@@ -225,7 +225,7 @@ def render_to_file(edit: Edit, assets: dict, out: Path, *, overlay_dir: Path | N
         raise ExportError(f"Cannot create the folder {out.parent}: {e.strerror}.") from e
     tmp = out.with_name(f".{out.stem}.{uuid.uuid4().hex[:8]}.partial.mp4")
     try:
-        if edit.texts or edit.stickers:
+        if edit.texts or edit.stickers or edit.captions.segments:
             ensure_gui()
         argv = build_render(edit, assets, out=tmp, overlay_dir=overlay_dir)
     except (RenderError, OverlayError) as e:
@@ -243,9 +243,21 @@ def render_to_file(edit: Edit, assets: dict, out: Path, *, overlay_dir: Path | N
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+    _caption_sidecar(edit, out)
     if on_progress:
         on_progress(1.0, 0.0)
     return out
+
+
+def _caption_sidecar(edit: Edit, out: Path) -> None:
+    """Captions that are not burned in go beside the video as WebVTT (same name, .vtt)."""
+    if edit.captions.segments and not edit.captions.style.burn_in:
+        from studio.speech.subtitles import write_subtitles
+
+        try:
+            write_subtitles(edit.captions, out.with_suffix(".vtt"), "vtt")
+        except OSError as e:
+            raise ExportError(f"The video was exported, but its captions file could not be written: {e.strerror}.") from e
 
 
 def _place_without_overwriting(tmp: Path, out: Path) -> Path:

@@ -24,8 +24,11 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Callable
 
+from studio.editor.captions import (BOX_COLOR, MAX_STATE_RASTERS, caption_centre, display_spans, safe_zone,
+                                    word_states)
 from studio.editor.document import Edit, Sticker, TextOverlay
 from studio.errors import StudioError
 from studio.paths import resource
@@ -38,6 +41,7 @@ EMOJI_FAMILY = "Noto Color Emoji"
 # Tried in this order for every character Inter lacks (emoji, CJK, Arabic, Devanagari).
 FALLBACK_FAMILIES = (EMOJI_FAMILY, "Noto Sans CJK SC", "Noto Sans Arabic", "Noto Sans Devanagari")
 _RASTER_VERSION = 3   # bump when drawing changes so cached PNGs are redrawn
+_CAPTION_RASTER_VERSION = 1
 # Sizes and positions are multiples of ALIGN canvas pixels, so a half- or quarter-size preview
 # scales each overlay by a whole factor and places it exactly where the export has it.
 ALIGN = 4
@@ -270,7 +274,13 @@ def _rasterize_canvas(edit: Edit, out_w: int, out_h: int, cache_dir: Path,
         key = _digest({"v": _RASTER_VERSION, "kind": "text", "t": [t.text, t.font, t.size, t.color, t.background,
                                                                     t.align, t.bold, t.rotation], "wh": [out_w, out_h]})
         out.append(_cached(cache_dir / f"t-{key}.png", lambda t=t: draw_text(t, out_w, out_h), t, out_w, out_h))
+    out.extend(_captions(edit, out_w, out_h, cache_dir))
     return out
+
+
+def _captions(edit: Edit, out_w: int, out_h: int, cache_dir: Path) -> list[RasterOverlay]:
+    """The word-timed captions, on top of everything (see "captions" at the end of this module)."""
+    return caption_rasters(edit, out_w, out_h, cache_dir)
 
 
 def _scaled(item: RasterOverlay, k: float) -> RasterOverlay:
@@ -303,3 +313,108 @@ def _cached(path: Path, draw, item, out_w: int, out_h: int) -> RasterOverlay:
     # Every size a resize drag passes through lands here; keep the folder bounded (rebuilt on demand).
     evict_lru(path.parent, OVERLAY_CACHE_CAP, (".png",))
     return _place(item, out_w, out_h, path, (img.width(), img.height()))
+
+
+# --- captions (studio.editor.captions says what and when; this draws them) --------------------
+
+def _layout(words: list[str], font, max_w: float) -> tuple[list[tuple[float, int]], float, float]:
+    """Greedy word wrap: per word (x, line number), and the block's width and line height."""
+    from PySide6.QtGui import QFontMetricsF
+
+    m = QFontMetricsF(font)
+    space = m.horizontalAdvance(" ")
+    lines: list[list[int]] = [[]]
+    widths = [0.0]
+    for i, w in enumerate(words):
+        adv = m.horizontalAdvance(w)
+        if lines[-1] and widths[-1] + space + adv > max_w:
+            lines.append([])
+            widths.append(0.0)
+        widths[-1] += (space if lines[-1] else 0.0) + adv
+        lines[-1].append(i)
+    block_w = max(widths)
+    pos: list[tuple[float, int]] = [(0.0, 0)] * len(words)
+    for n, (idx, lw) in enumerate(zip(lines, widths)):
+        x = (block_w - lw) / 2
+        for i in idx:
+            pos[i] = (x, n)
+            x += m.horizontalAdvance(words[i]) + space
+    return pos, block_w, m.height() * len(lines)
+
+
+def draw_caption(words: list[str], style, out_w: int, out_h: int, max_w_frac: float,
+                 active: int | None, shown: int | None):
+    """A QImage (ARGB32 premultiplied) of one caption line in ``style``: ``active`` is the word being
+    spoken (highlighted in karaoke), ``shown`` how many words are visible (pop-in); None = all."""
+    from PySide6.QtCore import QPointF, QRectF, Qt
+    from PySide6.QtGui import QFontMetricsF, QImage, QPainter, QPainterPath, QPen
+
+    font = text_font(round(style.size * out_h), bold=True)
+    m = QFontMetricsF(font)
+    pos, bw, bh = _layout(words, font, out_w * max_w_frac)
+    px = font.pixelSize()
+    pad = round(px * 0.35)
+    stroke = max(2.0, px * 0.12) if style.preset != "box" else 0.0
+    w, h = int(bw + 2 * pad + 2 * stroke) + 2, int(bh + 2 * pad + 2 * stroke) + 2
+    img = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+    img.fill(0)
+    p = QPainter(img)
+    p.setRenderHints(QPainter.RenderHint.Antialiasing | QPainter.RenderHint.TextAntialiasing)
+    if style.preset == "box":
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(_qcolor(BOX_COLOR))
+        p.drawRoundedRect(QRectF(0, 0, w, h), pad, pad)
+    ox, oy = pad + stroke, pad + stroke + m.ascent()
+    for i, (word, (x, line)) in enumerate(zip(words, pos)):
+        if shown is not None and i >= shown:
+            break
+        path = QPainterPath()
+        path.addText(QPointF(ox + x, oy + line * m.height()), font, word)
+        if stroke:
+            p.strokePath(path, QPen(_qcolor("#000000"), stroke * 2, Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap,
+                                    Qt.PenJoinStyle.RoundJoin))
+        colour = style.highlight if (style.preset == "karaoke" and i == active) else style.color
+        p.fillPath(path, _qcolor(colour))
+    p.end()
+    return img
+
+
+def caption_rasters(edit: Edit, out_w: int, out_h: int, cache_dir: Path) -> list:
+    """The captions as RasterOverlay items at ``out_w`` x ``out_h`` (the canvas size): one per line,
+    or one per word state for karaoke and pop-in, each enabled only while its words are spoken.
+    Nothing when the captions are a sidecar (not burned in)."""
+    caps = edit.captions
+    if not caps.segments or not caps.style.burn_in:
+        return []
+    st = caps.style
+    z = safe_zone(edit)
+    max_w = 1 - z.left - z.right
+    spans = display_spans(caps)
+    per_word = st.preset in ("karaoke", "pop") and sum(len(s.words) for s, _, _ in spans) <= MAX_STATE_RASTERS
+    out = []
+    for seg, start, end in spans:
+        words = [w.text for w in seg.words]
+        states = word_states(seg, start, end) if per_word else [(None, start, end)]
+        for k, a, b in states:
+            active = k if st.preset == "karaoke" else None
+            shown = (k + 1) if (st.preset == "pop" and k is not None) else None
+            key = _digest({"v": _CAPTION_RASTER_VERSION, "kind": "caption", "w": words, "a": active, "n": shown,
+                           "st": [st.preset, st.size, st.color, st.highlight], "mw": max_w, "wh": [out_w, out_h]})
+            probe_h = st.size * 1.6 * (1 + sum(len(x) for x in words) // 40)  # placement before drawing
+            item = SimpleNamespace(id=f"caption:{seg.id}:{k if k is not None else 'all'}", start_us=a, end_us=b,
+                                   x=caption_centre(edit, probe_h)[0], y=0.0)
+            raster = _cached(cache_dir / f"c-{key}.png",
+                             lambda words=words, active=active, shown=shown: draw_caption(
+                                 words, st, out_w, out_h, max_w, active, shown), item, out_w, out_h)
+            out.append(_placed(edit, raster, out_w, out_h))
+    return out
+
+
+def _placed(edit: Edit, raster, out_w: int, out_h: int):
+    """Move a caption picture to its row inside the safe zone (its height is known once drawn)."""
+    import dataclasses
+
+    cx, cy = caption_centre(edit, raster.height / out_h)
+    x = round((cx * out_w - raster.width / 2) / ALIGN) * ALIGN
+    y = round((cy * out_h - raster.height / 2) / ALIGN) * ALIGN
+    return dataclasses.replace(raster, x=x, y=y)

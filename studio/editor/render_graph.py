@@ -235,7 +235,8 @@ def clip_audio(ffmpeg, seg: Segment, inp, fps: int):
     return a.filter("apad").filter("atrim", end_sample=samples).filter("asetpts", "PTS-STARTPTS")
 
 
-def _music(ffmpeg, edit: Edit, assets: Mapping[str, Any], start_us: int, end_us: int) -> list:
+def _music(ffmpeg, edit: Edit, assets: Mapping[str, Any], start_us: int, end_us: int, *,
+           with_roles: bool = False) -> list:
     out = []
     for m in edit.music:
         asset = assets.get(m.asset_id)
@@ -263,8 +264,28 @@ def _music(ffmpeg, edit: Edit, assets: Mapping[str, Any], start_us: int, end_us:
         delay = round((place - start_us) * AUDIO_RATE / US)
         if delay:
             a = a.filter("adelay", delays=f"{delay}S", all=1)
-        out.append(a)
+        out.append((a, m.role) if with_roles else a)
     return out
+
+
+# Music under a voiceover drops by up to 18 dB while the voice speaks, and comes back in 0.4 s.
+DUCKING = {"threshold": 0.02, "ratio": 8, "attack": 20, "release": 400}
+
+
+def _ducked(ffmpeg, tracks: list) -> list:
+    """The music and voiceover streams to mix: music compressed by the voice (sidechain) when both exist."""
+    voices = [a for a, role in tracks if role == "voice"]
+    songs = [a for a, role in tracks if role != "voice"]
+    if not voices or not songs:
+        return voices + songs
+
+    def mixed(streams: list):  # noqa: ANN202
+        return streams[0] if len(streams) == 1 else ffmpeg.filter(
+            streams, "amix", inputs=len(streams), duration="longest", normalize=0, dropout_transition=0)
+
+    split = mixed(voices).filter_multi_output("asplit")
+    song = ffmpeg.filter([mixed(songs), split.stream(1)], "sidechaincompress", **DUCKING)
+    return [song, split.stream(0)]
 
 
 def _overlays(ffmpeg, v, edit: Edit, assets: Mapping[str, Any], out_w: int, out_h: int,
@@ -398,7 +419,7 @@ def mix_audio(ffmpeg, a, edit: Edit, assets: Mapping[str, Any], start_us: int, e
     fps = edit.canvas.fps
     if edit.audio.original_volume != 1.0:
         a = a.filter("volume", f"{edit.audio.original_volume:.4f}")
-    music = _music(ffmpeg, edit, assets, start_us, end_us)
+    music = _ducked(ffmpeg, _music(ffmpeg, edit, assets, start_us, end_us, with_roles=True))
     if music:
         # normalize=0: amix would otherwise divide every input's level by the number of inputs.
         a = ffmpeg.filter([a, *music], "amix", inputs=len(music) + 1, duration="first", normalize=0,

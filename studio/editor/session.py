@@ -97,6 +97,16 @@ class EditorSession(QObject):
     export_finished = Signal(object)        # ExportResult
     export_failed = Signal(object)          # the exception
     export_cancelled = Signal()
+    # speech (studio.speech): auto captions and jump cuts
+    captions_progress = Signal(float)       # fraction 0..1 (from the worker; delivered on the UI thread)
+    captions_finished = Signal(int)         # number of words now in the captions (one undo step)
+    captions_failed = Signal(object)        # the exception (SpeechError says why)
+    captions_cancelled = Signal()
+    silences_proposed = Signal(object)      # SilenceProposal: what "Remove silences" would cut
+    silences_failed = Signal(object)
+    voiceover_started = Signal()
+    voiceover_added = Signal(str)           # the new voice track's id (music ducks under it)
+    voiceover_failed = Signal(object)
 
     def __init__(self, studio, parent: QObject | None = None, *, autosave_ms: int = AUTOSAVE_MS):  # noqa: ANN001
         super().__init__(parent)
@@ -112,6 +122,9 @@ class EditorSession(QObject):
         self._asked: set = set()
         self._pending_export: tuple[Path | None, bool] | None = None   # (out, for_upload) waiting for its save
         self._starting = False
+        self._transcribing = None          # threading.Event of the running transcription
+        self.silence_proposal = None       # the last SilenceProposal shown on the timeline
+        self._voiceover = None             # (VoiceoverRecorder, timeline start) while recording
 
     # -- which draft -----------------------------------------------------------------------------
     @property
@@ -160,6 +173,14 @@ class EditorSession(QObject):
         self._thumbs.clear()
         self._peaks.clear()
         self._asked.clear()
+        self.cancel_captions()
+        self.silence_proposal = None
+        if self._voiceover is not None:      # closing while narrating: the microphone stops, nothing is kept
+            rec, self._voiceover = self._voiceover[0], None
+            try:
+                rec.stop()[0].unlink(missing_ok=True)
+            except Exception as e:  # noqa: BLE001 - too short / unwritable: nothing to keep anyway
+                log.info("voiceover dropped on close: %s", e)
 
     def shutdown(self) -> None:
         """The app is quitting: cancel a running export and save what is unsaved, now, on this thread."""
@@ -284,6 +305,162 @@ class EditorSession(QObject):
         cmd = self.document.do(AddMusic, asset_id, start_us)
         self.request_waveform(asset_id)
         return cmd
+
+    # -- speech: auto captions and jump cuts (the work is in studio.speech) ------------------------
+    @property
+    def transcribing(self) -> bool:
+        return self._transcribing is not None
+
+    def auto_captions(self, engine: str = "auto") -> bool:
+        """Transcribe the open reel off the UI thread and store the words as its captions (one undo
+        step): ``captions_progress`` then ``captions_finished`` / ``captions_failed`` /
+        ``captions_cancelled``. False when nothing is open or a transcription is running."""
+        import threading
+
+        from studio.speech.engines import choose_engine
+        from studio.speech.transcribe import transcribe_edit
+
+        if self.document is None or self._transcribing is not None:
+            return False
+        draft_id, edit, assets, cancel = self.draft_id, self.document.edit, dict(self.assets), threading.Event()
+        self._transcribing = cancel
+        layout = self.studio.layout
+
+        def work():  # noqa: ANN202 - runs on the pool
+            chosen = choose_engine(engine, layout)
+            return chosen.name, transcribe_edit(edit, assets, chosen, progress=self.captions_progress.emit,
+                                                cancel=cancel)
+
+        def done(result) -> None:  # noqa: ANN001
+            self._transcribing = None
+            if not self._current(draft_id):
+                return
+            name, words = result
+            if [c.to_dict() for c in self.document.edit.clips] != [c.to_dict() for c in edit.clips]:
+                from studio.speech import SpeechError
+
+                self.captions_failed.emit(SpeechError("The clips changed while the captions were being made; "
+                                                      "run Auto captions again."))
+                return
+            from studio.editor.commands import SetTranscript
+
+            try:
+                self.document.do(SetTranscript, words, engine=name)
+            except Exception as e:  # noqa: BLE001 - EditError: shown, nothing pushed
+                self.captions_failed.emit(e)
+                return
+            self.captions_finished.emit(len(words))
+
+        def failed(exc: BaseException) -> None:
+            from studio.speech import SpeechCancelled
+
+            self._transcribing = None
+            if self._current(draft_id):
+                (self.captions_cancelled.emit() if isinstance(exc, SpeechCancelled) else self.captions_failed.emit(exc))
+
+        run_in_background(work, owner=self, on_done=done, on_error=failed)
+        return True
+
+    def cancel_captions(self) -> None:
+        """Stop the running transcription (``captions_cancelled`` follows); the captions stay as they were."""
+        if self._transcribing is not None:
+            self._transcribing.set()
+
+    def propose_silences(self, *, min_silence_us: int = 700_000, padding_us: int = 150_000,
+                         threshold_db: float | None = None) -> bool:
+        """Find the silences of the open reel off the UI thread: ``silences_proposed(proposal)`` (shown on
+        the timeline; nothing is cut yet) or ``silences_failed``."""
+        from studio.speech.transcribe import propose_silence_cuts
+        from studio.speech.vad import DEFAULT_THRESHOLD_DB
+
+        if self.document is None:
+            return False
+        draft_id, edit, assets = self.draft_id, self.document.edit, dict(self.assets)
+
+        def done(proposal) -> None:  # noqa: ANN001
+            if self._current(draft_id) and self.document.edit is edit:
+                self.silence_proposal = proposal
+                self.silences_proposed.emit(proposal)
+
+        run_in_background(propose_silence_cuts, edit, assets, min_silence_us=min_silence_us, padding_us=padding_us,
+                          threshold_db=DEFAULT_THRESHOLD_DB if threshold_db is None else threshold_db, owner=self,
+                          on_done=done, on_error=lambda e: self._current(draft_id) and self.silences_failed.emit(e))
+        return True
+
+    def apply_silence_cuts(self, proposal=None):  # noqa: ANN001, ANN201 - SilenceProposal -> the pushed command
+        """Cut the proposed silences out, in one undo step; the captions move with the cuts."""
+        from studio.editor.commands import RemoveSilences
+
+        proposal = proposal or self.silence_proposal
+        self.silence_proposal = None
+        if self.document is None or proposal is None or not proposal.cuts:
+            return None
+        return self.document.do(RemoveSilences, list(proposal.cuts))
+
+    @property
+    def recording_voiceover(self) -> bool:
+        return self._voiceover is not None
+
+    def start_voiceover(self, at_us: int, source=None) -> bool:  # noqa: ANN001 - an AudioInput (the mic by default)
+        """Record narration from ``at_us`` on the timeline: ``voiceover_started`` or ``voiceover_failed``."""
+        import uuid
+
+        from studio.speech import SpeechError
+        from studio.speech.voiceover import VoiceoverRecorder
+
+        if self.document is None or self._voiceover is not None:
+            return False
+        if source is None:
+            from studio.capture.audio import MicrophoneInput
+
+            source = MicrophoneInput()
+        rec = VoiceoverRecorder(source, self.studio.layout.takes / f"voiceover-{uuid.uuid4().hex[:8]}.wav")
+        try:
+            rec.start()
+        except SpeechError as e:
+            self.voiceover_failed.emit(e)
+            return False
+        self._voiceover = (rec, max(0, int(at_us)))
+        self.voiceover_started.emit()
+        return True
+
+    def stop_voiceover(self) -> None:
+        """Stop recording; the file joins the draft's media off the UI thread and lands on the timeline as a
+        voice track (one undo step): ``voiceover_added(track id)`` or ``voiceover_failed``."""
+        from studio.editor.commands import AddMusic
+        from studio.speech import SpeechError
+
+        if self._voiceover is None:
+            return
+        (rec, at_us), self._voiceover = self._voiceover, None
+        draft_id, store = self.draft_id, self.studio.drafts
+        try:
+            path, _duration = rec.stop()
+        except SpeechError as e:
+            self.voiceover_failed.emit(e)
+            return
+
+        def add():  # noqa: ANN202 - on the pool
+            try:
+                asset = store.add_asset(draft_id, path, kind="audio")
+            finally:
+                path.unlink(missing_ok=True)   # the library has its own copy now (or nothing changed)
+            return store.media_refs(store.get(draft_id))[asset.id]
+
+        def done(asset) -> None:  # noqa: ANN001
+            if not self._current(draft_id):
+                return
+            self.assets[asset.id] = asset
+            try:
+                cmd = self.document.do(AddMusic, asset.id, at_us, role="voice")
+            except Exception as e:  # noqa: BLE001 - EditError: shown, nothing pushed
+                self.voiceover_failed.emit(e)
+                return
+            self.request_waveform(asset.id)
+            self.voiceover_added.emit(cmd.new_id)
+
+        run_in_background(add, owner=self, on_done=done,
+                          on_error=lambda e: self._current(draft_id) and self.voiceover_failed.emit(e))
 
     # -- export ----------------------------------------------------------------------------------
     @property

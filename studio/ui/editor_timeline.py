@@ -70,6 +70,7 @@ class Timeline(QWidget):
         self.scroll_us = 0         # timeline time at the left edge when zoomed in
         self.snapping = True       # drags snap to the playhead, clip edges and markers
         self.snapped_to: int | None = None   # the time the running drag snapped to (drawn as a guide)
+        self.silence_cuts: list[tuple[int, int]] = []   # "Remove silences" proposal, drawn over the clips
         self.setFixedHeight(self._music_top() + MUSIC_H + MARGIN)
 
     # -- data in ----------------------------------------------------------------------------------
@@ -78,6 +79,20 @@ class Timeline(QWidget):
         if asset_durations is not None:
             self.asset_durations = dict(asset_durations)
         self.update()
+
+    def set_silence_proposal(self, proposal) -> None:  # noqa: ANN001 - SilenceProposal or None
+        """Show (or, with None, clear) the ranges "Remove silences" would cut."""
+        self.silence_cuts = list(proposal.cuts) if proposal is not None else []
+        self.update()
+
+    def _paint_silence_cuts(self, p: QPainter) -> None:
+        top = self._clip_top()
+        for a, b in self.silence_cuts:
+            x0, x1 = self.x_of(a), self.x_of(b)
+            p.fillRect(QRectF(x0, top, max(2.0, x1 - x0), CLIP_H), QColor(239, 68, 68, 110))
+            p.setPen(QPen(QColor("#ef4444"), 1))
+            p.drawLine(QPointF(x0, top), QPointF(x0, top + CLIP_H))
+            p.drawLine(QPointF(x1, top), QPointF(x1, top + CLIP_H))
 
     def set_position(self, t_us: int) -> None:
         if t_us != self.position_us:
@@ -279,6 +294,7 @@ class Timeline(QWidget):
             self._paint_clips(p)
             self._paint_overlays(p)
             self._paint_music(p)
+            self._paint_silence_cuts(p)
             if self.snapped_to is not None and self._drag is not None:
                 gx = self.x_of(self.snapped_to)
                 p.setPen(QPen(QColor("#7dd3fc"), 1, Qt.PenStyle.DashLine))

@@ -69,7 +69,30 @@ stickers = ranged({"source": st.sampled_from(["builtin:heart", "builtin:star"]) 
 music = with_extra(st.fixed_dictionaries({
     "id": ids, "asset_id": ids, "start_us": times, "offset_us": times,
     "duration_us": st.none() | st.integers(1, 10**9), "volume": st.floats(0, 4),
-    "fade_in_us": times, "fade_out_us": times}))
+    "fade_in_us": times, "fade_out_us": times, "role": st.sampled_from(["music", "voice"])}))
+
+
+@st.composite
+def captions(draw) -> dict:
+    """A v4 captions track: lines of words in time order, one style."""
+    t, segments = 0, []
+    for _ in range(draw(st.integers(0, 3))):
+        words = []
+        for _ in range(draw(st.integers(1, 4))):
+            t += draw(st.integers(0, 2_000_000))
+            end = t + draw(st.integers(1, 1_000_000))
+            words.append(draw(with_extra(st.fixed_dictionaries({
+                "text": st.text(st.characters(blacklist_characters="\n\r", blacklist_categories=["Cs", "Zs", "Cc"]),
+                                min_size=1, max_size=12), "start_us": st.just(t), "end_us": st.just(end)}))))
+            t = end
+        segments.append(draw(with_extra(st.fixed_dictionaries({"id": ids, "words": st.just(words)}))))
+    style = with_extra(st.fixed_dictionaries({
+        "preset": st.sampled_from(["karaoke", "pop", "box", "outline"]), "size": st.floats(0.02, 0.12),
+        "position": st.sampled_from(["lower", "middle", "upper"]), "color": colors, "highlight": colors,
+        "burn_in": st.booleans()}))
+    return draw(with_extra(st.fixed_dictionaries({"segments": st.just(segments), "style": style,
+                                                  "language": st.sampled_from(["en", "de"]),
+                                                  "engine": st.sampled_from(["", "builtin", "whisper"])})))
 
 
 @st.composite
@@ -89,6 +112,7 @@ def edits(draw) -> dict:
                                                    "loudness_target": st.floats(-40, -5)})),
         "caption": st.text(max_size=50),
         "cover": with_extra(st.fixed_dictionaries({"time_us": times, "asset_id": st.none() | ids})),
+        "captions": captions(),
     })))
 
 

@@ -26,6 +26,7 @@ from studio.tasks import user_message
 
 from studio.ui.common import page_header
 from studio.ui.editor_inspector import Inspector
+from studio.ui.editor_speech import SpeechPanel
 from studio.ui.editor_timeline import Timeline
 from studio.ui.editor_viewport import PreviewViewport
 
@@ -200,6 +201,9 @@ class EditorPage(QWidget):
         self.split.setChildrenCollapsible(False)
         self.split.addWidget(self.viewport)
         self.split.addWidget(self.inspector)
+        self.speech_panel = SpeechPanel(self.editor)      # Auto captions & Remove silences ("Captions" button)
+        self.speech_panel.hide()
+        self.split.addWidget(self.speech_panel)
         self.split.setStretchFactor(0, 3)
         self.split.setStretchFactor(1, 1)
         lay.addWidget(self.split, 1)
@@ -213,6 +217,7 @@ class EditorPage(QWidget):
         self.timeline.overlayTimeRequested.connect(self._on_overlay_time)
         self.timeline.zoomChanged.connect(self._on_zoom_changed)
         lay.addWidget(self.timeline)
+        self.speech_panel.proposalChanged.connect(self.timeline.set_silence_proposal)
         lay.addLayout(self._build_export_bar())
         return box
 
@@ -440,6 +445,10 @@ class EditorPage(QWidget):
         self.reel_button = QPushButton("Reel")
         self.reel_button.setToolTip("Reel settings: shape, caption, sound and cover")
         self.reel_button.clicked.connect(self.show_reel_settings)
+        self.captions_button = QPushButton("Captions")
+        self.captions_button.setCheckable(True)
+        self.captions_button.setToolTip("Auto captions, their style, and Remove silences (jump cuts)")
+        self.captions_button.toggled.connect(lambda on: self.speech_panel.setVisible(on))
         self.undo_button = QPushButton("Undo")
         self.undo_button.setToolTip("Undo (Ctrl+Z)")
         self.undo_button.clicked.connect(self.undo)
@@ -459,7 +468,7 @@ class EditorPage(QWidget):
         self.title_label.setMaximumWidth(260)
         row.addWidget(self.title_label)
         for w in (self.add_text_button, self.add_sticker_button, self.add_music_button, self.reel_button,
-                  self.undo_button, self.redo_button):
+                  self.captions_button, self.undo_button, self.redo_button):
             row.addWidget(w)
         row.addStretch(1)
         row.addWidget(self.save_label)

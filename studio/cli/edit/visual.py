@@ -1,4 +1,4 @@
-"""`studio edit ID ACTION …`: headless edit operations on a draft, each saved as a new revision.
+"""`studio edit ID transition|reframe|beat-cuts`: visual edit operations, each saved as a new revision.
 
     studio edit ID transition --after N --kind crossfade|dip|slide|zoom|whip --duration S [--json]
     studio edit ID transition --after N --none                  # remove it
@@ -36,12 +36,8 @@ def _positive(text: str) -> int:
     return value
 
 
-def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
-    p = sub.add_parser("edit", help="headless edit operations (transition, reframe, beat-cuts)")
-    p.add_argument("id", help="draft id (or its first 6+ characters)")
-    actions = p.add_subparsers(dest="action", metavar="ACTION")
-    p.set_defaults(handler=lambda ctx: _help(p))
-
+def add_actions(actions) -> None:  # noqa: ANN001 - argparse's private subparsers type
+    """The visual actions of `studio edit`: transition, reframe, beat-cuts."""
     t = actions.add_parser("transition", help="a transition between clip N and the next one")
     t.add_argument("--after", type=_positive, required=True, metavar="N", help="the clip it follows (1 = first)")
     t.add_argument("--kind", choices=["crossfade", "dip", "slide", "zoom", "whip"], default=None)
@@ -63,11 +59,6 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
                    help="a music file (added as the music track) or the id of the draft's music asset")
     add_json_flag(b)
     b.set_defaults(handler=run_beat_cuts)
-
-
-def _help(p) -> int:  # noqa: ANN001
-    p.print_help()
-    return 2
 
 
 def _load(ctx):  # noqa: ANN001, ANN202 - Context -> (Draft, Edit)
