@@ -56,7 +56,7 @@ def run(full: bool = True) -> list[dict]:
     sys.path.insert(0, str(HERE.parent))
     from studio.app import build
     from studio.editor.document import Edit
-        from studio.speech.engines import choose_engine
+    from studio.speech.engines import choose_engine
     from studio.speech.transcribe import propose_silence_cuts, transcribe_edit
 
     seconds = 60.0 if full else 20.0
