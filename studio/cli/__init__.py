@@ -19,6 +19,7 @@ from typing import Any
 
 from studio import APP_NAME, __version__
 from studio.errors import BadInput, StudioError
+from studio.lastrun import end_process
 
 log = logging.getLogger(__name__)
 
@@ -88,35 +89,17 @@ def exit_process(code: int) -> None:
     (no sub-command) exits normally: its atexit hooks stop Qt threads."""
     if last_command is None:
         sys.exit(code)
-    import logging
-    import os
-
-    logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-    os._exit(code)
+    end_process(code)
 
 
 def exit_now(ctx: Context, code: int) -> None:
     """Leave at once after a stop signal: close the services and the logs, flush, then skip the
     interpreter's own clean-up (collecting every module's objects takes seconds on a busy machine,
     and Ctrl+C or SIGTERM must end the command within two)."""
-    import logging
-    import os
-
     try:
         ctx.close()
     finally:
-        logging.shutdown()
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
-        os._exit(code)
+        end_process(code)
 
 
 def add_json_flag(p: argparse.ArgumentParser) -> None:

@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from studio import APP_ID, APP_NAME, __version__, logs
+from studio.lastrun import LastRun, end_process
 
 log = logging.getLogger(__name__)
 
@@ -167,8 +168,6 @@ def run_gui(args: argparse.Namespace) -> int:
         return 1
     logfile = logs.setup_logging(studio.layout.logs, verbose=args.verbose)
     logs.install_excepthooks()
-    from studio.lastrun import LastRun
-
     lastrun = LastRun(studio.layout.logs)
     previous = lastrun.begin()  # arms faulthandler: a fatal error of this run lands in logs/fatal.log
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -245,22 +244,7 @@ def run_gui(args: argparse.Namespace) -> int:
         unsubscribe()
         studio.close()
         lastrun.end()
-    _leave(code)
+    end_process(code, run_atexit=True)   # the database, marker and settings are closed above
     return code  # not reached
 
 
-def _leave(code: int) -> None:
-    """End the process as soon as the app's own clean-up is done: the atexit handlers run and the
-    logs and streams are flushed, but the interpreter's teardown of every module and Qt object
-    (most of a second for a window that was idle) is skipped. Everything worth keeping was
-    written and closed above: the database, the last-run marker, the settings."""
-    import atexit
-
-    atexit._run_exitfuncs()   # noqa: SLF001 - what sys.exit would run, in the same order
-    logging.shutdown()
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):
-            pass
-    os._exit(code)

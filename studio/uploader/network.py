@@ -1,4 +1,6 @@
-"""Is the network metered? (For targets set to upload only on unmetered networks.)
+"""What the uploader asks of the network: is a URL a usable http(s) address, is the network metered?
+
+Metered (for targets set to upload only on unmetered networks):
 
 Qt's QNetworkInformation answers where a backend exists (Windows, macOS, Android, and Linux with
 NetworkManager) and only inside a running Qt application. Anywhere else — the headless CLI, a Linux
@@ -7,6 +9,18 @@ wait forever for an answer that never comes. The Uploads page says which case ap
 """
 
 from __future__ import annotations
+
+from urllib.parse import ParseResult, urlparse
+
+
+def http_url(url: str) -> ParseResult | None:
+    """``url`` parsed when it is an http:// or https:// URL with a host (and a valid port), else None."""
+    try:
+        u = urlparse(url)
+        u.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        return None
+    return u if u.scheme in ("http", "https") and bool(u.hostname) and " " not in url else None
 
 
 def is_metered() -> bool | None:

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from studio.uploader.errors import PermanentUploadError, TargetNotFound, UploadError
 from studio.uploader.models import TargetRow, now_us
+from studio.uploader.network import http_url
 
 log = logging.getLogger(__name__)
 LOCAL = "local"
@@ -602,13 +603,8 @@ def _has_awscrt() -> bool:
 def validate_backend_url(url: str) -> str:
     """An https:// URL with a host (http:// only for this computer: a token must not cross a network
     in the clear). Raises UploadError with a sentence."""
-    try:
-        u = urlparse(url)
-        ok = u.scheme in ("http", "https") and bool(u.hostname) and " " not in url
-        u.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        ok = False
-    if not ok:
+    u = http_url(url)
+    if u is None:
         raise UploadError(f"The team server {url!r} is not an https:// URL with a host, e.g. "
                           "https://uploads.example.com.")
     if u.scheme == "http" and u.hostname not in ("127.0.0.1", "localhost", "::1"):

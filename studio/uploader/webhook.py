@@ -27,13 +27,13 @@ import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass
-from urllib.parse import urlparse
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from studio.uploader.errors import UploadError
 from studio.uploader.models import OutboxRow, now_us
+from studio.uploader.network import http_url
 
 log = logging.getLogger(__name__)
 HEADER = "X-Studio-Signature"
@@ -45,13 +45,7 @@ PENDING, DELIVERED, FAILED = "pending", "delivered", "failed"
 
 def validate_url(url: str) -> str:
     """An http(s) URL with a host, or UploadError with a sentence."""
-    try:
-        u = urlparse(url)
-        ok = u.scheme in ("http", "https") and bool(u.hostname) and " " not in url
-        u.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        ok = False
-    if not ok:
+    if http_url(url) is None:
         raise UploadError(f"The webhook {url!r} is not an http:// or https:// URL with a host; "
                           "give a full URL such as https://example.com/hooks/reels.")
     return url
