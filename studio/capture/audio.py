@@ -140,14 +140,23 @@ class MicrophoneInput(AudioInput):
         return QAudioSource(self.device, fmt) if self.device is not None else QAudioSource(fmt)
 
     def start(self, sink: Sink) -> None:
+        """Start reading on a QThread. Raises OSError with a sentence when there is no microphone."""
         from PySide6.QtCore import QThread, QTimer
 
+        if self.factory is None and self.device is None:
+            from PySide6.QtMultimedia import QMediaDevices
+
+            if QMediaDevices.defaultAudioInput().isNull():
+                raise OSError("this computer has no microphone")
         mic = self
 
         class Reader(QThread):
             def run(self) -> None:
                 source = mic._make_source()
                 io = source.start()
+                if io is None:   # the device went away or is busy: nothing to read, and no crash
+                    log.warning("microphone %s could not be opened", mic.name)
+                    return
                 placer = _ChunkPlacer(mic.sample_rate * mic.channels * 2, mic.clock)
 
                 def poll() -> None:

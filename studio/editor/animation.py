@@ -54,6 +54,15 @@ def _constant(expr: str) -> bool:
     return "t" not in expr
 
 
+def animated_source(edit, item_id: str) -> "TextOverlay | Sticker | None":  # noqa: ANN001 - Edit
+    """The text or sticker a rasterized item comes from, when it moves; None for a still one and
+    for rasters that are no overlay of the edit (caption lines are timed by their words instead)."""
+    for item in (*edit.texts, *edit.stickers):
+        if item.id == item_id:
+            return item if animated(item) else None
+    return None
+
+
 def animated(item: TextOverlay | Sticker) -> bool:
     a = item.animate
     return bool(item.keys) or (a is not None and (a.enter != "none" or a.exit != "none"))

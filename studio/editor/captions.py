@@ -149,6 +149,30 @@ def merge_segments(edit: Edit, segment_id: str) -> Edit:
     return _done(e)
 
 
+def set_line_text(edit: Edit, segment_id: str, text: str) -> Edit:
+    """Retype a caption line: each word keeps its timing, so the line must keep its number of words
+    (a word can be corrected, not added; split or merge lines to regroup them)."""
+    seg = segment(edit, segment_id)
+    words = str(text).split()
+    if len(words) != len(seg.words):
+        raise EditError(f"This line has {len(seg.words)} words, each timed to the speech: type {len(seg.words)} "
+                        f"words (you typed {len(words)}). To regroup words, split or merge lines.")
+    for i, w in enumerate(words):
+        if w != seg.words[i].text:
+            edit = fix_word(edit, segment_id, i, w)
+    return edit
+
+
+def word_index_at(text: str, cursor: int) -> int:
+    """Which word of ``text`` a text cursor at ``cursor`` is in or just before (0-based): where
+    "split the line here" splits."""
+    before = str(text)[:max(0, cursor)]
+    n = len(before.split())
+    if before and not before[-1].isspace():
+        n -= 1   # inside (or at the end of) a word: that word
+    return max(0, n)
+
+
 def set_caption_style(edit: Edit, **changes: Any) -> Edit:
     """preset, size, position, color, highlight, burn_in."""
     known = {f.name for f in dataclasses.fields(CaptionStyle)} - {"extra"}

@@ -246,15 +246,14 @@ class PreviewCompositor:
                 if hit is not None:
                     self._paint_clip(canvas, hit[0], hit[1], look_filters)
             from studio.editor import animation
-            from studio.editor.document import overlay as find_overlay
 
             for ov in self.overlays():
                 if ov.start_us <= t_us < ov.end_us:
                     rgba = self._images.get(ov.path)
                     if rgba is None:
                         rgba = self._images[ov.path] = _load_rgba(ov.path)
-                    source = find_overlay(self.edit, ov.id)
-                    if animation.animated(source):   # the export's own motion expressions, evaluated
+                    source = animation.animated_source(self.edit, ov.id)
+                    if source is not None:   # the export's own motion expressions, evaluated
                         m = animation.motion(source, w, h, 0, (ov.x + ov.width / 2, ov.y + ov.height / 2))
                         shown = animation.frame_of(m, rgba, t_us / US) if m.moves else (rgba, ov.x, ov.y)
                         if shown is not None:

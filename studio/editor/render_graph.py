@@ -297,15 +297,14 @@ def _overlays(ffmpeg, v, edit: Edit, assets: Mapping[str, Any], out_w: int, out_
     items = rasterize(edit, out_w, out_h, overlay_dir,
                       asset_path=lambda aid: assets[aid].path if aid in assets else Path("/nonexistent"))
     from studio.editor import animation
-    from studio.editor.document import overlay as find_overlay
 
     for item in items:
         a, b = max(item.start_us, start_us), min(item.end_us, end_us)
         if b <= a:
             continue
-        source = find_overlay(edit, item.id)
+        source = animation.animated_source(edit, item.id)
         m = None
-        if animation.animated(source):
+        if source is not None:
             m = animation.motion(source, out_w, out_h, start_us, (item.x + item.width / 2, item.y + item.height / 2))
         if m is not None and m.moves:
             # moving, growing, fading or typed in: a stream of frames shaped per frame (animation.py)

@@ -1,4 +1,5 @@
-"""The Editor's speech panel: Auto captions (progress, cancel), the caption style, Remove silences.
+"""The Editor's speech panel: Auto captions (progress, cancel), the caption lines (retype, split,
+merge), the caption style, Remove silences, and a voiceover recorded at the playhead.
 
 A thin client of ``EditorSession``: every button calls one session method and the panel only shows
 what the session's signals report. The silence proposal is shown on the timeline
@@ -8,10 +9,12 @@ what the session's signals report. The silence proposal is shown on the timeline
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QProgressBar,
-                               QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit,
+                               QListWidget, QListWidgetItem, QProgressBar, QPushButton, QVBoxLayout, QWidget)
 
+from studio.editor import captions as cap
 from studio.editor.captions import POSITIONS, PRESETS
+from studio.editor.commands import EditCaptions
 from studio.errors import user_message
 
 US = 1_000_000
@@ -30,10 +33,12 @@ def _spin(value: float, lo: float, hi: float) -> QDoubleSpinBox:
 class SpeechPanel(QWidget):
     proposalChanged = Signal(object)      # SilenceProposal, or None when discarded / applied
 
-    def __init__(self, editor, parent: QWidget | None = None):  # noqa: ANN001 - EditorSession
+    def __init__(self, editor, parent: QWidget | None = None, *,  # noqa: ANN001 - EditorSession
+                 playhead=lambda: 0):  # noqa: ANN001 - () -> timeline µs, where a voiceover starts
         super().__init__(parent)
         self.setObjectName("SpeechPanel")
         self.editor = editor
+        self.playhead = playhead
         self._loading = False
         self._document = None
         title = QLabel("Captions & silences")
@@ -72,6 +77,28 @@ class SpeechPanel(QWidget):
         self.silence_label = QLabel("")
         self.silence_label.setWordWrap(True)
         self.silence_label.setObjectName("PageSubtitle")
+        self.lines = QListWidget()
+        self.lines.setObjectName("speech-lines")
+        self.lines.setMaximumHeight(140)
+        self.lines.currentRowChanged.connect(self._line_picked)
+        self.line_edit = QLineEdit()
+        self.line_edit.setObjectName("speech-line-edit")
+        self.line_edit.setPlaceholderText("Pick a line to correct its words")
+        self.line_edit.returnPressed.connect(self.retype_line)
+        self.split_button = QPushButton("Split at cursor")
+        self.split_button.setToolTip("The words from the cursor on become a line of their own")
+        self.split_button.clicked.connect(self.split_line)
+        self.merge_button = QPushButton("Merge with next")
+        self.merge_button.clicked.connect(self.merge_line)
+        self.voice_button = QPushButton("Record voiceover")
+        self.voice_button.setObjectName("speech-voiceover")
+        self.voice_button.setCheckable(True)
+        self.voice_button.setToolTip("Narrate from the playhead with the microphone; the music ducks under "
+                                     "your voice")
+        self.voice_button.toggled.connect(self._voiceover)
+        self.voice_label = QLabel("")
+        self.voice_label.setWordWrap(True)
+        self.voice_label.setObjectName("PageSubtitle")
 
         lay = QVBoxLayout(self)
         lay.addWidget(title)
@@ -81,6 +108,12 @@ class SpeechPanel(QWidget):
         lay.addLayout(row)
         lay.addWidget(self.progress)
         lay.addWidget(self.status)
+        lay.addWidget(self.lines)
+        lay.addWidget(self.line_edit)
+        row = QHBoxLayout()
+        row.addWidget(self.split_button)
+        row.addWidget(self.merge_button)
+        lay.addLayout(row)
         form = QFormLayout()
         form.addRow("Style", self.preset)
         form.addRow("Position", self.position)
@@ -94,6 +127,8 @@ class SpeechPanel(QWidget):
         row.addWidget(self.apply_button)
         row.addWidget(self.discard_button)
         lay.addLayout(row)
+        lay.addWidget(self.voice_button)
+        lay.addWidget(self.voice_label)
         lay.addStretch(1)
 
         editor.opened.connect(lambda *_: self._attach())
@@ -103,6 +138,10 @@ class SpeechPanel(QWidget):
         editor.captions_cancelled.connect(lambda: self._captions_ended("Cancelled; the captions are as they were."))
         editor.silences_proposed.connect(self._show_proposal)
         editor.silences_failed.connect(lambda e: self.silence_label.setText(user_message(e)))
+        editor.voiceover_started.connect(lambda: self.voice_label.setText("Recording… press again to stop."))
+        editor.voiceover_added.connect(lambda _id: self._voice_ended("The voiceover is on the timeline; the music "
+                                                                     "ducks under it. Undo takes it away."))
+        editor.voiceover_failed.connect(lambda e: self._voice_ended(user_message(e)))
         self._attach()
 
     # -- state -----------------------------------------------------------------------------------
@@ -137,6 +176,7 @@ class SpeechPanel(QWidget):
             self.burn_in.setChecked(caps.style.burn_in)
         finally:
             self._loading = False
+        self._show_lines(caps.segments)
         if not busy:
             words = len(caps.words)
             self.captions_button.setText("Redo captions" if words else "Auto captions")
@@ -153,6 +193,76 @@ class SpeechPanel(QWidget):
             self.editor.document.do(SetCaptionStyle, **changes)
         except Exception as e:  # noqa: BLE001 - EditError: shown, nothing changed
             self.status.setText(user_message(e))
+
+    # -- caption lines ---------------------------------------------------------------------------
+    def _show_lines(self, segments) -> None:  # noqa: ANN001 - list[CaptionSegment]
+        picked = self._line_id()
+        self.lines.blockSignals(True)
+        self.lines.clear()
+        for seg in segments:
+            item = QListWidgetItem(f"{seg.start_us / US:5.1f} s  {' '.join(w.text for w in seg.words)}")
+            item.setData(Qt.ItemDataRole.UserRole, seg.id)
+            self.lines.addItem(item)
+            if seg.id == picked:
+                self.lines.setCurrentItem(item)
+        self.lines.blockSignals(False)
+        has = bool(segments)
+        for w in (self.lines, self.line_edit, self.split_button, self.merge_button):
+            w.setVisible(has)
+        self._line_picked(self.lines.currentRow())
+
+    def _line_id(self) -> str | None:
+        item = self.lines.currentItem()
+        return None if item is None else item.data(Qt.ItemDataRole.UserRole)
+
+    def _line_picked(self, _row: int) -> None:
+        seg_id, doc = self._line_id(), self.editor.document
+        if seg_id is None or doc is None:
+            self.line_edit.clear()
+            return
+        try:
+            self.line_edit.setText(" ".join(w.text for w in cap.segment(doc.edit, seg_id).words))
+        except Exception:  # noqa: BLE001 - EditError: the line went away meanwhile
+            self.line_edit.clear()
+
+    def _edit_line(self, text: str, operation) -> None:  # noqa: ANN001 - (Edit) -> Edit
+        if self.editor.document is None or self._line_id() is None:
+            return
+        try:
+            self.editor.document.do(EditCaptions, text, operation)
+        except Exception as e:  # noqa: BLE001 - EditError: the sentence, nothing changed
+            self.status.setProperty("auto", False)
+            self.status.setText(user_message(e))
+
+    def retype_line(self) -> None:
+        seg_id, text = self._line_id(), self.line_edit.text()
+        self._edit_line("Correct caption", lambda e: cap.set_line_text(e, seg_id, text))
+
+    def split_line(self) -> None:
+        seg_id = self._line_id()
+        at = cap.word_index_at(self.line_edit.text(), self.line_edit.cursorPosition())
+        self._edit_line("Split caption line", lambda e: cap.split_segment(e, seg_id, at))
+
+    def merge_line(self) -> None:
+        seg_id = self._line_id()
+        self._edit_line("Merge caption lines", lambda e: cap.merge_segments(e, seg_id))
+
+    # -- voiceover -------------------------------------------------------------------------------
+    def _voiceover(self, on: bool) -> None:
+        if on:
+            if not self.editor.start_voiceover(self.playhead()):
+                self.voice_button.blockSignals(True)
+                self.voice_button.setChecked(False)
+                self.voice_button.blockSignals(False)
+        else:
+            self.voice_label.setText("Adding the voiceover…")
+            self.editor.stop_voiceover()
+
+    def _voice_ended(self, text: str) -> None:
+        self.voice_button.blockSignals(True)
+        self.voice_button.setChecked(False)
+        self.voice_button.blockSignals(False)
+        self.voice_label.setText(text)
 
     # -- captions --------------------------------------------------------------------------------
     def start_captions(self) -> None:

@@ -201,7 +201,7 @@ class EditorPage(QWidget):
         self.split.setChildrenCollapsible(False)
         self.split.addWidget(self.viewport)
         self.split.addWidget(self.inspector)
-        self.speech_panel = SpeechPanel(self.editor)      # Auto captions & Remove silences ("Captions" button)
+        self.speech_panel = SpeechPanel(self.editor, playhead=lambda: self.timeline.position_us)   # "Captions" button
         self.speech_panel.hide()
         self.split.addWidget(self.speech_panel)
         self.split.setStretchFactor(0, 3)
