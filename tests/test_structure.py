@@ -145,3 +145,18 @@ def test_every_error_has_one_root():
             if cls.__module__ == info.name and issubclass(cls, BaseException) and not issubclass(cls, StudioError):
                 strays.append(f"{info.name}.{cls.__name__}")
     assert strays == [], f"errors outside StudioError: {strays}"
+
+
+def test_building_the_cli_parser_imports_nothing_heavy():
+    """Every `studio` command imports every command module to build its parser, so those modules keep
+    heavy imports inside the commands that need them (an upload must not pay for Qt or NumPy)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, importlib\n"
+            "from studio.cli import command_modules\n"
+            "for m in command_modules(): importlib.import_module(m).register\n"
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'PySide6', 'numpy', 'PIL', 'av', 'cv2',"
+            " 'opentimelineio', 'sqlalchemy', 'boto3', 'alembic', 'pocketsphinx', 'starlette', 'uvicorn'}))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]", out.stdout

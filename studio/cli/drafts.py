@@ -17,12 +17,11 @@ import sys
 from pathlib import Path
 
 from studio.cli import Context, UserError, add_json_flag, days
+# Heavy modules (Qt, PIL, OpenTimelineIO) are imported inside the commands that need them: every
+# `studio` command imports every command module to build its parser.
 from studio.drafts import DraftError, DraftNotFound
-from studio.drafts.thumbs import image_bytes
 from studio.editor import document
 from studio.editor.document import Edit, EditError, validate
-from studio.editor.export import ExportError, load_edit
-from studio.editor.otio import write_otio
 from studio.media.probe import MediaError
 
 
@@ -164,6 +163,8 @@ COVER_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP"
 
 
 def run_cover(ctx: Context) -> int:
+    from studio.drafts.thumbs import image_bytes   # PIL and the render graph: only for this command
+
     out = Path(ctx.args.output).absolute()
     fmt = COVER_FORMATS.get(out.suffix.lower())
     if fmt is None:
@@ -334,6 +335,9 @@ def run_import_edit(ctx) -> int:  # noqa: ANN001
 
 
 def run_export_otio(ctx) -> int:  # noqa: ANN001
+    from studio.editor.export import ExportError, load_edit   # Qt and OpenTimelineIO: only for this command
+    from studio.editor.otio import write_otio
+
     draft = load_draft(ctx, ctx.args.id)
     try:
         edit = load_edit(draft)

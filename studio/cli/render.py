@@ -11,8 +11,6 @@ from pathlib import Path
 
 from studio.cli import UserError, add_json_flag, exit_now
 from studio.cli.drafts import load_draft
-from studio.editor.export import ExportCancelled, ExportError, export_draft, export_for_creator
-from studio.editor.overlays import ensure_gui
 
 
 def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
@@ -47,6 +45,10 @@ class _Progress:
 
 
 def run(ctx) -> int:  # noqa: ANN001 - studio.cli.Context
+    # Qt and the render graph: only for this command (every command imports this module for its parser)
+    from studio.editor.export import ExportCancelled, ExportError, export_draft, export_for_creator
+    from studio.editor.overlays import ensure_gui
+
     draft = load_draft(ctx, ctx.args.id)
     ensure_gui()   # text overlays are drawn with Qt, which must start on the main thread
     cancel = threading.Event()
