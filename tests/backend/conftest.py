@@ -71,10 +71,12 @@ def test_keyring(tmp_path, monkeypatch):
 
     from studio_test_keyring import FileKeyring
 
+    # Before the environment names the test backend: keyring's first get_keyring() builds its default
+    # from $PYTHON_KEYRING_BACKEND, and "previous" must be the session's real one, not ours.
+    previous = keyring.get_keyring()
     monkeypatch.setenv("STUDIO_TEST_KEYRING", str(tmp_path / "keyring.json"))
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "studio_test_keyring.FileKeyring")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(ROOT), str(UPLOADER_TESTS)]))
-    previous = keyring.get_keyring()
     keyring.set_keyring(FileKeyring())
     yield
     keyring.set_keyring(previous)

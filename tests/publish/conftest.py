@@ -48,6 +48,7 @@ def published(tmp_path_factory, s3_server, shared_media):
     previous = keyring.get_keyring()
     import os
 
+    previous_file = os.environ.get("STUDIO_TEST_KEYRING")
     os.environ["STUDIO_TEST_KEYRING"] = str(profile / "keyring.json")
     keyring.set_keyring(FileKeyring())
     studio = build(profile / "data")
@@ -62,3 +63,7 @@ def published(tmp_path_factory, s3_server, shared_media):
            "draft_id": draft_id, "base": base, "stages": stages}
     studio.close()
     keyring.set_keyring(previous)
+    if previous_file is None:
+        os.environ.pop("STUDIO_TEST_KEYRING", None)
+    else:
+        os.environ["STUDIO_TEST_KEYRING"] = previous_file
