@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 from keyring.backend import KeyringBackend
@@ -20,7 +21,10 @@ class FileKeyring(KeyringBackend):
 
     @property
     def _path(self) -> Path:
-        return Path(os.environ["STUDIO_TEST_KEYRING"])
+        # A test that leaves this backend installed (keyring keeps one per process) must not break the
+        # next test that finds it without its file: that one gets a file of this process's own.
+        default = Path(tempfile.gettempdir()) / f"studio-test-keyring-{os.getpid()}.json"
+        return Path(os.environ.get("STUDIO_TEST_KEYRING") or default)
 
     def _load(self) -> dict:
         try:
