@@ -283,21 +283,18 @@ def _run_with_progress(argv: list[str], total_s: float, on_progress: ProgressFn 
                        cancel: threading.Event | None) -> None:
     started = time.monotonic()
 
-    def progress(out_time_us: int) -> None:
-        if on_progress and total_s > 0:
-            fraction = min(max(out_time_us / 1e6 / total_s, 0.0), 0.999)
+    def with_eta(fraction: float) -> None:
+        if on_progress:
             elapsed = time.monotonic() - started
             on_progress(fraction, elapsed * (1 - fraction) / fraction if fraction > 0.01 else None)
 
     try:
-        proc = ffmpeg.spawn(argv, progress=progress, cancel=cancel, new_session=True)
+        proc = ffmpeg.run_job(argv, duration_s=total_s, on_fraction=with_eta, cancel=cancel)
     except OSError as e:
         raise ExportError(f"ffmpeg could not be started: {e.strerror}.") from e
-    with proc:
-        returncode = proc.wait()
     if cancel is not None and cancel.is_set():
         raise ExportCancelled()
-    if returncode != 0:
+    if proc.returncode != 0:
         raise _ffmpeg_failure(proc.error_lines)
 
 

@@ -202,3 +202,20 @@ def encoders() -> dict[str, bool]:
 def filters() -> frozenset[str]:
     out = run(["-filters"], timeout=20).stdout.decode(errors="replace")
     return frozenset(re.findall(r"^\s*[T.][S.]\s+(\S+)\s", out, re.MULTILINE))
+
+
+def run_job(args: list[str], *, duration_s: float, on_fraction: Callable[[float], None] | None = None,
+            cancel: threading.Event | None = None) -> FFmpegProcess:
+    """Run a long ffmpeg job to its end in a session of its own (so a kill of the app's group spares
+    nothing half-written), reporting the fraction of ``duration_s`` written so far (kept below 1:
+    the caller says when it is done). Returns the finished process (``returncode``, ``error_lines``);
+    raises OSError when ffmpeg cannot start. A set ``cancel`` stops it; the caller checks it after."""
+    def progress(out_time_us: int) -> None:
+        if on_fraction is not None and duration_s > 0:
+            on_fraction(min(max(out_time_us / 1e6 / duration_s, 0.0), 0.999))
+
+    proc = spawn(args, progress=progress, cancel=cancel, new_session=True)
+    with proc:
+        proc.wait()
+    return proc
+

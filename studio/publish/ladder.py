@@ -138,21 +138,14 @@ def build_ladder(edit: Edit, assets: Mapping, out_dir: Path, *, overlay_dir: Pat
         raise LadderError(str(e)) from e
     total_s = edit.duration_us / 1e6
     started = time.monotonic()
-
-    def progress(out_time_us: int) -> None:
-        if on_progress and total_s > 0:
-            on_progress(min(max(out_time_us / 1e6 / total_s, 0.0), 0.999))
-
     log.info("ladder: %d rungs, %.1f s, into %s", len(rungs), total_s, out_dir)
     try:
-        proc = ffmpeg.spawn(argv, progress=progress, cancel=cancel, new_session=True)
+        proc = ffmpeg.run_job(argv, duration_s=total_s, on_fraction=on_progress, cancel=cancel)
     except OSError as e:
         raise LadderError(f"ffmpeg could not be started: {e.strerror}.") from e
-    with proc:
-        code = proc.wait()
     if cancel is not None and cancel.is_set():
         raise LadderCancelled()
-    if code != 0:
+    if proc.returncode != 0:
         text = proc.error_text
         log.error("ladder failed:\n%s", text)
         if "No space left" in text:
