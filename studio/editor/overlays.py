@@ -68,14 +68,32 @@ class RasterOverlay:
 
 
 OVERLAY_CACHE_CAP = 128 << 20  # bytes of rasterized overlays kept in cache/overlays
+_enums_primed = False
+
+def _prime_qt_enums() -> None:
+    """Create the Qt enum types the rasterizer uses, once, under ``_lock``: shiboken makes them
+    lazily on first access, and two threads making one at once can leave the loser with
+    "type object 'Qt' has no attribute 'AspectRatioMode'" (seen in an export beside a thumbnail)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QImage, QPainter
+
+    for owner, names in ((Qt, ("AlignmentFlag", "AspectRatioMode", "PenCapStyle", "PenJoinStyle", "PenStyle",
+                                "TextFlag", "TransformationMode")), (QImage, ("Format",)),
+                         (QPainter, ("RenderHint",))):
+        for name in names:
+            getattr(owner, name)
+
 
 def ensure_gui() -> None:
     """Make sure a QGuiApplication exists (fonts and painting need one)."""
-    global _app
+    global _app, _enums_primed
     from PySide6.QtCore import QCoreApplication
     from PySide6.QtGui import QGuiApplication
 
     with _lock:
+        if not _enums_primed:
+            _prime_qt_enums()
+            _enums_primed = True
         inst = QCoreApplication.instance()
         if inst is not None:
             if not isinstance(inst, QGuiApplication):
