@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 
 import pytest
-from conftest import COVER_US
+from publish_helpers import COVER_US
 
 RUNGS = {(1080, 1920), (720, 1280), (480, 854), (360, 640)}
 FRAME_S = 1 / 30

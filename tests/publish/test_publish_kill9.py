@@ -15,7 +15,7 @@ import time
 import urllib.error
 import urllib.request
 
-from conftest import short_draft
+from publish_helpers import short_draft
 
 KILLS = 3
 

@@ -9,7 +9,7 @@ import time
 import urllib.request
 
 import pytest
-from conftest import short_draft
+from publish_helpers import short_draft
 from uploader_helpers import add_target
 
 
