@@ -1,4 +1,4 @@
-"""Undoable edit operations (QUndoCommand) and the EditSession that owns a draft's edit.
+"""Undoable edit operations and the EditSession that owns a draft's edit.
 
 Every command wraps one pure operation of ``studio.editor.document`` and keeps the document
 before and after it, so undo and redo are exact whatever the operation did. Drags (moving an
@@ -10,7 +10,8 @@ into a single undo step. A drag ends at ``session.end_drag()`` (mouse release).
     session.end_drag()
     session.stack.undo()
 
-QUndoStack/QUndoCommand live in QtGui in Qt 6; nothing here needs widgets.
+The stack is ``studio.editor.undo.UndoStack`` (QUndoStack's rules, Python-owned commands: see
+there why not QUndoStack itself); nothing here needs widgets.
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ import logging
 from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
-from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from studio.editor import document as doc
 from studio.editor.document import Edit, EditError
+from studio.editor.undo import UndoStack
 from studio.errors import user_message
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 AUTOSAVE_MS = 2000
 
 
-class EditCommand(QUndoCommand):
+class EditCommand:
     """One operation: ``operation(edit) -> Edit`` (or ``(Edit, new_id)``) applied to the session.
 
     Raises EditError at construction if the operation is invalid, so nothing is pushed.
@@ -40,13 +41,16 @@ class EditCommand(QUndoCommand):
 
     def __init__(self, session: "EditSession", text: str, operation: Callable[[Edit], Any], *,
                  target: str | None = None, drag: bool = False):
-        super().__init__(text)
+        self._text = text
         self.session = session
         self.before = session.edit
         result = operation(self.before)
         self.after, self.new_id = result if isinstance(result, tuple) else (result, None)
         self.target = target
         self.drag_token = session.drag_token if drag else None
+
+    def text(self) -> str:
+        return self._text
 
     def redo(self) -> None:
         self.session._set_edit(self.after)
@@ -57,7 +61,7 @@ class EditCommand(QUndoCommand):
     def id(self) -> int:  # noqa: A003 - Qt's name
         return self.merge_id if self.drag_token is not None else -1
 
-    def mergeWith(self, other: QUndoCommand) -> bool:  # noqa: N802 - Qt's name
+    def mergeWith(self, other: "EditCommand") -> bool:  # noqa: N802 - Qt's name
         if (type(other) is not type(self) or other.target != self.target or other.drag_token is None
                 or other.drag_token != self.drag_token):
             return False
@@ -233,7 +237,7 @@ class EditSession(QObject):
         self.draft_id = draft_id
         self.revision = revision
         self._edit = edit if isinstance(edit, Edit) else Edit.from_dict(edit)
-        self.stack = QUndoStack(self)
+        self.stack = UndoStack(self)
         self.drag_token: int = 0
         self._dirty = False
         self._saving = False
