@@ -1,8 +1,8 @@
 """The window stays up: the real app under Xvfb for minutes, on Record with the live preview, then
 in the editor with music, playback and an export. No crash, memory flat, None never drained.
 
-CI runs a short soak (about 40 s a phase); ``make soak`` runs the long one (4 min on Record and
-2.5 min in the editor) through SOAK_RECORD_S / SOAK_EDITOR_S.
+CI runs a short soak (about 40 s a phase); ``make soak`` runs the long one (6 min on Record and
+4.5 min in the editor) through SOAK_RECORD_S / SOAK_EDITOR_S.
 """
 
 from __future__ import annotations
