@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from editor_page import shown_editor_page
 
 
 @pytest.fixture
@@ -12,12 +13,4 @@ def draft(studio, shared_media):
 
 @pytest.fixture
 def page(qtbot, studio):
-    from studio.ui.pages.editor import EditorPage
-
-    p = EditorPage(studio)
-    qtbot.addWidget(p)
-    p.resize(1200, 820)
-    p.show()
-    qtbot.waitExposed(p)
-    yield p
-    p.shutdown()
+    yield from shown_editor_page(qtbot, studio)

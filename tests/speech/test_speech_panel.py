@@ -6,18 +6,12 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
+from editor_page import shown_editor_page
+
 
 @pytest.fixture
 def page(qtbot, studio):
-    from studio.ui.pages.editor import EditorPage
-
-    p = EditorPage(studio)
-    qtbot.addWidget(p)
-    p.resize(1300, 820)
-    p.show()
-    qtbot.waitExposed(p)
-    yield p
-    p.shutdown()
+    yield from shown_editor_page(qtbot, studio, width=1300)
 
 
 def test_auto_captions_style_and_remove_silences_from_the_panel(qtbot, page, studio, talking_head) -> None:

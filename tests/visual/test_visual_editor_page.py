@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QPoint, Qt
 
+from editor_page import shown_editor_page
+
 from studio.editor.document import US, update_music
 
 pytestmark = pytest.mark.usefixtures("qapp")
@@ -19,15 +21,7 @@ def _open(qtbot, page, draft_id: str) -> None:  # noqa: ANN001
 
 @pytest.fixture
 def page(qtbot, studio):
-    from studio.ui.pages.editor import EditorPage
-
-    p = EditorPage(studio)
-    qtbot.addWidget(p)
-    p.resize(1200, 820)
-    p.show()
-    qtbot.waitExposed(p)
-    yield p
-    p.shutdown()
+    yield from shown_editor_page(qtbot, studio)
 
 
 def test_toolbar_transition_safe_zones_and_beat_snapping(qtbot, page, studio, shared_media):

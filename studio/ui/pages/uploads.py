@@ -81,56 +81,78 @@ STATE_TEXT = {"PENDING": "Waiting", "IN_PROGRESS": "Uploading", "PAUSED": "Pause
               "COMPLETED": "Uploaded", "FAILED": "Failed", "CANCELLED": "Cancelled"}
 
 
-class JobRow(QFrame):
-    """One upload job. ``action`` is (verb, job id) for the page to carry out off the UI thread."""
+class _Row(QFrame):
+    """What a job row and a post row share: thumbnail, title and state, where it goes, a progress
+    bar, a status line with the row's buttons beside it, and an error line. ``action`` is
+    (verb, row id) for the page to carry out off the UI thread."""
 
     action = Signal(str, str)
 
-    def __init__(self, job, parent: QWidget | None = None):  # noqa: ANN001 - store.UploadJob
+    def __init__(self, row_id: str, buttons: tuple[tuple[str, str], ...], button_prefix: str = "",
+                 parent: QWidget | None = None):
         super().__init__(parent)
         self.setObjectName("UploadRow")
-        self.job_id = job.id
+        self.row_id = row_id
         self.thumb = QLabel()
         self.thumb.setPixmap(theme.icon("uploads").pixmap(40, 40))
         self.thumb.setFixedSize(48, 48)
         self.title = ElidedLabel()
         self.title.setObjectName("UploadTitle")
+        self.state = QLabel()
         self.where = ElidedLabel()
         self.where.setObjectName("UploadTarget")
         self.bar = QProgressBar()
         self.bar.setRange(0, 1000)
         self.bar.setTextVisible(False)
-        self.speed = ElidedLabel()
-        self.state = QLabel()
+        self.status = ElidedLabel()
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setObjectName("UploadError")
         self.error.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.error.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.buttons = {}
-        for verb, text in (("pause", "Pause"), ("resume", "Resume"), ("cancel", "Cancel"), ("retry", "Retry"),
-                           ("copy", "Copy link")):
+        self.buttons: dict[str, QPushButton] = {}
+        for verb, text in buttons:
             b = QPushButton(text)
-            b.setObjectName(f"{verb}Button")
-            b.clicked.connect(lambda _=False, v=verb: self.action.emit(v, self.job_id))
+            b.setObjectName(f"{button_prefix}{verb.capitalize() if button_prefix else verb}Button")
+            self._connect(b, verb)
             self.buttons[verb] = b
-        self.buttons["copy"].setToolTip("Copy a link that opens the video in a browser")
         head = QHBoxLayout()
         head.addWidget(self.title, 1)
         head.addWidget(self.state)
         line = QHBoxLayout()
-        line.addWidget(self.speed, 1)
+        line.addWidget(self.status, 1)
         for b in self.buttons.values():   # beside the progress, never in a column that widens the row
             line.addWidget(b)
-        info = QVBoxLayout()
-        info.addLayout(head)
-        info.addWidget(self.where)
-        info.addWidget(self.bar)
-        info.addLayout(line)
-        info.addWidget(self.error)
+        self.info = QVBoxLayout()
+        self.info.addLayout(head)
+        self.info.addWidget(self.where)
+        self.info.addWidget(self.bar)
+        self.info.addLayout(line)
+        self.info.addWidget(self.error)
         lay = QHBoxLayout(self)
         lay.addWidget(self.thumb, 0, Qt.AlignTop)
-        lay.addLayout(info, 1)
+        lay.addLayout(self.info, 1)
+
+    def _connect(self, button: QPushButton, verb: str) -> None:
+        button.clicked.connect(lambda _=False, v=verb: self.action.emit(v, self.row_id))
+
+    def set_thumbnail(self, image) -> None:  # noqa: ANN001 - QImage | None
+        if image is not None:
+            from PySide6.QtGui import QPixmap
+
+            pixmap = QPixmap.fromImage(image).scaled(48, 48, Qt.KeepAspectRatio, Qt.SmoothTransformation)
+            self.thumb.setPixmap(pixmap)
+
+
+class JobRow(_Row):
+    """One upload job."""
+
+    def __init__(self, job, parent: QWidget | None = None):  # noqa: ANN001 - store.UploadJob
+        super().__init__(job.id, (("pause", "Pause"), ("resume", "Resume"), ("cancel", "Cancel"),
+                                  ("retry", "Retry"), ("copy", "Copy link")), parent=parent)
+        self.job_id = job.id
+        self.speed = self.status
+        self.buttons["copy"].setToolTip("Copy a link that opens the video in a browser")
         self.set_job(job)
 
     def set_job(self, job) -> None:  # noqa: ANN001 - store.UploadJob
@@ -159,13 +181,6 @@ class JobRow(QFrame):
                                else f"{human_bytes(job.bytes_done)} / {human_bytes(job.size)}")
 
     live: Progress | None = None
-
-    def set_thumbnail(self, image) -> None:  # noqa: ANN001 - QImage | None
-        if image is not None:
-            from PySide6.QtGui import QPixmap
-
-            pixmap = QPixmap.fromImage(image).scaled(48, 48, Qt.KeepAspectRatio, Qt.SmoothTransformation)
-            self.thumb.setPixmap(pixmap)
 
     def set_state(self, state: str, reason: str | None = None) -> None:
         text = STATE_TEXT.get(state, state)
@@ -199,42 +214,14 @@ POST_STATE_TEXT = {"BUILDING": "Building", "UPLOADING": "Uploading", "LIVE": "Li
                    "CANCELLED": "Cancelled"}
 
 
-class PostRow(QFrame):
-    """A post: one row for all its files (a toggle shows them). ``action`` is (verb, post id)."""
-
-    action = Signal(str, str)
+class PostRow(_Row):
+    """A post: one row for all its files (a toggle shows them)."""
 
     def __init__(self, post, parent: QWidget | None = None):  # noqa: ANN001 - publish.posts.Post
-        super().__init__(parent)
-        self.setObjectName("UploadRow")
+        super().__init__(post.id, (("files", "Files"), ("copy", "Copy link"), ("open", "Open"), ("cancel", "Cancel"),
+                                   ("retry", "Retry"), ("delete", "Delete")), button_prefix="post", parent=parent)
         self.post_id = post.id
-        self.thumb = QLabel()
-        self.thumb.setPixmap(theme.icon("uploads").pixmap(40, 40))
-        self.thumb.setFixedSize(48, 48)
-        self.title = ElidedLabel()
-        self.title.setObjectName("UploadTitle")
-        self.state = QLabel()
-        self.where = ElidedLabel()
-        self.where.setObjectName("UploadTarget")
-        self.bar = QProgressBar()
-        self.bar.setRange(0, 1000)
-        self.bar.setTextVisible(False)
-        self.summary = ElidedLabel()
-        self.error = QLabel()
-        self.error.setWordWrap(True)
-        self.error.setObjectName("UploadError")
-        self.error.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        self.buttons = {}
-        for verb, text in (("files", "Files"), ("copy", "Copy link"), ("open", "Open"), ("cancel", "Cancel"),
-                           ("retry", "Retry"), ("delete", "Delete")):
-            b = QPushButton(text)
-            b.setObjectName(f"post{verb.capitalize()}Button")
-            if verb == "files":
-                b.setCheckable(True)
-                b.toggled.connect(self._toggle_files)
-            else:
-                b.clicked.connect(lambda _=False, v=verb: self.action.emit(v, self.post_id))
-            self.buttons[verb] = b
+        self.summary = self.status
         self.buttons["copy"].setToolTip("Copy the share page's link")
         self.buttons["open"].setToolTip("Open the share page in the browser")
         self.buttons["delete"].setToolTip("Remove the post from the storage (its link stops working)")
@@ -243,23 +230,7 @@ class PostRow(QFrame):
         self.files.setTextInteractionFlags(Qt.TextSelectableByMouse)
         self.files.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.files.hide()
-        head = QHBoxLayout()
-        head.addWidget(self.title, 1)
-        head.addWidget(self.state)
-        line = QHBoxLayout()
-        line.addWidget(self.summary, 1)
-        for b in self.buttons.values():
-            line.addWidget(b)
-        info = QVBoxLayout()
-        info.addLayout(head)
-        info.addWidget(self.where)
-        info.addWidget(self.bar)
-        info.addLayout(line)
-        info.addWidget(self.error)
-        info.addWidget(self.files)
-        lay = QHBoxLayout(self)
-        lay.addWidget(self.thumb, 0, Qt.AlignTop)
-        lay.addLayout(info, 1)
+        self.info.addWidget(self.files)
         self.set_post(post)
 
     def set_post(self, post) -> None:  # noqa: ANN001 - publish.posts.Post
@@ -288,12 +259,16 @@ class PostRow(QFrame):
         self.files.setText("\n".join(
             f"{STATE_TEXT.get(j.state, j.state):<10} {human_bytes(j.size):>9}  {j.key[prefix:]}" for j in post.jobs))
 
+    def _connect(self, button: QPushButton, verb: str) -> None:
+        if verb != "files":
+            super()._connect(button, verb)
+            return
+        button.setCheckable(True)       # shows and hides the list of files, here in the row
+        button.toggled.connect(self._toggle_files)
+
     def _toggle_files(self, shown: bool) -> None:
         self.files.setVisible(shown)
         self.buttons["files"].setText("Hide files" if shown else "Files")
-
-    def set_thumbnail(self, image) -> None:  # noqa: ANN001 - QImage | None
-        JobRow.set_thumbnail(self, image)
 
 
 def target_picker() -> QComboBox:
