@@ -124,6 +124,8 @@ class VideoDecoder:
         self._cache_key = None     # (pts_us, size) of the last converted frame
         self._cache_rgb = None
         self.seeks = 0             # keyframe seeks performed (for tests and the benchmark)
+        self.decoded = 0           # pictures decoded (frames skipped as never shown are not)
+        self.converted = 0         # frames converted to RGB (only frames asked for)
         self._skip_before = None   # pts of a seek target while rolling forward to it
         self._keyframes: list[int] | None = None
         if rotation is None:
@@ -193,7 +195,9 @@ class VideoDecoder:
             want = "NONREF" if skip else "DEFAULT"
             if ctx.skip_frame != want:
                 ctx.skip_frame = want
-            yield from ctx.decode(packet)
+            frames = ctx.decode(packet)
+            self.decoded += len(frames)
+            yield from frames
 
     def _seek(self, t_us: int) -> None:
         self._container.seek(self._from_us(max(t_us, self._start_us)), stream=self._stream, backward=True,
@@ -251,6 +255,10 @@ class VideoDecoder:
             return self._current
         if self._needs_seek(t_us):
             self._seek(t_us)
+        else:
+            # Rolling forward to a later frame (scrubbing ahead, a jump within the GOP): the frames
+            # before it are never shown, so those no other frame refers to need not be decoded.
+            self._skip_before = self._from_us(t_us)
         while True:
             item = self._next()
             if item is None:
@@ -282,6 +290,7 @@ class VideoDecoder:
         key = (pts_us, size)
         if key == self._cache_key and self._cache_rgb is not None:
             return self._cache_rgb
+        self.converted += 1
         if size is None:
             rgb = frame.to_ndarray(format="rgb24")
         else:
@@ -340,6 +349,12 @@ class DecoderPool:
         dec, lock = self._get(Path(path), rotation)
         with lock:
             return dec.frame_at(t_us, size=size)
+
+    def counts(self) -> dict[str, int]:
+        """Work done so far by the open decoders: keyframe seeks, pictures decoded, frames converted."""
+        with self._lock:
+            decs = [dec for dec, _lock in self._decoders.values()]
+        return {k: sum(getattr(d, k) for d in decs) for k in ("seeks", "decoded", "converted")}
 
     def close(self) -> None:
         with self._lock:
