@@ -36,6 +36,7 @@ US = 1_000_000
 # keyframe: decoding ~1 s of frames costs less than a seek plus the frames after the keyframe.
 FORWARD_DECODE_US = 1_000_000
 SEEK_COST_FRAMES = 6
+DECODE_THREADS = 2
 
 
 # x264 writes its version into a user-data SEI of the first frame: "x264 - core 142 r2431 ...".
@@ -112,6 +113,11 @@ class VideoDecoder:
             raise MediaError("no_video", f"“{self.path.name}” has no video.")
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO"
+        # Frame threads pipeline the decode, but a seek waits for every frame in flight before the
+        # target comes out and throws them away at the next seek: each thread past two adds a
+        # picture to every click (libavcodec's default is one per core plus one), while the chain of
+        # reference frames from the keyframe gains little from more than two.
+        self._stream.codec_context.thread_count = DECODE_THREADS
         hints = decoder_hints(self.path)
         if hints:  # before the first packet opens the codec: seeks must not lose the encoder's quirks
             self._stream.codec_context.options = {**self._stream.codec_context.options, **hints}
