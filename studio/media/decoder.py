@@ -36,6 +36,7 @@ US = 1_000_000
 # keyframe: decoding ~1 s of frames costs less than a seek plus the frames after the keyframe.
 FORWARD_DECODE_US = 1_000_000
 SEEK_COST_FRAMES = 6
+DECODE_THREADS = 2
 
 
 # x264 writes its version into a user-data SEI of the first frame: "x264 - core 142 r2431 ...".
@@ -112,6 +113,11 @@ class VideoDecoder:
             raise MediaError("no_video", f"“{self.path.name}” has no video.")
         self._stream = self._container.streams.video[0]
         self._stream.thread_type = "AUTO"
+        # Frame threads pipeline the decode, but a seek waits for every frame in flight before the
+        # target comes out and throws them away at the next seek: each thread past two adds a
+        # picture to every click (libavcodec's default is one per core plus one), while the chain of
+        # reference frames from the keyframe gains little from more than two.
+        self._stream.codec_context.thread_count = DECODE_THREADS
         hints = decoder_hints(self.path)
         if hints:  # before the first packet opens the codec: seeks must not lose the encoder's quirks
             self._stream.codec_context.options = {**self._stream.codec_context.options, **hints}
@@ -124,6 +130,8 @@ class VideoDecoder:
         self._cache_key = None     # (pts_us, size) of the last converted frame
         self._cache_rgb = None
         self.seeks = 0             # keyframe seeks performed (for tests and the benchmark)
+        self.decoded = 0           # pictures decoded (frames skipped as never shown are not)
+        self.converted = 0         # frames converted to RGB (only frames asked for)
         self._skip_before = None   # pts of a seek target while rolling forward to it
         self._keyframes: list[int] | None = None
         if rotation is None:
@@ -193,7 +201,9 @@ class VideoDecoder:
             want = "NONREF" if skip else "DEFAULT"
             if ctx.skip_frame != want:
                 ctx.skip_frame = want
-            yield from ctx.decode(packet)
+            frames = ctx.decode(packet)
+            self.decoded += len(frames)
+            yield from frames
 
     def _seek(self, t_us: int) -> None:
         self._container.seek(self._from_us(max(t_us, self._start_us)), stream=self._stream, backward=True,
@@ -251,6 +261,10 @@ class VideoDecoder:
             return self._current
         if self._needs_seek(t_us):
             self._seek(t_us)
+        else:
+            # Rolling forward to a later frame (scrubbing ahead, a jump within the GOP): the frames
+            # before it are never shown, so those no other frame refers to need not be decoded.
+            self._skip_before = self._from_us(t_us)
         while True:
             item = self._next()
             if item is None:
@@ -282,6 +296,7 @@ class VideoDecoder:
         key = (pts_us, size)
         if key == self._cache_key and self._cache_rgb is not None:
             return self._cache_rgb
+        self.converted += 1
         if size is None:
             rgb = frame.to_ndarray(format="rgb24")
         else:
@@ -340,6 +355,12 @@ class DecoderPool:
         dec, lock = self._get(Path(path), rotation)
         with lock:
             return dec.frame_at(t_us, size=size)
+
+    def counts(self) -> dict[str, int]:
+        """Work done so far by the open decoders: keyframe seeks, pictures decoded, frames converted."""
+        with self._lock:
+            decs = [dec for dec, _lock in self._decoders.values()]
+        return {k: sum(getattr(d, k) for d in decs) for k in ("seeks", "decoded", "converted")}
 
     def close(self) -> None:
         with self._lock:

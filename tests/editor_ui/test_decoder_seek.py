@@ -114,3 +114,30 @@ def test_forward_seeks_jump_only_when_a_keyframe_is_in_between(clip, tmp_path):
         got = dec.frame_at(round(75.5 * US / 30))
         assert dec.seeks == seeks
         assert psnr(got, as_image(ffmpeg_frame(long_gop, 75), 320, 240)) >= 45
+
+
+def test_a_seek_converts_only_the_frame_shown(clip):
+    with VideoDecoder(clip) as dec:
+        dec.frame_at(0, size=(160, 120))
+        for n, conversions in ((40, 1), (12, 1), (77, 1), (77, 0), (30, 1)):
+            before, decoded = dec.converted, dec.decoded
+            dec.frame_at(round((n + 0.5) * US / 30), size=(160, 120))
+            # the frames decoded on the way from the keyframe are never turned into RGB
+            assert dec.converted - before == conversions, n
+            assert conversions == 0 or dec.decoded > decoded
+
+
+def test_rolling_forward_skips_the_pictures_nobody_sees_and_stays_exact(tmp_path):
+    # one keyframe, B-frames nothing refers to: a jump ahead within the GOP keeps decoding
+    # without a seek, and needs only the reference frames before the target
+    path = make_video(tmp_path / "long_gop_b.mp4", seconds=3, fps=30, gop=90, bframes=3)
+    with VideoDecoder(path) as dec:
+        dec.frame_at(round(2.5 * US / 30))
+        seeks, decoded = dec.seeks, dec.decoded
+        got = dec.frame_at(round(70.5 * US / 30))
+        assert dec.seeks == seeks
+        assert dec.decoded - decoded < 50   # 68 frames passed, far fewer decoded
+        assert psnr(got, as_image(ffmpeg_frame(path, 70), 320, 240)) >= 45
+        for n in range(71, 76):   # stepping on from there still shows every frame
+            got = dec.frame_at(round((n + 0.5) * US / 30))
+            assert psnr(got, as_image(ffmpeg_frame(path, n), 320, 240)) >= 45, n
