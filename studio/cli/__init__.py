@@ -37,15 +37,24 @@ class UserError(BadInput):
         self.code = code
 
 
-def days(text: str) -> float:
-    """argparse ``type=`` for a number of days: finite and not negative (``nan``, ``inf``, ``-1`` refused)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"“{text}” is not a number of days") from None
-    if not math.isfinite(value) or value < 0 or value > 100_000:
-        raise argparse.ArgumentTypeError(f"“{text}” is not a number of days (give 0 or more, e.g. 30)")
-    return value
+def number_of(unit: str, maximum: float, example: str):  # noqa: ANN201 - an argparse type function
+    """argparse ``type=`` for a count of ``unit``: finite, 0 or more, at most ``maximum``
+    (``nan``, ``inf``, ``-1`` refused with a sentence naming the unit)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"“{text}” is not a number of {unit}") from None
+        if not math.isfinite(value) or value < 0 or value > maximum:
+            raise argparse.ArgumentTypeError(f"“{text}” is not a number of {unit} (give 0 or more, e.g. {example})")
+        return value
+
+    parse.__name__ = unit   # argparse names the type in its own messages
+    return parse
+
+
+days = number_of("days", 100_000, "30")
 
 
 class Context:

@@ -11,24 +11,14 @@ Progress goes to stderr; Ctrl+C stops (nothing is saved).
 
 from __future__ import annotations
 
-import argparse
-import math
 import sys
 
-from studio.cli import UserError, add_json_flag
+from studio.cli import UserError, add_json_flag, number_of
 
 US = 1_000_000
 
 
-def seconds(text: str) -> float:
-    """argparse ``type=`` for a number of seconds (finite, 0 or more)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"“{text}” is not a number of seconds") from None
-    if not math.isfinite(value) or value < 0 or value > 3600:
-        raise argparse.ArgumentTypeError(f"“{text}” is not a number of seconds (give e.g. 0.7)")
-    return value
+seconds = number_of("seconds", 3600, "0.7")
 
 
 def add_actions(acts) -> None:  # noqa: ANN001 - argparse's private subparsers type
