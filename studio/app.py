@@ -12,8 +12,10 @@ import threading
 from pathlib import Path
 
 from studio import paths
+from studio.drafts import open_store
 from studio.errors import StudioError
 from studio.paths import DataLayout
+from studio.uploader.local_s3 import LocalS3
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +35,7 @@ class Studio:
         """The migrated SQLAlchemy engine. Raises studio.db.DatabaseError (message for the user)."""
         with self._lock:
             if self._engine is None:
-                from studio.db import open_database
+                from studio.db import open_database  # noqa: PLC0415 - heavy (SQLAlchemy, Alembic)
 
                 self._engine = open_database(self.layout.database, self.layout.backups,
                                              reset_corrupt=self.reset_database)
@@ -45,7 +47,7 @@ class Studio:
         """The persistent upload queue (studio.uploader.queue.UploadQueue)."""
         with self._lock:
             if getattr(self, "_uploads", None) is None:
-                from studio.uploader.queue import UploadQueue
+                from studio.uploader.queue import UploadQueue  # noqa: PLC0415 - heavy (SQLAlchemy)
 
                 # the queue enqueues exports; the editor makes them (the uploader never imports the editor,
                 # and uploading a file never loads it: Qt, NumPy and the decoder cost a CLI ~60 MiB)
@@ -57,7 +59,7 @@ class Studio:
         """Published posts: bundle, upload as a group, links (studio.publish.posts.PostService)."""
         with self._lock:
             if getattr(self, "_posts", None) is None:
-                from studio.publish.posts import PostService
+                from studio.publish.posts import PostService  # noqa: PLC0415 - heavy (SQLAlchemy)
 
                 self._posts = PostService(self)
             return self._posts
@@ -67,7 +69,7 @@ class Studio:
         """Upload targets and their S3 clients (studio.uploader.targets.TargetStore)."""
         with self._lock:
             if getattr(self, "_targets", None) is None:
-                from studio.uploader.targets import TargetStore
+                from studio.uploader.targets import TargetStore  # noqa: PLC0415 - heavy (SQLAlchemy)
 
                 self._targets = TargetStore(self)
             return self._targets
@@ -77,8 +79,6 @@ class Studio:
         """The embedded SeaweedFS launcher ("This computer"); starts the server only when asked."""
         with self._lock:
             if getattr(self, "_local_s3", None) is None:
-                from studio.uploader.local_s3 import LocalS3
-
                 self._local_s3 = LocalS3(self.layout.local_s3)
             return self._local_s3
 
@@ -97,8 +97,6 @@ class Studio:
         ``studio.drafts.last_recovery``. Raises ReadOnlyError / DatabaseError with a message for the user."""
         with self._lock:
             if self._drafts is None:
-                from studio.drafts import open_store
-
                 self._drafts = open_store(self.layout, lambda: self.engine)
             return self._drafts
 
@@ -114,7 +112,7 @@ class Studio:
 
 
 def _export_for_upload(studio: Studio, *args, **kwargs):  # noqa: ANN202 - studio.editor.export.ExportResult
-    from studio.editor.export import export_for_upload
+    from studio.editor.export import export_for_upload  # noqa: PLC0415 - keeps Qt/editor out of the upload process
 
     return export_for_upload(studio, *args, **kwargs)
 

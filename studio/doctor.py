@@ -7,14 +7,16 @@ import shutil
 import sys
 
 from studio import __version__
+from studio.capture.devices import list_cameras, list_microphones
+from studio.db import database_status
+from studio.media import ffmpeg
 from studio.paths import DataLayout
+from studio.uploader import local_s3
 
 MIN_FREE_BYTES = 1024 ** 3  # below 1 GiB a single 1080p take can fill the disk
 
 
 def _ffmpeg() -> dict:
-    from studio.media import ffmpeg
-
     try:
         path = ffmpeg.ffmpeg_exe()
         enc = ffmpeg.encoders()
@@ -68,10 +70,6 @@ def _qt() -> dict:
 
 
 def run_checks(layout: DataLayout) -> dict:
-    from studio.capture.devices import list_cameras, list_microphones
-    from studio.db import database_status
-    from studio.uploader import local_s3
-
     cams = list_cameras()
     mics, mic_note = list_microphones()
     report = {

@@ -31,6 +31,7 @@ from studio.capture import takes
 from studio.capture.audio import AudioInput, MicrophoneInput, default_microphone
 from studio.capture.sources import CaptureError, FrameSource, Mailbox
 from studio.errors import DiskFullError  # noqa: F401 - the one DiskFullError (was a CaptureError here)
+from studio.media.encode import start_take_writer
 from studio.media.probe import MediaInfo, probe
 from studio.paths import DataLayout
 
@@ -141,8 +142,6 @@ class TakeWriter:
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> None:
-        from studio.media.encode import start_take_writer
-
         self.layout.takes.mkdir(parents=True, exist_ok=True)
         free = self.disk_free(self.layout.takes)
         if free < self.min_free_bytes:

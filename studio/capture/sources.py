@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from studio.capture import devices
 from studio.capture.audio import SyntheticAudio
 from studio.capture.clock import Clock, SyncMarks
 from studio.errors import StudioError
@@ -46,9 +47,7 @@ NO_CAMERA_MESSAGE = ("No camera was found. Connect a webcam and press Refresh, o
 
 def source_choices() -> tuple[list[SourceChoice], str | None]:
     """What the creator can record from, and a notice when there is no camera."""
-    from studio.capture.devices import list_cameras
-
-    cameras = [SourceChoice(d.id, d.name) for d in list_cameras()]
+    cameras = [SourceChoice(d.id, d.name) for d in devices.list_cameras()]   # looked up per call: tests replace it
     choices = cameras + [SourceChoice("synthetic", "Test pattern (synthetic)")]
     return choices, None if cameras else NO_CAMERA_MESSAGE
 

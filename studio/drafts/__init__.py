@@ -1,7 +1,7 @@
 """Drafts: the crash-safe draft store, the media library, recovery, thumbnails and placeholders."""
 
 from studio.drafts.types import (AmbiguousDraftId, DiskFullError, Draft, DraftError, DraftNotFound, MediaAsset,
-                                 ReadOnlyError, RevisionConflict)
+                                 ReadOnlyError, RevisionConflict, storage_error)
 
 __all__ = ["AmbiguousDraftId", "DiskFullError", "Draft", "DraftError", "DraftNotFound", "DraftStore", "MediaAsset",
            "ReadOnlyError", "RevisionConflict", "open_store"]
@@ -10,7 +10,7 @@ __all__ = ["AmbiguousDraftId", "DiskFullError", "Draft", "DraftError", "DraftNot
 def __getattr__(name: str):
     # DraftStore pulls in SQLAlchemy; importing the package for its types stays cheap.
     if name == "DraftStore":
-        from studio.drafts.store import DraftStore
+        from studio.drafts.store import DraftStore  # noqa: PLC0415 - heavy (SQLAlchemy, numpy)
 
         return DraftStore
     raise AttributeError(name)
@@ -21,8 +21,7 @@ def open_store(layout, engine_factory, **kwargs):  # noqa: ANN001, ANN003
     import os
     import tempfile
 
-    from studio.drafts.store import DraftStore
-    from studio.drafts.types import storage_error
+    from studio.drafts.store import DraftStore  # noqa: PLC0415 - heavy (SQLAlchemy, numpy): opening pays for it
 
     try:
         fd, probe = tempfile.mkstemp(prefix=".write-check-", dir=layout.data)

@@ -22,9 +22,12 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from studio.editor import document as doc
+from studio.editor.captions import set_caption_style, set_transcript
 from studio.editor.document import Edit, EditError
+from studio.editor.jumpcuts import remove_ranges
 from studio.editor.undo import UndoStack
 from studio.errors import user_message
+from studio.tasks import run_in_background
 
 log = logging.getLogger(__name__)
 
@@ -186,8 +189,6 @@ class SetTranscript(EditCommand):
     """Auto captions: the transcribed words replace the captions' words (the style stays)."""
 
     def __init__(self, session: "EditSession", words: list, *, engine: str = "", language: str = "en"):
-        from studio.editor.captions import set_transcript
-
         super().__init__(session, "Auto captions",
                          lambda e: set_transcript(e, words, engine=engine, language=language), target="captions")
 
@@ -203,8 +204,6 @@ class SetCaptionStyle(EditCommand):
     merge_id = 31
 
     def __init__(self, session: "EditSession", *, drag: bool = False, **changes: Any):
-        from studio.editor.captions import set_caption_style
-
         super().__init__(session, "Caption style", lambda e: set_caption_style(e, **changes),
                          target="caption-style", drag=drag)
 
@@ -213,8 +212,6 @@ class RemoveSilences(EditCommand):
     """Jump cuts: every range cut out at once — one undo step for the whole removal."""
 
     def __init__(self, session: "EditSession", ranges: list[tuple[int, int]]):
-        from studio.editor.jumpcuts import remove_ranges
-
         super().__init__(session, "Remove silences", lambda e: remove_ranges(e, ranges), target="silences")
 
 
@@ -296,8 +293,6 @@ class EditSession(QObject):
     # -- saving --------------------------------------------------------------------------------
     def save_soon_now(self) -> None:
         """Start a background save of the current document (autosave's timer calls this)."""
-        from studio.tasks import run_in_background
-
         if self.store is None or not self._dirty:
             return
         if self._saving:

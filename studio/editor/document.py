@@ -63,6 +63,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, ClassVar
 
+from studio.editor.looks import LOOKS
 from studio.errors import StudioError
 
 CURRENT_VERSION = 4
@@ -912,8 +913,6 @@ def _position_ok(x: float, y: float, what: str) -> None:
 
 
 def _look_ok(look: Look, i: int) -> None:
-    from studio.editor.looks import LOOKS
-
     if look.name not in LOOKS:
         raise EditError(f"Clip {i}: unknown look {look.name!r}.")
     for v in (look.brightness, look.contrast, look.saturation, look.warmth):

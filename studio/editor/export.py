@@ -26,9 +26,11 @@ from PySide6.QtCore import QObject, QThreadPool, Signal
 
 from studio.durable import fsync_file
 from studio.editor.document import Edit, EditError
+from studio.editor.overlays import OverlayError, ensure_gui
 from studio.editor.render_graph import RenderError, build_render, total_frames
 from studio.errors import StudioError
 from studio.media import ffmpeg
+from studio.speech.subtitles import write_subtitles
 from studio.tasks import default_pool, run_in_background
 
 log = logging.getLogger(__name__)
@@ -216,8 +218,6 @@ def render_to_file(edit: Edit, assets: dict, out: Path, *, overlay_dir: Path | N
 
     With ``overwrite=False`` an existing file is never replaced: the result takes the next free
     " (n)" name, and the path actually written is returned."""
-    from studio.editor.overlays import OverlayError, ensure_gui
-
     out = Path(out).absolute()
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -252,8 +252,6 @@ def render_to_file(edit: Edit, assets: dict, out: Path, *, overlay_dir: Path | N
 def _caption_sidecar(edit: Edit, out: Path) -> None:
     """Captions that are not burned in go beside the video as WebVTT (same name, .vtt)."""
     if edit.captions.segments and not edit.captions.style.burn_in:
-        from studio.speech.subtitles import write_subtitles
-
         try:
             write_subtitles(edit.captions, out.with_suffix(".vtt"), "vtt")
         except OSError as e:

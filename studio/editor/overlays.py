@@ -27,6 +27,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Callable
 
+from studio.cachedir import evict_lru, touch
 from studio.editor.captions import (BOX_COLOR, MAX_STATE_RASTERS, caption_centre, display_spans, safe_zone,
                                     word_states)
 from studio.editor.document import Edit, Sticker, TextOverlay
@@ -319,8 +320,6 @@ def _scaled(item: RasterOverlay, k: float) -> RasterOverlay:
 
 def _cached(path: Path, draw, item, out_w: int, out_h: int) -> RasterOverlay:
     from PySide6.QtGui import QImageReader
-
-    from studio.cachedir import evict_lru, touch
 
     if touch(path):
         size = QImageReader(str(path)).size()

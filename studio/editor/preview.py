@@ -24,14 +24,16 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from studio.editor import overlays, render_graph as rg
+from studio.editor import animation, overlays, render_graph as rg, transitions
 from studio.editor.document import Clip, Edit, frame_start_us, last_frame_us
 from studio.editor.looks import look_filters
 from studio.editor.render_graph import build_render, clip_geometry
+from studio.editor.transitions import audio_ranges
 from studio.errors import StudioError
 from studio.media import ffmpeg
 from studio.media.decoder import DecoderPool
 from studio.media.ref import MediaRef
+from studio.visual.reframe_path import window_offset
 
 log = logging.getLogger(__name__)
 US = 1_000_000
@@ -228,7 +230,6 @@ class PreviewCompositor:
             w, h = self.size
             canvas = np.zeros((h, w, 3), np.uint8)
             t_us = snap_to_frame(self.edit, min(max(0, int(t_us)), last_frame_us(self.edit)))
-            from studio.editor import transitions
 
             span = transitions.span_at(self.edit, t_us)
             if span is not None:   # two clips on screen: each painted whole, blended as xfade does
@@ -245,7 +246,6 @@ class PreviewCompositor:
                 hit = self.edit.clip_at(t_us)
                 if hit is not None:
                     self._paint_clip(canvas, hit[0], hit[1], look_filters)
-            from studio.editor import animation
 
             for ov in self.overlays():
                 if ov.start_us <= t_us < ov.end_us:
@@ -296,8 +296,6 @@ class PreviewCompositor:
         vis_w, vis_h = g["scaled"]
         follow = clip.reframe.mode == "follow" and bool(clip.reframe.keys)
         if follow:  # the export's per-frame crop, from the same keys
-            from studio.visual.reframe_path import window_offset
-
             cx, cy = window_offset(clip, src_us, cw, ch, dw, dh)
         whole = (round(cw), round(ch), round(cx), round(cy)) == (dw, dh, 0, 0)
         if whole and not clip.rotation:
@@ -362,7 +360,6 @@ def audio_argv(edit: Edit, assets: dict, start_us: int) -> list[str]:
     start = snap_to_frame(edit, max(0, min(int(start_us), end)))
     if end <= start:
         raise PreviewError("There is no sound left to play from here.")
-    from studio.editor.transitions import audio_ranges
 
     parts = []
     sound = audio_ranges(edit)      # the export's: at a transition the incoming clip's sound takes over

@@ -25,11 +25,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
+from studio.editor import animation, transitions
 from studio.editor.document import US, Clip, Edit, music_length_us
 from studio.editor.looks import look_filters
+from studio.editor.overlays import rasterize
 from studio.errors import StudioError
 from studio.media.decoder import ffmpeg_input_options
 from studio.media.ref import MediaRef
+from studio.visual.reframe_path import crop_expressions
 
 AUDIO_RATE = 48_000
 X264 = {"preset": "veryfast", "crf": "20"}
@@ -191,8 +194,6 @@ def _clip_video(ffmpeg, seg: Segment, fps: int, out_w: int, out_h: int):
     cw, ch, cx, cy = g["crop"]
     dw, dh = g["src_size"]
     if clip.reframe.mode == "follow" and clip.reframe.keys:
-        from studio.visual.reframe_path import crop_expressions
-
         # the window follows the subject: x and y are evaluated on every frame from the same keys
         # the preview interpolates (``reframe_path.window_offset``)
         ex, ey = crop_expressions(clip, seg.source_in_us, cw, ch, dw, dh)
@@ -290,13 +291,10 @@ def _ducked(ffmpeg, tracks: list) -> list:
 
 def _overlays(ffmpeg, v, edit: Edit, assets: Mapping[str, Any], out_w: int, out_h: int,
               start_us: int, end_us: int, overlay_dir: Path):
-    from studio.editor.overlays import rasterize
-
     # rasterize() draws each overlay once at canvas size and scales that image for a preview, so
     # preview and export show the same glyphs rather than text re-laid-out at another size.
     items = rasterize(edit, out_w, out_h, overlay_dir,
                       asset_path=lambda aid: assets[aid].path if aid in assets else Path("/nonexistent"))
-    from studio.editor import animation
 
     for item in items:
         a, b = max(item.start_us, start_us), min(item.end_us, end_us)
@@ -376,7 +374,6 @@ def _compose(ffmpeg, edit: Edit, assets: Mapping[str, Any], *, size: tuple[int, 
     if end_us <= start_us:
         raise RenderError("There is nothing to render at that time; the reel is shorter.")
     out_w, out_h = output_size(edit, size)
-    from studio.editor import transitions
 
     # A range that cuts a transition in two is rendered with the whole transition and trimmed after.
     asked = (start_us, end_us)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from studio.editor.document import Edit, TextOverlay
+from studio.editor.overlays import rasterize
 
 PLATFORMS = {"reels": "Instagram Reels", "tiktok": "TikTok", "shorts": "YouTube Shorts"}
 
@@ -98,8 +99,6 @@ def _short(text: str, n: int = 24) -> str:
 def overlay_boxes(edit: Edit, cache_dir: Path, asset_path: Callable[[str], Path]) -> dict[str, tuple[float, float, float, float]]:
     """Every text's rectangle on the canvas (fractions), as the export draws it (its keyframed
     places included: the box is the union over its keys). Needs a QGuiApplication (ensure_gui)."""
-    from studio.editor.overlays import rasterize
-
     cw, ch = edit.canvas.width, edit.canvas.height
     texts = {t.id: t for t in edit.texts}
     out = {}

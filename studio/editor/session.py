@@ -28,13 +28,20 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QImage
 
-from studio.editor.commands import AUTOSAVE_MS, AddMusic, AddSticker, AddText, EditSession
+from studio.capture.audio import MicrophoneInput
+from studio.editor.commands import (AUTOSAVE_MS, AddMusic, AddSticker, AddText, EditSession, RemoveSilences,
+                                    SetTranscript)
 from studio.editor.document import Edit
 from studio.editor.export import ExportError, ExportJob
 from studio.editor.playback import to_qimage
 from studio.media.ref import MediaRef
 from studio.media import waveform
 from studio.media.decoder import VideoDecoder
+from studio.speech import SpeechCancelled, SpeechError
+from studio.speech.engines import choose_engine
+from studio.speech.transcribe import propose_silence_cuts, transcribe_edit
+from studio.speech.vad import DEFAULT_THRESHOLD_DB
+from studio.speech.voiceover import VoiceoverRecorder
 from studio.tasks import run_in_background
 
 log = logging.getLogger(__name__)
@@ -317,9 +324,6 @@ class EditorSession(QObject):
         ``captions_cancelled``. False when nothing is open or a transcription is running."""
         import threading
 
-        from studio.speech.engines import choose_engine
-        from studio.speech.transcribe import transcribe_edit
-
         if self.document is None or self._transcribing is not None:
             return False
         draft_id, edit, assets, cancel = self.draft_id, self.document.edit, dict(self.assets), threading.Event()
@@ -337,12 +341,9 @@ class EditorSession(QObject):
                 return
             name, words = result
             if [c.to_dict() for c in self.document.edit.clips] != [c.to_dict() for c in edit.clips]:
-                from studio.speech import SpeechError
-
                 self.captions_failed.emit(SpeechError("The clips changed while the captions were being made; "
                                                       "run Auto captions again."))
                 return
-            from studio.editor.commands import SetTranscript
 
             try:
                 self.document.do(SetTranscript, words, engine=name)
@@ -352,8 +353,6 @@ class EditorSession(QObject):
             self.captions_finished.emit(len(words))
 
         def failed(exc: BaseException) -> None:
-            from studio.speech import SpeechCancelled
-
             self._transcribing = None
             if self._current(draft_id):
                 (self.captions_cancelled.emit() if isinstance(exc, SpeechCancelled) else self.captions_failed.emit(exc))
@@ -370,9 +369,6 @@ class EditorSession(QObject):
                          threshold_db: float | None = None) -> bool:
         """Find the silences of the open reel off the UI thread: ``silences_proposed(proposal)`` (shown on
         the timeline; nothing is cut yet) or ``silences_failed``."""
-        from studio.speech.transcribe import propose_silence_cuts
-        from studio.speech.vad import DEFAULT_THRESHOLD_DB
-
         if self.document is None:
             return False
         draft_id, edit, assets = self.draft_id, self.document.edit, dict(self.assets)
@@ -389,8 +385,6 @@ class EditorSession(QObject):
 
     def apply_silence_cuts(self, proposal=None):  # noqa: ANN001, ANN201 - SilenceProposal -> the pushed command
         """Cut the proposed silences out, in one undo step; the captions move with the cuts."""
-        from studio.editor.commands import RemoveSilences
-
         proposal = proposal or self.silence_proposal
         self.silence_proposal = None
         if self.document is None or proposal is None or not proposal.cuts:
@@ -405,14 +399,9 @@ class EditorSession(QObject):
         """Record narration from ``at_us`` on the timeline: ``voiceover_started`` or ``voiceover_failed``."""
         import uuid
 
-        from studio.speech import SpeechError
-        from studio.speech.voiceover import VoiceoverRecorder
-
         if self.document is None or self._voiceover is not None:
             return False
         if source is None:
-            from studio.capture.audio import MicrophoneInput
-
             source = MicrophoneInput()
         rec = VoiceoverRecorder(source, self.studio.layout.takes / f"voiceover-{uuid.uuid4().hex[:8]}.wav")
         try:
@@ -427,9 +416,6 @@ class EditorSession(QObject):
     def stop_voiceover(self) -> None:
         """Stop recording; the file joins the draft's media off the UI thread and lands on the timeline as a
         voice track (one undo step): ``voiceover_added(track id)`` or ``voiceover_failed``."""
-        from studio.editor.commands import AddMusic
-        from studio.speech import SpeechError
-
         if self._voiceover is None:
             return
         (rec, at_us), self._voiceover = self._voiceover, None

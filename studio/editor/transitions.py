@@ -21,7 +21,7 @@ import numpy as np
 
 import copy
 
-from studio.editor.document import US, TRANSITION_KINDS, Clip, Edit, EditError, validate
+from studio.editor.document import US, TRANSITION_KINDS, Clip, Edit, EditError, Transition, validate
 
 # Our kinds -> ffmpeg xfade transitions. A whip pan is a fast horizontal smear: xfade's hblur.
 XFADE = {"crossfade": "fade", "dip": "fadeblack", "slide": "slideleft", "zoom": "zoomin", "whip": "hblur"}
@@ -123,7 +123,6 @@ def set_transition(edit: Edit, after: int, kind: str | None, duration_us: int | 
         clip.transition = None
         validate(e)
         return e
-    from studio.editor.document import Transition
 
     if kind not in TRANSITION_KINDS:
         raise EditError(f"Unknown transition “{kind}”; choose one of {', '.join(TRANSITION_KINDS)}.")

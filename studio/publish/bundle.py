@@ -34,9 +34,11 @@ from typing import Callable, Mapping
 
 from studio import paths
 from studio.durable import atomic_write_bytes, fsync_dir, fsync_file, sha256_file
-from studio.editor.document import Edit
-from studio.publish.ladder import SEGMENT_S, build_ladder
+from studio.drafts.thumbs import cover_image, image_bytes, lqip_from_jpeg
+from studio.editor.document import Edit, cover_frame
 from studio.errors import StudioError, user_message
+from studio.media.probe import MediaError
+from studio.publish.ladder import SEGMENT_S, build_ladder, write_master
 
 log = logging.getLogger(__name__)
 
@@ -103,10 +105,6 @@ def build_bundle(edit: Edit, assets: Mapping, folder: Path, *, post_id: str, tit
     """Build the whole bundle into ``folder`` (replaced). Stages: "exporting" (begun), then "building"
     (the ladder, one ffmpeg pass, while the poster — the cover frame composed by the render graph — is
     made beside it). Raises BundleError, LadderError / LadderCancelled."""
-    from studio.drafts.thumbs import cover_image, image_bytes, lqip_from_jpeg
-    from studio.media.probe import MediaError
-    from studio.publish.ladder import LadderCancelled
-
     stage = on_stage or (lambda *_: None)
     folder = Path(folder)
     if folder.exists():
@@ -177,9 +175,7 @@ def build_bundle(edit: Edit, assets: Mapping, folder: Path, *, post_id: str, tit
 
 
 def _cover_time(edit: Edit) -> int | None:
-    from studio.editor import document
-
-    frame = document.cover_frame(edit)
+    frame = cover_frame(edit)
     return None if frame is None else frame.timeline_us
 
 
@@ -195,8 +191,6 @@ def _describe(folder: Path, rel: str) -> BundleFile:
 
 def _absolute_playlists(folder: Path, renditions: list[dict], urls: Callable[[str], str]) -> None:
     """Pre-signed links: every URI in the playlists becomes the absolute, signed URL of that file."""
-    from studio.publish.ladder import write_master
-
     for r in renditions:
         playlist = folder / r["playlist"]
         rung = r["playlist"].rsplit("/", 1)[0]

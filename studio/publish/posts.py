@@ -34,8 +34,10 @@ from sqlalchemy.orm import Session
 
 from studio import durable
 from studio.errors import StudioError, user_message
+from studio.uploader.errors import UploadError
 from studio.uploader.models import PostRow, now_us
 from studio.uploader.store import CANCELLED, COMPLETED, FAILED, UNFINISHED, UploadJob
+from studio.uploader.targets import LINK_SECONDS
 
 log = logging.getLogger(__name__)
 
@@ -131,9 +133,9 @@ class PostService:
         return self.get(post_id)
 
     def _build(self, post_id: str, *, on_stage: StageFn | None, cancel: threading.Event | None) -> None:
-        from studio.editor.export import load_edit
-        from studio.publish.bundle import build_bundle
-        from studio.publish.ladder import LadderCancelled
+        from studio.editor.export import load_edit  # noqa: PLC0415 - keeps Qt/editor out of `posts list`, `links`
+        from studio.publish.bundle import build_bundle  # noqa: PLC0415 - heavy (numpy): only building needs it
+        from studio.publish.ladder import LadderCancelled  # noqa: PLC0415 - heavy (numpy), as build_bundle
 
         row = self._row(post_id)
         folder = Path(row.bundle_dir)
@@ -184,7 +186,6 @@ class PostService:
         """How the bundle's files refer to each other: relative (read where they lie) or pre-signed."""
         if target.public_base_url or target.is_local:
             return None, ("public" if target.public_base_url else "local"), None
-        from studio.uploader.targets import LINK_SECONDS
 
         expires = now_us() + LINK_SECONDS * 1_000_000
         return (lambda rel: self.studio.targets.link(target, row.bucket, row.prefix + rel)["url"]), "presigned", \
@@ -204,8 +205,7 @@ class PostService:
         """``share_url``, ``master_playlist_url``, ``manifest_url``, ``poster_url``, ``kind`` (public |
         local | presigned) and ``expires_us`` (None: no expiry). Raises PostError when the target
         cannot make links (removed, no credentials, This computer never started). Touches no network."""
-        from studio.publish.bundle import MANIFEST, MASTER, POSTER, SHARE_PAGE
-        from studio.uploader.errors import UploadError
+        from studio.publish.bundle import MANIFEST, MASTER, POSTER, SHARE_PAGE  # noqa: PLC0415 - heavy (numpy)
 
         try:
             target = self.studio.targets.get(post.target_name)

@@ -120,7 +120,7 @@ class PublishSession(QObject):
             run_in_background(self.studio.posts.tidy, on_error=lambda e: log.info("tidy: %s", e))
         elif post.state in ("FAILED", "CANCELLED"):
             self._timer.stop()
-            from studio.publish.posts import PostError
+            from studio.publish.posts import PostError  # noqa: PLC0415 - heavy (SQLAlchemy): loaded on the pool
 
             if post.state == "CANCELLED":
                 self._end_cancelled()
@@ -137,7 +137,7 @@ class PublishSession(QObject):
         self.cancelled.emit()
 
     def _failed(self, exc: BaseException) -> None:
-        from studio.publish.posts import PublishCancelled
+        from studio.publish.posts import PublishCancelled  # noqa: PLC0415 - heavy (SQLAlchemy): not on the UI thread
 
         self._timer.stop()
         self._polling = False

@@ -14,6 +14,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from studio.editor.document import US, Clip, Edit
+from studio.media import ffmpeg
 from studio.speech import SpeechCancelled, SpeechError
 
 RATE = 16_000
@@ -45,8 +46,6 @@ def is_cancelled(cancel: Cancel) -> bool:
 
 def decode_pcm(path, start_us: int, duration_us: int, cancel: Cancel = None) -> np.ndarray:  # noqa: ANN001
     """``duration_us`` of a file's sound from ``start_us`` as 16 kHz mono int16. Raises SpeechError."""
-    from studio.media import ffmpeg
-
     # Trim after decoding, not with an input seek: seeking an AAC track starts 1024 samples late here,
     # which shifts every word and costs the recogniser its first syllable. Sound decodes fast.
     trim = f"atrim=start={start_us / US:.6f}:duration={duration_us / US:.6f},asetpts=PTS-STARTPTS"

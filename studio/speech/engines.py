@@ -28,7 +28,7 @@ import numpy as np
 from studio.editor.document import US
 from studio.speech import SpeechCancelled, SpeechError
 from studio.speech.audio import RATE, Cancel, is_cancelled
-from studio.speech.vad import speech_spans
+from studio.speech.vad import FRAME, frame_levels, speech_spans
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +45,6 @@ _FILLER = re.compile(r"^(<.*>|\[.*\]|\+\+.*\+\+)$")
 
 def split_long(samples: np.ndarray, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """Spans no longer than MAX_UTTERANCE_US: a long one is cut at its quietest 10 ms in the last third."""
-    from studio.speech.vad import FRAME, frame_levels
-
     out = []
     for a, b in spans:
         while b - a > MAX_UTTERANCE_US:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from studio.editor.document import Edit
+from studio.editor.jumpcuts import cuts_from_silences
 from studio.speech import SpeechError
 from studio.speech.audio import Cancel, edit_audio
 from studio.speech.engines import Engine, Word
@@ -98,8 +99,6 @@ def propose_silence_cuts(edit: Edit, assets: Mapping[str, Any], *, min_silence_u
                          padding_us: int = 150_000, threshold_db: float = DEFAULT_THRESHOLD_DB,
                          cancel: Cancel = None) -> SilenceProposal:
     """The cuts "Remove silences" proposes (nothing is changed). Raises SpeechError."""
-    from studio.editor.jumpcuts import cuts_from_silences
-
     if min_silence_us < 100_000 or min_silence_us > 60_000_000:
         raise SpeechError("The shortest silence to remove must be between 0.1 and 60 seconds.")
     if padding_us < 0 or padding_us > 5_000_000:

@@ -28,7 +28,7 @@ from urllib.parse import quote, urlencode, urlparse
 from xml.etree import ElementTree
 
 from studio.uploader.errors import (NoSuchUploadError, OfflineError, PermanentUploadError, TransientUploadError,
-                                    UploadError)
+                                    UploadError, classify)
 
 log = logging.getLogger(__name__)
 ENV_TOKEN = "STUDIO_BACKEND_TOKEN"
@@ -269,8 +269,6 @@ def probe(target, make_client) -> dict:  # noqa: ANN001 - targets.Target, () -> 
         client.upload_part(Bucket=target.bucket, Key=created["Key"], UploadId=created["UploadId"], PartNumber=1,
                            Body=b"test", ContentLength=4)
     except Exception as e:  # noqa: BLE001 - every failure becomes a verdict
-        from studio.uploader.errors import classify
-
         err = classify(e, bucket=target.bucket)
         return {"ok": False, "code": type(err).__name__, "verdict": str(err), "seconds": time.monotonic() - t0}
     finally:

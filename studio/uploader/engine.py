@@ -21,14 +21,17 @@ import re
 import threading
 import time
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from studio.errors import StudioError
 from studio.uploader.errors import (NoSuchUploadError, OfflineError, PermanentUploadError, SourceChangedError,
                                     TransientUploadError, UploadError, classify)
+from studio.uploader.models import now_us
+from studio.uploader.snapshot import refreeze, sha256_file
 from studio.uploader.store import (CANCELLED, COMPLETED, IN_PROGRESS, PAUSED, PENDING, RETRYING, JobStore,
                                    Part, UploadJob)
+from studio.uploader.targets import plan_part_size
 
 log = logging.getLogger(__name__)
 MD5_HEX = re.compile(r'^"?([0-9a-f]{32})"?$')
@@ -305,8 +308,6 @@ class JobEngine:
 
     # -- the staged file: changed by content, never by mtime alone
     def _check_snapshot(self) -> None:
-        from studio.uploader.snapshot import refreeze, sha256_file
-
         self.close()   # a new run reads the staged file as it is now
         path = self.job.staging_path
         try:
@@ -339,8 +340,6 @@ class JobEngine:
     def _holds_queued_bytes(self, path: str) -> bool:
         """Does ``path`` (the user's original) hold the bytes queued? By the sha256 taken when one was,
         else by comparing it with the frozen copy byte for byte."""
-        from studio.uploader.snapshot import sha256_file
-
         if self.job.sha256 is not None:
             return sha256_file(path) == self.job.sha256
         return _same_bytes(path, self.job.staging_path)
@@ -349,8 +348,6 @@ class JobEngine:
         """The staged file was touched (its size is the same): are its bytes still the queued ones? By the
         sha256 when one was taken, else against the original it was copied from; an export of the app's
         own has no other copy: its acknowledged parts are checked against their digests as it is read."""
-        from studio.uploader.snapshot import sha256_file
-
         if self.job.sha256 is not None:
             return sha256_file(path) == self.job.sha256
         if src is not None:
@@ -379,8 +376,6 @@ class JobEngine:
         """The staged bytes changed: freeze the user's original again when there is one, else take the
         staged file as it is now; a new fingerprint and part size. Returns True when the fresh copy of
         the original holds the very bytes queued (the staged copy alone was damaged): nothing to restart."""
-        from studio.uploader.snapshot import refreeze, sha256_file
-
         src = self._source_stat()
         if src is not None:
             snap = refreeze(self.job)
@@ -401,8 +396,6 @@ class JobEngine:
 
     def _replan(self, size: int, sha256: str | None, mtime_ns: int, **extra) -> None:
         """A new content: new fingerprint, a part size planned for the new size, old upload aborted."""
-        from studio.uploader.targets import plan_part_size
-
         self.close()
         if self.job.upload_id:
             self._abort_quietly(self.job.upload_id)
@@ -857,10 +850,6 @@ class JobEngine:
         return h.hexdigest() == self.job.sha256
 
     def _finish(self) -> UploadJob:
-        from dataclasses import replace
-
-        from studio.uploader.models import now_us
-
         now = now_us()
         outbox = self.ctx.webhook_row(replace(self.job, verified_us=now)) if self.ctx.webhook_row else None
         status = ("pending" if outbox.signed else "pending, unsigned") if outbox is not None else None

@@ -12,6 +12,9 @@ from pathlib import Path
 
 from studio.durable import pid_alive
 from studio.paths import DataLayout
+from studio.uploader import credentials as cred
+from studio.uploader.errors import LocalS3Error
+from studio.uploader.locks import lock
 
 log = logging.getLogger(__name__)
 
@@ -186,8 +189,6 @@ class LocalS3:
 
     def credentials(self) -> dict:
         """{"access_key", "secret_key"}, generated on first use."""
-        from studio.uploader import credentials as cred
-
         if cred.keyring_available():
             found = cred.get_secret(self._keyring_name)
             if found:
@@ -204,8 +205,6 @@ class LocalS3:
                     raise ValueError("not a credentials object")
                 return {"access_key": value["access_key"], "secret_key": value["secret_key"]}
             except (OSError, ValueError) as e:
-                from studio.uploader.errors import LocalS3Error
-
                 raise LocalS3Error(f"The local storage's credentials file {path} is damaged or unreadable "
                                    f"({type(e).__name__}). Stop the local storage (`studio local-s3 stop`), move "
                                    "that file aside and start it again: new credentials are generated (files "
@@ -251,8 +250,6 @@ class LocalS3:
     # -- lifecycle
     def ensure_running(self, timeout: float = 60) -> str:
         """Start the server unless it already runs; return its S3 endpoint. Raises LocalS3Error."""
-        from studio.uploader.locks import lock
-
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / "launch.lock", "w") as f:
             lock(f, blocking=True)  # two processes asking at once get one server
@@ -310,8 +307,6 @@ class LocalS3:
         os.replace(tmp, self.state_file)
 
     def _start(self, timeout: float) -> str:
-        from studio.uploader.errors import LocalS3Error
-
         binary = weed_binary()
         if not binary:
             raise LocalS3Error("The local storage program (weed) is missing from this installation: "

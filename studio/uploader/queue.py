@@ -16,11 +16,15 @@ from pathlib import Path
 from typing import Any, Callable, Protocol
 
 from studio.uploader import engine as eng
-from studio.uploader.errors import (NoSuchUploadError, OfflineError, SourceChangedError, TargetNotFound,
-                                    UploadError)
+from studio.uploader import network
+from studio.uploader.errors import (JobNotFound, NoSuchUploadError, OfflineError, SourceChangedError,
+                                    TargetNotFound, UploadError, classify)
+from studio.uploader.locks import lock
+from studio.uploader.snapshot import freeze, sha256_file
 from studio.uploader.store import (CANCELLED, COMPLETED, FAILED, PAUSED, PENDING, RUNNABLE, UNFINISHED,
                                    JobStore, UploadJob)
 from studio.uploader.targets import plan_part_size, reachable
+from studio.uploader.webhook import Outbox
 from studio.errors import user_message
 
 log = logging.getLogger(__name__)
@@ -66,7 +70,6 @@ class UploadQueue:
         self.idle_webhook_horizon = 2.0   # until_idle also waits for webhook retries due this soon
         self.stop_grace = 0.8          # seconds a stop waits for lanes before leaving parts in flight
         self.last_sweep: dict = {}     # target name -> {"aborted": [...], "foreign": [...]} (reported only)
-        from studio.uploader.webhook import Outbox
 
         self.webhooks = Outbox(studio.engine, lambda name: self.studio.targets.webhook_secret(name))
 
@@ -74,8 +77,6 @@ class UploadQueue:
     def enqueue_file(self, path: str | os.PathLike, target_name: str, *, draft_id: str | None = None,
                      title: str = "", caption: str = "", duration_us: int | None = None) -> UploadJob:
         """Freeze ``path`` into staging and queue it. Raises UploadError (missing file, unknown target...)."""
-        from studio.uploader.snapshot import freeze
-
         target = self.studio.targets.get(target_name)
         job_id = uuid.uuid4().hex
         snap = freeze(Path(path), self.studio.layout.staging, job_id)
@@ -149,8 +150,6 @@ class UploadQueue:
     def delete_objects(self, target_name: str, bucket: str, prefix: str) -> int:
         """Delete every object under ``prefix`` in the target's bucket (and abort unfinished uploads there).
         Talks to the network; returns how many objects were deleted. Raises UploadError."""
-        from studio.uploader.errors import classify
-
         if not prefix or not prefix.endswith("/"):
             raise UploadError("Refusing to delete objects without a folder prefix.")
         target = self.studio.targets.get(target_name)
@@ -260,7 +259,6 @@ class UploadQueue:
         matches = [j.id for j in self.store.list() if j.id.startswith(job_id)]
         if len(matches) == 1:
             return matches[0]
-        from studio.uploader.errors import JobNotFound
 
         raise JobNotFound(job_id)
 
@@ -283,8 +281,6 @@ class UploadQueue:
         When its frozen copy is gone, it is frozen again: from the original file, or for a draft from its
         export (rendered again if needed: this may take a while, call it off the UI thread).
         """
-        from studio.uploader.snapshot import freeze, sha256_file
-
         jid = self._resolve_id(job_id)
         job = self.store.get(jid)
         if job.state not in (FAILED, CANCELLED, PAUSED):
@@ -432,7 +428,6 @@ class UploadQueue:
         """Become the one process that uploads. False when another process already is."""
         if self._lock_file is not None:
             return True
-        from studio.uploader.locks import lock
 
         f = open(self.studio.layout.data / "uploads.lock", "w")
         if not lock(f, blocking=False):
@@ -575,8 +570,6 @@ class UploadQueue:
 
     def _wake_paused(self, emit: EventFn) -> None:
         """Offline/metered pauses end by themselves when the reason is gone."""
-        from studio.uploader.network import is_metered
-
         for job in self.store.list(states=(PAUSED,)):
             if job.paused_reason not in ("offline", "metered"):
                 continue
@@ -584,7 +577,7 @@ class UploadQueue:
                 target = self.studio.targets.get(job.target_name)
             except TargetNotFound:
                 continue
-            if job.paused_reason == "metered" and is_metered() is not True or \
+            if job.paused_reason == "metered" and network.is_metered() is not True or \
                     job.paused_reason == "offline" and (target.is_local or reachable(target)):
                 if self.store.update(job.id, state=PENDING, paused_reason=None, error=None, only_if=(PAUSED,)):
                     log.info("job %s: %s no more; resuming", job.id, job.paused_reason)
@@ -608,11 +601,9 @@ class UploadQueue:
                 results[outcome] += 1
 
     def _run_job(self, job: UploadJob, stop: threading.Event, emit: EventFn) -> str:
-        from studio.uploader.network import is_metered
-
         try:
             target = self.studio.targets.get(job.target_name)
-            if target.unmetered_only and is_metered() is True:
+            if target.unmetered_only and network.is_metered() is True:
                 self.store.update(job.id, state=PAUSED, paused_reason="metered", only_if=RUNNABLE,
                                   error="Waiting for an unmetered network (this target uploads only on those).")
                 emit("state", job.id, PAUSED)

@@ -11,6 +11,7 @@ Secrets never reach the database, the settings, the logs or an exception's text.
 from __future__ import annotations
 
 import logging
+import os
 import re
 import socket
 import threading
@@ -24,9 +25,13 @@ from urllib.parse import urlparse
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from studio.uploader.errors import PermanentUploadError, TargetNotFound, UploadError
+from studio.uploader import credentials
+from studio.uploader import credentials as keyring_store  # for add_backend, whose `credentials` argument hides it
+from studio.uploader.backend_client import ENV_TOKEN, BackendS3Client, probe
+from studio.uploader.errors import NoKeyringError, PermanentUploadError, TargetNotFound, UploadError, classify
 from studio.uploader.models import TargetRow, now_us
 from studio.uploader.network import http_url
+from studio.uploader.webhook import ENV_SECRET, validate_url
 
 log = logging.getLogger(__name__)
 LOCAL = "local"
@@ -209,9 +214,6 @@ class TargetStore:
         A webhook secret where there is no keyring is not stored: deliveries read
         $STUDIO_WEBHOOK_SECRET at run time.
         """
-        from studio.uploader import credentials
-        from studio.uploader.webhook import ENV_SECRET
-
         self._validate(target)
         secrets: dict[str, dict] = {}
         if target.is_backend and target.credential_source == "keyring":
@@ -221,16 +223,12 @@ class TargetStore:
                 raise UploadError("A team server target needs its device token (from `studio backend add-device`), "
                                   "or --credentials env to read $STUDIO_BACKEND_TOKEN when uploads run.")
             if not credentials.keyring_available():
-                from studio.uploader.errors import NoKeyringError
-
                 raise NoKeyringError()
             secrets[_backend_token_name(target.name)] = {"token": token}
         elif target.credential_source == "keyring":
             if not (access_key and secret_key):
                 raise UploadError("Credentials stored in the keyring need both an access key and a secret key.")
             if not credentials.keyring_available():
-                from studio.uploader.errors import NoKeyringError
-
                 raise NoKeyringError()
             secrets[_secret_name(target.name)] = {"access_key": access_key, "secret_key": secret_key}
         if target.webhook_url and not target.webhook_unsigned:
@@ -280,11 +278,6 @@ class TargetStore:
         upload time); the bucket's name is the server's. ``token`` empty: with ``credentials="env"``
         $STUDIO_BACKEND_TOKEN now, when replacing the one already in the keyring. Returns the target and
         the server's answer ({"device", "bucket", ...}). Raises UploadError with a sentence."""
-        import os
-
-        from studio.uploader import credentials as keyring_store
-        from studio.uploader.backend_client import ENV_TOKEN, BackendS3Client
-
         url = validate_backend_url(url.strip()).rstrip("/")
         if credentials not in ("keyring", "env"):
             raise UploadError("A team server's token is kept in the keyring or read from $STUDIO_BACKEND_TOKEN.")
@@ -305,8 +298,6 @@ class TargetStore:
                webhook_secret: str | None = None, token: str | None = None) -> Target:
         """Change a saved target (its name stays: queued jobs refer to it). Keys left empty keep the stored
         ones. Raises TargetNotFound, UploadError (bad field), NoKeyringError."""
-        from studio.uploader import credentials
-
         before = self.get(target.name)
         if target.is_backend:
             return self.add(target, webhook_secret=webhook_secret, replace_existing=True, token=token)
@@ -354,8 +345,6 @@ class TargetStore:
         except UploadError:
             raise
         except Exception as e:  # noqa: BLE001 - e.g. no credentials in the AWS chain
-            from studio.uploader.errors import classify
-
             raise classify(e, bucket=bucket) from None
         return {"url": url, "expires_us": now_us() + expires * 1_000_000, "kind": "presigned"}
 
@@ -373,8 +362,6 @@ class TargetStore:
             return client
 
     def remove(self, name: str) -> None:
-        from studio.uploader import credentials
-
         with Session(self.studio.engine.execution_options(studio_write=True)) as s, s.begin():
             row = s.get(TargetRow, name)
             if row is None:
@@ -422,18 +409,11 @@ class TargetStore:
         if not t.bucket:
             raise UploadError("A target needs a bucket.")
         if t.webhook_url:
-            from studio.uploader.webhook import validate_url
-
             validate_url(t.webhook_url)
         t.render_key(name="x.mp4", draft_id="d", job_id="j")
 
     def webhook_secret(self, name: str) -> str | None:
         """The keyring's secret for this target's webhook, else $STUDIO_WEBHOOK_SECRET, else None."""
-        import os
-
-        from studio.uploader import credentials
-        from studio.uploader.webhook import ENV_SECRET
-
         found = credentials.get_secret(_webhook_secret_name(name))
         return (found.get("secret") if found else None) or os.environ.get(ENV_SECRET) or None
 
@@ -455,8 +435,6 @@ class TargetStore:
         target = self.resolve(target)
         creds = self._credentials(target)
         if target.is_backend:
-            from studio.uploader.backend_client import BackendS3Client
-
             # cheap to build (no connection until a request), and the token may change between runs
             return BackendS3Client(target.backend_url, creds["token"], read_timeout=read_timeout,
                                    connect_timeout=connect_timeout)
@@ -491,8 +469,6 @@ class TargetStore:
         return session.client("s3", **kwargs)
 
     def _credentials(self, target: Target) -> dict:
-        from studio.uploader import credentials
-
         if target.is_backend:
             return {"token": backend_token(target)}
         if target.credential_source == LOCAL:
@@ -500,8 +476,6 @@ class TargetStore:
             return {"aws_access_key_id": c["access_key"], "aws_secret_access_key": c["secret_key"]}
         if target.credential_source == "keyring":
             if not credentials.keyring_available():
-                from studio.uploader.errors import NoKeyringError
-
                 raise NoKeyringError()
             c = credentials.get_secret(_secret_name(target.name))
             if not c:
@@ -515,8 +489,6 @@ class TargetStore:
         """Write, read back and delete a small object. Returns {"ok", "verdict", "code", "seconds"}."""
         target = self.get(name)
         if target.is_backend:
-            from studio.uploader.backend_client import probe
-
             return probe(target, lambda: self.client(target, read_timeout=20, connect_timeout=5))
         return self._probe(target, lambda: self.client(target, read_timeout=20, connect_timeout=5))
 
@@ -525,12 +497,8 @@ class TargetStore:
 
         Keys left empty for a keyring target are those already stored under its name (editing).
         """
-        from studio.uploader import credentials
-
         self._validate(target)
         if target.is_backend:
-            from studio.uploader.backend_client import BackendS3Client, probe
-
             token = access_key or (credentials.get_secret(_backend_token_name(target.name)) or {}).get("token") \
                 if target.credential_source == "keyring" else None
             if target.credential_source == "keyring" and not token:
@@ -557,8 +525,6 @@ class TargetStore:
         return self._probe(target, make_client)
 
     def _probe(self, target: Target, make_client) -> dict:  # noqa: ANN001
-        from studio.uploader.errors import classify
-
         t0 = time.monotonic()
         key = f"{target.prefix()}.studio-test-{uuid.uuid4().hex}"
         body = uuid.uuid4().bytes * 64
@@ -616,11 +582,6 @@ def validate_backend_url(url: str) -> str:
 def backend_token(target: Target) -> str:
     """The device token of a team server target: the keyring's, or $STUDIO_BACKEND_TOKEN with
     --credentials env (read now, at run time). Raises PermanentUploadError with a sentence."""
-    import os
-
-    from studio.uploader import credentials
-    from studio.uploader.backend_client import ENV_TOKEN
-
     if target.credential_source == "env":
         token = os.environ.get(ENV_TOKEN, "").strip()
         if not token:

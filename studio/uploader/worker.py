@@ -73,7 +73,7 @@ class UploadWorker(QObject):
 
     @Slot()
     def _run(self) -> None:
-        from studio.uploader.queue import QueueBusy
+        from studio.uploader.queue import QueueBusy  # noqa: PLC0415 - heavy (SQLAlchemy): loads here, off the UI thread
 
         while not self._stop.is_set():
             try:

@@ -23,8 +23,11 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from studio.editor.document import US, Edit, EditError
+from studio.drafts import DraftError
+from studio.editor.document import US, Edit, EditError, add_music, music_length_us, update_music, validate
 from studio.errors import StudioError
+from studio.media import ffmpeg
+from studio.media.probe import MediaError
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +52,6 @@ class Beats:
 
 def load_mono(path: Path, *, seconds: float = MAX_ANALYSIS_S) -> np.ndarray:
     """The file's sound as float32 mono at RATE. Raises BeatError."""
-    from studio.media import ffmpeg
-
     try:
         raw = ffmpeg.run(["-v", "error", "-t", f"{seconds}", "-i", str(path), "-vn", "-ac", "1", "-ar", str(RATE),
                           "-f", "f32le", "pipe:1"], timeout=300).stdout
@@ -210,8 +211,6 @@ def timeline_beats(edit: Edit, music_id: str, beats_us: Sequence[int]) -> list[i
 def music_markers(track, song_us: int | None, end_us: int) -> tuple[list[int], list[int]]:  # noqa: ANN001
     """Timeline times of a music track's beats and onsets where it is heard (before ``end_us``,
     the reel's end): what its lane shows and what trimming snaps to."""
-    from studio.editor.document import music_length_us
-
     stop = min(end_us, track.start_us + music_length_us(track, song_us))
 
     def place(marks: Sequence[int]) -> list[int]:
@@ -249,8 +248,6 @@ def cut_to_the_beat(edit: Edit, music_id: str, beats_us: Sequence[int],
     the loudness of its own sound). Returns the new edit and the cut times. Raises BeatError."""
     import copy
 
-    from studio.editor.document import validate
-
     e = copy.deepcopy(edit)
     if not e.clips:
         raise BeatError("This draft has no clips to cut.")
@@ -286,8 +283,6 @@ def cut_to_the_beat(edit: Edit, music_id: str, beats_us: Sequence[int],
 
 def take_loudness(path: Path, in_us: int, out_us: int, step_us: int = 50_000) -> np.ndarray | None:
     """RMS of a take's own sound per ``step_us`` over [in, out), or None when it has no sound."""
-    from studio.media import ffmpeg
-
     try:
         raw = ffmpeg.run(["-v", "error", "-ss", f"{in_us / US:.6f}", "-t", f"{(out_us - in_us) / US:.6f}",
                           "-i", str(path), "-vn", "-ac", "1", "-ar", "8000", "-f", "f32le", "pipe:1"],
@@ -308,10 +303,6 @@ def beat_cuts_draft(studio, draft, edit: Edit, music: str, *,  # noqa: ANN001
     the id (or id prefix) of a music asset of the draft. Returns the new edit (not saved) and a
     report. Raises BeatError — and then the draft is untouched: a file is added only once the
     cuts are found."""
-    from studio.drafts import DraftError
-    from studio.editor.document import add_music, update_music
-    from studio.media.probe import MediaError
-
     assets = {a.id: a for a in draft.assets}
     matches = [a for a in draft.assets if a.kind == "audio" and a.id.startswith(music)] if len(music) >= 6 else []
     asset = matches[0] if matches else None
@@ -353,8 +344,6 @@ def cut_to_the_beat_files(edit: Edit, music_id: str, music_path: Path,
                           take_paths: dict[str, Path]) -> tuple[Edit, Beats]:
     """The editor's "Cut to the beat" in one background call: analyse the track's file, store its
     markers on the track, trim the clips (``take_paths``: asset id -> file with sound). Raises BeatError."""
-    from studio.editor.document import update_music
-
     analysis = analyse_file(music_path)
     edit = update_music(edit, music_id, beats_us=analysis.beats_us, onsets_us=analysis.onsets_us,
                         tempo_bpm=analysis.tempo_bpm)

@@ -21,8 +21,11 @@ from typing import Any, Callable
 
 import numpy as np
 
-from studio.editor.document import US, Clip, Edit, ReframeKey
+from studio.editor.document import US, Clip, Edit, ReframeKey, validate
 from studio.errors import StudioError
+from studio.media import ffmpeg
+from studio.media.decoder import ffmpeg_input_options
+from studio.visual.faces import FaceDetector, largest_motion
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +49,6 @@ def sample_frames(path: Path, start_us: int, length_us: int, width: int, height:
                   rotation_filter: list[str] | None = None,
                   cancel: Callable[[], bool] | None = None):
     """Yield (source time µs, RGB frame) at SAMPLE_FPS over [start, start + length) of a video file."""
-    from studio.media import ffmpeg
-    from studio.media.decoder import ffmpeg_input_options
-
     sw = SAMPLE_WIDTH
     sh = max(2, int(round(sw * height / max(1, width) / 2)) * 2)
     vf = ",".join([*(rotation_filter or []), f"fps={SAMPLE_FPS}:start_time=0", f"scale={sw}:{sh}"])
@@ -88,8 +88,6 @@ def observe(frames) -> tuple[list[int], list[tuple[float, float] | None], list[i
     """Per sample: its time, the subject's centre (or None), the shot indices where a new shot
     starts, and what was followed ("face", "motion" or "none")."""
     import cv2
-
-    from studio.visual.faces import FaceDetector, largest_motion
 
     detector = FaceDetector()
     times, centres, cuts = [], [], [0]
@@ -294,8 +292,6 @@ def follow_subject_draft(studio, draft, edit: Edit, *, clip_number: int | None =
     """Follow-subject on clip ``clip_number`` (1-based), or on every clip whose shape differs from
     the canvas. Returns the new edit (not saved) and a line per clip. Raises ReframeError."""
     import copy
-
-    from studio.editor.document import validate
 
     if not edit.clips:
         raise ReframeError("This draft has no clips to reframe.")
