@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+if TYPE_CHECKING:
+    import numpy as np
+
 
 def frame_to_image(frame: np.ndarray) -> QImage:
     """A BGR frame as a QImage that owns its pixels (the array may be reused by the producer)."""
+    import numpy as np   # loaded by whoever made the frame; the page is built before any is
+
     h, w = frame.shape[:2]
     frame = np.ascontiguousarray(frame)
     return QImage(frame.data, w, h, frame.strides[0], QImage.Format_BGR888).copy()

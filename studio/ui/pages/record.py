@@ -18,9 +18,8 @@ from PySide6.QtWidgets import (QAbstractButton, QApplication, QComboBox, QFileDi
 
 from studio.capture.session import IDLE, RecordingSession, State, clock_text
 from studio.tasks import run_in_background
-from studio.ui.common import page_header
+from studio.ui.common import Banner, after_first_paint, page_header
 from studio.ui.dialogs import SettingsDialog, settings
-from studio.ui.pages.drafts import Banner
 from studio.ui.record_preview import PreviewView, frame_to_image
 
 log = logging.getLogger(__name__)
@@ -52,7 +51,10 @@ class RecordPage(QWidget):
         self._wire()
         self._preview_timer = QTimer(self, interval=33, timeout=self._tick)
         self._render_state(self.session.state)
-        self.session.look_for_recovered()
+        # The page paints first (it may be the app's first frame); the devices, the camera and the
+        # draft store's recovery report (the database) come right after that paint.
+        self._on_screen = False
+        after_first_paint(self, self._first_painted)
 
     # -- layout --------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -200,6 +202,16 @@ class RecordPage(QWidget):
     def showEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
         super().showEvent(event)
         self._preview_timer.start()
+        if self._on_screen:
+            self._came_into_view()
+
+    def _first_painted(self) -> None:
+        self._on_screen = True
+        self.session.look_for_recovered()
+        if self.isVisible():
+            self._came_into_view()
+
+    def _came_into_view(self) -> None:
         if self.session.unpark():
             self._ensure_open()
         elif not self._choices_loaded:
@@ -217,6 +229,8 @@ class RecordPage(QWidget):
         self.session.shutdown()
 
     def _ensure_open(self) -> None:
+        if not self._on_screen:   # its first paint opens the source
+            return
         if not self._choices_loaded:
             self.load_choices()
         if self.session.state is State.CLOSED and self.isVisible():
