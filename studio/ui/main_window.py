@@ -256,15 +256,14 @@ class MainWindow(QMainWindow):
 
     # -- window size and place, kept between runs ---------------------------------------------
     def restore_geometry(self) -> None:
-        from PySide6.QtCore import QSettings
+        from studio.ui.prefs import settings
 
-        # the file studio.ui.dialogs.settings() opens, read without importing the dialogs before the first paint
-        saved = QSettings(str(self.studio.layout.settings_file), QSettings.IniFormat).value("window/geometry")
+        saved = settings(self.studio.layout).value("window/geometry")
         if saved is not None and not self.restoreGeometry(saved):
             log.info("saved window geometry ignored (another screen layout)")
 
     def save_geometry(self) -> None:
-        from studio.ui.dialogs import settings
+        from studio.ui.prefs import settings
 
         s = settings(self.studio.layout)
         s.setValue("window/geometry", self.saveGeometry())
