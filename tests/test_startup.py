@@ -142,3 +142,30 @@ def test_the_probe_marks_the_first_paint_of_the_real_page(data_dir):
     assert r.stdout.splitlines()[:2] == ["studio:window-shown", "studio:closing"]
     log = (data_dir / "logs" / "studio.log").read_text(encoding="utf-8")
     assert "main window shown with its page" in log
+
+
+def test_the_log_file_starts_plain_and_rotates_once_shown(tmp_path):
+    import logging
+    from logging.handlers import RotatingFileHandler
+
+    from studio import logs
+
+    root = logging.getLogger()
+    before = list(root.handlers)
+    try:
+        logfile = logs.setup_logging(tmp_path / "logs", rotating=False)
+        ours = [h for h in root.handlers if getattr(h, "_studio", False) and isinstance(h, logging.FileHandler)]
+        assert [type(h) for h in ours] == [logging.FileHandler]
+        logging.getLogger("studio.test").info("before the first paint")
+        logs.rotate_from_now()
+        ours = [h for h in root.handlers if getattr(h, "_studio", False) and isinstance(h, logging.FileHandler)]
+        assert [type(h) for h in ours] == [RotatingFileHandler] and ours[0].maxBytes == 2 * 1024 * 1024
+        logging.getLogger("studio.test").info("after it")
+        text = logfile.read_text(encoding="utf-8")
+        assert text.count("before the first paint") == 1 and text.count("after it") == 1
+    finally:
+        for h in list(root.handlers):
+            if h not in before:
+                root.removeHandler(h)
+                h.close()
+        root.handlers[:] = before
