@@ -202,7 +202,6 @@ def run_gui(args: argparse.Namespace) -> int:
 
     bridge.raised.connect(show_error, Qt.QueuedConnection)
     unsubscribe = logs.on_unhandled(lambda s, d: bridge.raised.emit(s, d))
-    window.pageChanged.connect(lambda key: lastrun.update(page=key))
     window.draftOpened.connect(lambda draft_id: lastrun.update(draft_id=draft_id))
     window.restore_geometry()
     probe = bool(os.environ.get("STUDIO_STARTUP_PROBE"))
@@ -218,6 +217,9 @@ def run_gui(args: argparse.Namespace) -> int:
         _reopen(window, previous, soon=True)  # a normal quit: come back where the creator left off
     else:
         window.show_first_page("record")
+    # Each page shown is remembered for the next start (a small atomic write, fsynced); the first one
+    # once the window has painted, so the first frame does not wait on the disk for it.
+    window.pageChanged.connect(lambda key: lastrun.update(page=key))
 
     def content_shown() -> None:
         # The start-up probe (bench/bench_startup.py): the window has painted with its real first page,
@@ -229,6 +231,7 @@ def run_gui(args: argparse.Namespace) -> int:
     def shown() -> None:
         gc.enable()   # off since studio.cli began the start
         logs.rotate_from_now()
+        lastrun.update(page=window.current_page_key())
         if args.open:
             _open_draft(studio, window, args.open)
         if previous is not None and previous.crashed:
