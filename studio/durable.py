@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import tempfile
@@ -63,6 +62,8 @@ def atomic_write_json(path: str | os.PathLike, data: object, *, mode: int = 0o64
 
 def sha256_file(path: str | os.PathLike, cancel=None) -> str | None:  # noqa: ANN001 - threading.Event
     """The hex sha256 of the file's bytes; None if ``cancel`` was set before the end."""
+    import hashlib   # not at import: the GUI's start loads this module for pid_alive() alone
+
     h = hashlib.sha256()
     buf = bytearray(CHUNK)
     view = memoryview(buf)

@@ -8,7 +8,6 @@ Secrets never reach the log: records pass through ``redact()`` first.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import re
 import sys
 import threading
@@ -41,8 +40,27 @@ class _RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
-def setup_logging(logs_dir: Path, *, verbose: bool = False) -> Path:
-    """Log to ``logs_dir/studio.log`` (5 × 2 MiB) and warnings+ to stderr. Returns the log file."""
+_FILE_FORMAT = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
+
+
+def _file_handler(logfile: Path, *, rotating: bool) -> logging.Handler:
+    if rotating:
+        # logging.handlers brings socket, pickle, queue...: a few hundredths of a second of the GUI's start
+        from logging.handlers import RotatingFileHandler
+
+        fh: logging.Handler = RotatingFileHandler(logfile, maxBytes=2 * 1024 * 1024, backupCount=5, encoding="utf-8")
+    else:
+        fh = logging.FileHandler(logfile, encoding="utf-8")
+    fh.setFormatter(_RedactingFormatter(_FILE_FORMAT))
+    fh._studio = True  # type: ignore[attr-defined]
+    return fh
+
+
+def setup_logging(logs_dir: Path, *, verbose: bool = False, rotating: bool = True) -> Path:
+    """Log to ``logs_dir/studio.log`` (5 × 2 MiB) and warnings+ to stderr. Returns the log file.
+
+    ``rotating=False`` (the GUI's start): the same file without the size check until ``rotate_from_now()``
+    (after the first paint) swaps in the rotating handler; no record is lost or doubled meanwhile."""
     logs_dir.mkdir(parents=True, exist_ok=True)
     logfile = logs_dir / "studio.log"
     root = logging.getLogger()
@@ -50,10 +68,7 @@ def setup_logging(logs_dir: Path, *, verbose: bool = False) -> Path:
         if getattr(h, "_studio", False):
             root.removeHandler(h)
             h.close()
-    fmt = "%(asctime)s %(levelname)-7s %(threadName)s %(name)s: %(message)s"
-    fh = logging.handlers.RotatingFileHandler(logfile, maxBytes=2 * 1024 * 1024, backupCount=5, encoding="utf-8")
-    fh.setFormatter(_RedactingFormatter(fmt))
-    fh._studio = True  # type: ignore[attr-defined]
+    fh = _file_handler(logfile, rotating=rotating)
     sh = logging.StreamHandler(sys.stderr)
     sh.setLevel(logging.DEBUG if verbose else logging.WARNING)
     sh.setFormatter(_RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
@@ -64,6 +79,16 @@ def setup_logging(logs_dir: Path, *, verbose: bool = False) -> Path:
     for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "alembic", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return logfile
+
+
+def rotate_from_now() -> None:
+    """The log file of ``setup_logging(rotating=False)`` gets its size limit and backups from now on."""
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        if getattr(h, "_studio", False) and type(h) is logging.FileHandler:
+            root.addHandler(_file_handler(Path(h.baseFilename), rotating=True))
+            root.removeHandler(h)
+            h.close()
 
 
 def on_unhandled(listener: Callable[[str, str], None]) -> Callable[[], None]:

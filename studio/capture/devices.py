@@ -8,6 +8,10 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+# ``microphone=`` default of a capture (studio.capture.recorder, .session): look the system's default
+# input up when the source is opened. Here, where the session can name it without loading the recorder.
+DEFAULT_MICROPHONE = object()
+
 
 @dataclass
 class Device:

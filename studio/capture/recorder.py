@@ -29,6 +29,7 @@ import numpy as np
 
 from studio.capture import takes
 from studio.capture.audio import AudioInput, MicrophoneInput, default_microphone
+from studio.capture.devices import DEFAULT_MICROPHONE  # noqa: F401 - the default of microphone=, named here too
 from studio.capture.sources import CaptureError, FrameSource, Mailbox
 from studio.errors import DiskFullError  # noqa: F401 - the one DiskFullError (was a CaptureError here)
 from studio.media.encode import start_take_writer
@@ -336,10 +337,6 @@ class TakeWriter:
         while data:
             written = self._proc.stdin.write(data)
             data = data[written:]
-
-
-# ``microphone=`` default: look the system's default input up when the source is opened.
-DEFAULT_MICROPHONE = object()
 
 
 class CaptureSession:

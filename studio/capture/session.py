@@ -28,13 +28,12 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, QThreadPool, QTimer, Signal
 
-from studio.capture import decision
-from studio.capture.recorder import DEFAULT_MICROPHONE, STOP_MESSAGES, CaptureSession, Take, TakeStats
-from studio.capture.review import TakePlayer
-from studio.capture.sources import CaptureError, FrameSource, make_source
-from studio.media.probe import MediaError
-from studio.media.sound import AudioFeed, pcm_argv
+from studio.capture.devices import DEFAULT_MICROPHONE
 from studio.tasks import run_in_background, user_message
+
+# The recorder, the sources, review and the draft decisions (NumPy, the decoder, the draft store and
+# SQLAlchemy) are imported where they are used, mostly on the camera's worker: a session is made with
+# the Record page, which is on screen at the app's first paint, long before a source opens.
 
 log = logging.getLogger(__name__)
 
@@ -166,6 +165,9 @@ class RecordingSession(QObject):
                           on_done=self._opened, on_error=self._open_failed)
 
     def _open_capture(self, old: CaptureSession | None, args: tuple):  # noqa: ANN205 - runs on the camera pool
+        from studio.capture.recorder import CaptureSession
+        from studio.capture.sources import make_source
+
         spec, size, fps, audio, microphone = args
         if old is not None:
             old.close()
@@ -281,6 +283,8 @@ class RecordingSession(QObject):
             return
         self.notice.emit("")
         self._set_state(State.RECORDING)
+        from studio.capture.recorder import TakeStats
+
         self.elapsed.emit(0.0)
         self.statsChanged.emit(TakeStats())
         if self._stop_when_started:
@@ -304,6 +308,8 @@ class RecordingSession(QObject):
                           on_done=self._add_take, on_error=self._take_failed)
 
     def _add_take(self, take: Take) -> None:
+        from studio.capture.recorder import STOP_MESSAGES
+
         if self.state is State.STOPPING:
             self._set_state(State.READY if self.capture is not None else State.CLOSED)
         self.takes.append(take)
@@ -371,6 +377,8 @@ class RecordingSession(QObject):
         doomed, self._deleted = [t for _i, t in self._deleted], []
         self._undo_timer.stop()
         if doomed:
+            from studio.capture import decision
+
             run_in_background(decision.discard, doomed, owner=self, pool=self._work_pool,
                               on_error=lambda e: log.warning("deleting takes: %s", e))
             self.deletedChanged.emit(0)
@@ -384,6 +392,8 @@ class RecordingSession(QObject):
     def discard_all(self) -> None:
         if not self.takes or self.state not in IDLE:
             return
+        from studio.capture import decision
+
         self.stop_review()
         doomed, self.takes = self.takes, []
         run_in_background(decision.discard, doomed, owner=self, pool=self._work_pool,
@@ -400,6 +410,8 @@ class RecordingSession(QObject):
         self._set_state(State.SAVING)
         self.notice.emit("Saving…")
         saving = list(self.takes)
+        from studio.capture import decision
+
         run_in_background(decision.save_as_draft, self.studio, saving, title=title, owner=self,
                           pool=self._work_pool, on_done=lambda draft: self._saved(draft, saving, then, idle),
                           on_error=lambda e: self._save_failed(e, idle))
@@ -435,6 +447,8 @@ class RecordingSession(QObject):
         """Play take ``index`` in the preview (only when not recording). False if it cannot be."""
         if not 0 <= index < len(self.takes) or self.state not in IDLE:
             return False
+        from studio.capture.review import TakePlayer
+
         self.stop_review()
         take = self.takes[index]
         self.player = TakePlayer(take.media, height=self.preview_height)
@@ -448,6 +462,8 @@ class RecordingSession(QObject):
 
     def _play_sound(self, take: Take) -> None:
         """The take's own sound with its picture, where there is an output device to play it."""
+        from studio.media.sound import AudioFeed, pcm_argv
+
         if not take.has_audio:
             return
         if self.sound is None:
@@ -491,6 +507,9 @@ class RecordingSession(QObject):
         """Add recovered takes to the list (to review, save or delete like any other); ``notice`` says
         how many (their manifests are read in the background)."""
         def read() -> list[Take]:
+            from studio.capture.recorder import Take
+            from studio.media.probe import MediaError
+
             found = []
             for u in unsaved:
                 try:
@@ -538,6 +557,8 @@ class RecordingSession(QObject):
                 orphan.close()
         capture, self.capture = self.capture, None
         if capture is not None:
+            from studio.capture.sources import CaptureError   # loaded with the capture it opened
+
             try:
                 if capture.recording:
                     self.takes.append(capture.stop_take(hold=True))
@@ -548,7 +569,10 @@ class RecordingSession(QObject):
                 log.exception("closing the camera at quit")
         doomed, self._deleted = [t for _i, t in self._deleted], []
         try:
-            decision.discard(doomed)
+            if doomed:   # takes exist: the recorder and their files' module are loaded already
+                from studio.capture import decision
+
+                decision.discard(doomed)
         except OSError as e:
             log.warning("deleting takes at quit: %s", e)
         for take in self.takes:

@@ -8,6 +8,7 @@ adds its parser and sets ``handler(ctx) -> int``. Registration imports nothing h
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import json
 import logging
@@ -190,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     global last_command
     last_command = args.command
     if args.command is None:
+        # The start allocates much and frees little (modules, Qt types): no collection runs until the
+        # window has painted (studio.ui.launch turns the collector back on then).
+        gc.disable()
         from studio.ui.launch import run_gui
 
         return run_gui(args)

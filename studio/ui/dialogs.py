@@ -12,11 +12,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 from studio import APP_NAME, __version__
 from studio.paths import DataLayout
 from studio.ui import theme
+from studio.ui.prefs import MAX_TAKE_CHOICES, settings  # noqa: F401 - settings: its home was here
 
 
-def settings(layout: DataLayout) -> QSettings:
-    """The app's QSettings, an INI file inside the profile (so --data-dir isolates it too)."""
-    return QSettings(str(layout.settings_file), QSettings.IniFormat)
 
 
 class AboutDialog(QDialog):
@@ -58,7 +56,7 @@ class SettingsDialog(QDialog):
 
     Each capability adds its own rows as it lands."""
 
-    MAX_TAKE_CHOICES = (15, 30, 60, 90, 180)
+    MAX_TAKE_CHOICES = MAX_TAKE_CHOICES
 
     def __init__(self, layout: DataLayout, parent: QWidget | None = None, *, studio=None):  # noqa: ANN001
         super().__init__(parent)

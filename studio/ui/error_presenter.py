@@ -11,7 +11,7 @@ import logging
 import sys
 
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QWidget
 
 from studio import APP_NAME
 from studio.tasks import set_error_presenter, user_message
@@ -26,6 +26,8 @@ def install(window: QWidget) -> None:
         if getattr(exc, "user_message", None) is None:
             sys.excepthook(type(exc), exc, exc.__traceback__)
             return
+        from PySide6.QtWidgets import QMessageBox   # not before the first paint: its type costs the start
+
         log.warning("%s", user_message(exc))
         parent = owner.window() if isinstance(owner, QWidget) else window
         box = QMessageBox(QMessageBox.Warning, APP_NAME, user_message(exc), QMessageBox.Ok, parent)

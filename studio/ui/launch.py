@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QApplication, QMessageBox
-
+# Our pure-Python modules before PySide6: from its import on, PySide6 reads the source of each newly
+# imported module (its __feature__ hook, PYSIDE-2029), a cost the first frame would pay for them all.
 from studio import APP_ID, APP_NAME, __version__, logs
+from studio.app import build
 from studio.lastrun import LastRun, end_process
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal  # noqa: E402,I001 - after the modules above, on purpose
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,8 @@ def _open_database(studio, window) -> None:  # noqa: ANN001 - Studio, MainWindow
 
     def failed(e: BaseException) -> None:
         # imported here: studio.db brings SQLAlchemy and Alembic, which the job has loaded off the UI thread
+        from PySide6.QtWidgets import QMessageBox
+
         from studio.db import DatabaseNewerError, NotADatabaseError
 
         if isinstance(e, NotADatabaseError):
@@ -72,8 +78,8 @@ def _open_database(studio, window) -> None:  # noqa: ANN001 - Studio, MainWindow
 
 
 def _reopen(window, previous, *, soon: bool = False) -> None:  # noqa: ANN001 - MainWindow, PreviousRun
-    """Show the page (and draft) of the last run; ``soon``: at start, once its module loaded off the UI thread."""
-    show = window.show_page_soon if soon else window.show_page
+    """Show the page (and draft) of the last run; ``soon``: at start (MainWindow.show_first_page)."""
+    show = window.show_first_page if soon else window.show_page
     if previous.page == "editor" and previous.draft_id:
         show("editor", previous.draft_id)
     elif previous.page in ("record", "drafts", "uploads", "editor"):
@@ -154,8 +160,6 @@ def _open_draft(studio, window, given: str) -> None:  # noqa: ANN001 - Studio, M
 
 def run_gui(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
-    from studio.app import build
-
     QApplication.setApplicationName(APP_NAME)
     QApplication.setOrganizationName(APP_ID)
     QApplication.setApplicationVersion(__version__)
@@ -163,21 +167,22 @@ def run_gui(args: argparse.Namespace) -> int:
     try:
         studio = build(args.data_dir, reset_database=args.reset_database)
     except OSError as e:  # DataDirError: say it in a window, not only on a terminal nobody sees
+        from PySide6.QtWidgets import QMessageBox
+
         app = QApplication.instance() or QApplication(sys.argv[:1])
         QMessageBox.critical(None, APP_NAME, str(e))
         return 1
-    logfile = logs.setup_logging(studio.layout.logs, verbose=args.verbose)
+    logfile = logs.setup_logging(studio.layout.logs, verbose=args.verbose, rotating=False)   # rotates once shown
     logs.install_excepthooks()
     lastrun = LastRun(studio.layout.logs)
     previous = lastrun.begin()  # arms faulthandler: a fatal error of this run lands in logs/fatal.log
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-
     from studio.ui import theme
     from studio.ui.main_window import MainWindow
 
-    theme.apply(app)
-    # The window paints first; its first page, the database and the upload queue load after that,
-    # their imports off the UI thread (see MainWindow.show_page_soon).
+    made = QApplication.instance() is None
+    app = QApplication.instance() or QApplication(sys.argv[:1] + theme.QT_ARGS)
+    # The window is built with its first page (MainWindow.show_first_page); the page's devices, the
+    # database and the upload queue start after the first paint, their imports off the UI thread.
     window = MainWindow(studio, after_first_paint=True)
     from studio.ui import error_presenter
 
@@ -197,7 +202,6 @@ def run_gui(args: argparse.Namespace) -> int:
 
     bridge.raised.connect(show_error, Qt.QueuedConnection)
     unsubscribe = logs.on_unhandled(lambda s, d: bridge.raised.emit(s, d))
-    window.pageChanged.connect(lambda key: lastrun.update(page=key))
     window.draftOpened.connect(lambda draft_id: lastrun.update(draft_id=draft_id))
     window.restore_geometry()
     probe = bool(os.environ.get("STUDIO_STARTUP_PROBE"))
@@ -208,22 +212,35 @@ def run_gui(args: argparse.Namespace) -> int:
     elif args.open:
         window.show_page_soon("editor")
     elif args.page:
-        window.show_page_soon(args.page)
+        window.show_first_page(args.page)
     elif previous is not None and previous.clean and previous.page:
         _reopen(window, previous, soon=True)  # a normal quit: come back where the creator left off
     else:
-        window.show_page_soon("record")
+        window.show_first_page("record")
+    # Each page shown is remembered for the next start (a small atomic write, fsynced); the first one
+    # once the window has painted, so the first frame does not wait on the disk for it.
+    window.pageChanged.connect(lambda key: lastrun.update(page=key))
 
-    def shown() -> None:
-        log.info("main window shown in %.3f s", time.perf_counter() - t0)
+    def content_shown() -> None:
+        # The start-up probe (bench/bench_startup.py): the window has painted with its real first page,
+        # not the placeholder a page shows while its module loads.
+        log.info("main window shown with its page in %.3f s", time.perf_counter() - t0)
         if probe:
             print("studio:window-shown", flush=True)
+
+    def shown() -> None:
+        gc.enable()   # off since studio.cli began the start
+        logs.rotate_from_now()
+        lastrun.update(page=window.current_page_key())
         if args.open:
             _open_draft(studio, window, args.open)
         if previous is not None and previous.crashed:
             _offer_reopen(studio, window, previous)
         _open_database(studio, window)
 
+    # The style sheet last: applied to the finished widgets once, not again at each one made and parented
+    theme.apply(app, styled=made)
+    window.contentPainted.connect(content_shown)
     window.firstPainted.connect(shown)
     if probe:
         window.closing.connect(lambda: print("studio:closing", flush=True))

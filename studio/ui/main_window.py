@@ -23,6 +23,10 @@ PAGES = [
     ("editor", "Editor", "studio.ui.pages.editor", "EditorPage"),
     ("uploads", "Uploads", "studio.ui.pages.uploads", "UploadsPage"),
 ]
+# Pages whose modules load only Qt and light services (tests/test_startup.py holds them to it): when the
+# app opens on one, it is built before the window shows, so the first frame is the real page; its
+# devices and data come after that paint. The others load their module off the UI thread first.
+FIRST_FRAME_PAGES = ("record",)
 
 
 class MainWindow(QMainWindow):
@@ -32,13 +36,15 @@ class MainWindow(QMainWindow):
 
     pageChanged = Signal(str)
     draftOpened = Signal(str)    # the draft shown in the editor (remembered for the next start)
-    firstPainted = Signal()      # once: the window has painted itself (start-up probe, deferred work)
+    firstPainted = Signal()      # once: the window has painted itself (deferred work)
+    contentPainted = Signal()    # once: the window has painted with a real page on it, not a placeholder
     closing = Signal()           # the window begins to close (the exit probe)
 
     def __init__(self, studio, parent: QWidget | None = None, *, after_first_paint: bool = False):  # noqa: ANN001
         super().__init__(parent)
         self.studio = studio
         self._painted = False
+        self._content_painted = False
         self._loading: dict[str, object] = {}   # page key -> payload, while its module loads off the UI thread
         self._when_built: dict[str, list] = {}   # page key -> callbacks waiting for the page to exist
         self.setWindowTitle(APP_NAME)
@@ -100,8 +106,24 @@ class MainWindow(QMainWindow):
         if obj is self and not self._painted and event.type() == QEvent.Paint:
             self._painted = True
             self.removeEventFilter(self)
-            QTimer.singleShot(0, self.firstPainted.emit)   # after this paint has reached the screen
+            # Its children paint in the same pass: the page on screen now is in this frame.
+            real = self.stack.currentWidget() in self._pages.values()
+            QTimer.singleShot(0, lambda: self._emit_painted(real))   # after this paint has reached the screen
         return False
+
+    def _emit_painted(self, with_page: bool) -> None:
+        if with_page:
+            self._mark_content_painted()
+        self.firstPainted.emit()
+
+    def _mark_content_painted(self) -> None:
+        if not self._content_painted:
+            self._content_painted = True
+            self.contentPainted.emit()
+
+    def _page_painted(self, page: QWidget) -> None:
+        if self._painted and self.stack.currentWidget() is page:
+            self._mark_content_painted()
 
     # -- pages -------------------------------------------------------------------------------
     def page(self, key: str) -> QWidget:
@@ -117,6 +139,10 @@ class MainWindow(QMainWindow):
                 page.badgeChanged.connect(lambda text, i=index: self._show_badge(i, text))
             if hasattr(page, "storageMeasured"):   # one figure: the footer's new numbers reach the status bar
                 page.storageMeasured.connect(self.show_storage)
+            if not self._content_painted:   # a page built after a placeholder painted: its own paint counts
+                from studio.ui.common import after_first_paint
+
+                after_first_paint(page, lambda p=page: self._page_painted(p))
             old = self.stack.widget(index)
             self.stack.insertWidget(index, page)
             self.stack.removeWidget(old)
@@ -132,6 +158,14 @@ class MainWindow(QMainWindow):
             fn(self._pages[key])
         else:
             self._when_built.setdefault(key, []).append(fn)
+
+    def show_first_page(self, key: str, payload: object = None) -> None:
+        """The page the app opens on: built now if it is one of FIRST_FRAME_PAGES, else shown by
+        ``show_page_soon`` (its place says its title until its module has loaded)."""
+        if key in FIRST_FRAME_PAGES:
+            self.show_page(key, payload)
+        else:
+            self.show_page_soon(key, payload)
 
     def show_page_soon(self, key: str, payload: object = None) -> None:
         """Select ``key`` now and show it once its module has been imported off the UI thread (a page
@@ -222,15 +256,14 @@ class MainWindow(QMainWindow):
 
     # -- window size and place, kept between runs ---------------------------------------------
     def restore_geometry(self) -> None:
-        from PySide6.QtCore import QSettings
+        from studio.ui.prefs import settings
 
-        # the file studio.ui.dialogs.settings() opens, read without importing the dialogs before the first paint
-        saved = QSettings(str(self.studio.layout.settings_file), QSettings.IniFormat).value("window/geometry")
+        saved = settings(self.studio.layout).value("window/geometry")
         if saved is not None and not self.restoreGeometry(saved):
             log.info("saved window geometry ignored (another screen layout)")
 
     def save_geometry(self) -> None:
-        from studio.ui.dialogs import settings
+        from studio.ui.prefs import settings
 
         s = settings(self.studio.layout)
         s.setValue("window/geometry", self.saveGeometry())

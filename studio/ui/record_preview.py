@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
-import numpy as np
-from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPen, QPolygonF
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QSizePolicy, QWidget
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PySide6.QtGui import QImage
+
+# QImage, QFont, QPen and the polygon are imported where a frame, the countdown, a badge or the guide
+# is drawn: the page's first frame has none of them, and each Qt type costs the start its enums.
 
 
 def frame_to_image(frame: np.ndarray) -> QImage:
     """A BGR frame as a QImage that owns its pixels (the array may be reused by the producer)."""
+    import numpy as np   # loaded by whoever made the frame; the page is built before any is
+    from PySide6.QtGui import QImage
+
     h, w = frame.shape[:2]
     frame = np.ascontiguousarray(frame)
     return QImage(frame.data, w, h, frame.strides[0], QImage.Format_BGR888).copy()
@@ -78,6 +89,8 @@ class PreviewView(QWidget):
             p.setPen(QColor("#e6e6ee"))
             p.drawText(self.rect().adjusted(24, 24, -24, -24), Qt.AlignCenter | Qt.TextWordWrap, self.message)
         if self.countdown is not None:
+            from PySide6.QtGui import QFont
+
             font = QFont(self.font())
             font.setPixelSize(max(48, self.height() // 4))
             font.setBold(True)
@@ -91,6 +104,8 @@ class PreviewView(QWidget):
         p.end()
 
     def _paint_guide(self, p: QPainter, picture: QRectF) -> None:
+        from PySide6.QtGui import QPen
+
         guide = self.guide_rect()
         shade = QColor(0, 0, 0, 110)
         p.fillRect(QRectF(picture.left(), picture.top(), guide.left() - picture.left(), picture.height()), shade)
@@ -101,6 +116,8 @@ class PreviewView(QWidget):
 
     def _paint_badge(self, p: QPainter, text: str, mark) -> None:  # noqa: ANN001 - mark(p, badge)
         """The dark pill at the top left with a mark (● or ▶) and ``text``."""
+        from PySide6.QtGui import QFont
+
         font = QFont(self.font())
         font.setPixelSize(16)
         font.setBold(True)
@@ -122,6 +139,9 @@ class PreviewView(QWidget):
 
     def _paint_play_badge(self, p: QPainter) -> None:
         def triangle(p: QPainter, badge: QRectF) -> None:
+            from PySide6.QtCore import QPointF
+            from PySide6.QtGui import QPolygonF
+
             p.setBrush(QColor("white"))
             x, y = badge.left() + 11, badge.top() + 8
             p.drawPolygon(QPolygonF([QPointF(x, y), QPointF(x, y + 14), QPointF(x + 12, y + 7)]))

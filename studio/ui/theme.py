@@ -12,8 +12,17 @@ def icon(name: str) -> QIcon:
     return QIcon(str(resource("icons", f"{name}.svg")))
 
 
-def apply(app: QApplication) -> None:
-    app.setStyle("Fusion")
+STYLE = "Fusion"
+# Given to QApplication at its creation (the app's start): setStyle() there would cost the first frame
+# a few milliseconds to wrap the style for Python (its dozens of enums), for a return value unused.
+QT_ARGS = ["-style", STYLE]
+
+
+def apply(app: QApplication, *, styled: bool = False) -> None:
+    """The palette, style sheet and window icon; the Fusion style too unless ``styled`` (the app was
+    made with QT_ARGS)."""
+    if not styled:
+        app.setStyle(STYLE)
     pal = QPalette()
     for role, colour in ((QPalette.Window, "#16161c"), (QPalette.WindowText, "#e6e6ee"),
                          (QPalette.Base, "#1f1f27"), (QPalette.AlternateBase, "#23232c"),

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFileDialog, QFrame, QHBoxLayo
 
 from studio.capture.decision import save_left_behind
 from studio.tasks import run_in_background
-from studio.ui.common import page_header
+from studio.ui.common import Banner, page_header  # noqa: F401 - Banner: its home was here
 from studio.ui.drafts_delegate import DraftDelegate
 from studio.drafts.store import TRASH_DAYS
 from studio.ui.drafts_model import IdRole, DraftsModel, size_text, storage_text
@@ -43,54 +43,6 @@ _gb = size_text
 class _ImportProgress(QObject):
     """Batch-import progress (files done, files in all) from the worker thread to the UI thread."""
     progress = Signal(int, int)
-
-
-class Banner(QFrame):
-    """A strip with a sentence and up to two buttons (Undo, Save, Discard...)."""
-
-    def __init__(self, object_name: str, parent: QWidget | None = None):
-        super().__init__(parent)
-        self.setObjectName(object_name)
-        self.setFrameShape(QFrame.StyledPanel)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(12, 6, 6, 6)
-        self.label = QLabel()
-        self.label.setWordWrap(True)
-        lay.addWidget(self.label, 1)
-        self.buttons: list[QPushButton] = []
-        for _ in range(2):
-            b = QPushButton()
-            b.hide()
-            lay.addWidget(b)
-            self.buttons.append(b)
-        close = QPushButton("×")   # in every font, unlike ✕
-        close.setFlat(True)
-        close.setFixedWidth(28)
-        close.setToolTip("Dismiss")
-        close.clicked.connect(self.hide)
-        lay.addWidget(close)
-        self._handlers: list = [None, None]
-        for i, b in enumerate(self.buttons):
-            b.clicked.connect(lambda _=False, i=i: self._clicked(i))
-        self.hide()
-
-    def show_message(self, text: str, *actions: tuple[str, object]) -> None:
-        self.label.setText(text)
-        for i, b in enumerate(self.buttons):
-            if i < len(actions):
-                b.setText(actions[i][0])
-                self._handlers[i] = actions[i][1]
-                b.show()
-            else:
-                self._handlers[i] = None
-                b.hide()
-        self.show()
-
-    def _clicked(self, i: int) -> None:
-        handler = self._handlers[i]
-        self.hide()
-        if handler:
-            handler()
 
 
 class DraftsPage(QWidget):

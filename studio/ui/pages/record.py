@@ -12,15 +12,14 @@ from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
-from PySide6.QtWidgets import (QAbstractButton, QApplication, QComboBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLabel, QListWidget, QListWidgetItem, QMessageBox, QPushButton, QSizePolicy,
+from PySide6.QtWidgets import (QAbstractButton, QApplication, QComboBox, QFormLayout, QHBoxLayout,
+                               QLabel, QListWidget, QListWidgetItem, QPushButton, QSizePolicy,
                                QVBoxLayout, QWidget)
 
 from studio.capture.session import IDLE, RecordingSession, State, clock_text
 from studio.tasks import run_in_background
-from studio.ui.common import page_header
-from studio.ui.dialogs import SettingsDialog, settings
-from studio.ui.pages.drafts import Banner
+from studio.ui.common import Banner, after_first_paint, page_header
+from studio.ui.prefs import MAX_TAKE_CHOICES, settings
 from studio.ui.record_preview import PreviewView, frame_to_image
 
 log = logging.getLogger(__name__)
@@ -52,7 +51,10 @@ class RecordPage(QWidget):
         self._wire()
         self._preview_timer = QTimer(self, interval=33, timeout=self._tick)
         self._render_state(self.session.state)
-        self.session.look_for_recovered()
+        # The page paints first (it may be the app's first frame); the devices, the camera and the
+        # draft store's recovery report (the database) come right after that paint.
+        self._on_screen = False
+        after_first_paint(self, self._first_painted)
 
     # -- layout --------------------------------------------------------------------------------
     def _build(self) -> None:
@@ -91,7 +93,7 @@ class RecordPage(QWidget):
         self.size_box.setCurrentIndex(SIZES.index(DEFAULT_SIZE))
         self.size_box.activated.connect(lambda _i: self.reopen())
         self.length_box = QComboBox(objectName="RecordMaxLength")
-        for s in SettingsDialog.MAX_TAKE_CHOICES:
+        for s in MAX_TAKE_CHOICES:
             self.length_box.addItem(f"{s} s" if s < 60 or s % 60 else f"{s // 60} min", s)
         current = int(self.store.value("record/max_seconds", 60))
         self.length_box.setCurrentIndex(max(0, self.length_box.findData(current)))
@@ -200,6 +202,16 @@ class RecordPage(QWidget):
     def showEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
         super().showEvent(event)
         self._preview_timer.start()
+        if self._on_screen:
+            self._came_into_view()
+
+    def _first_painted(self) -> None:
+        self._on_screen = True
+        self.session.look_for_recovered()
+        if self.isVisible():
+            self._came_into_view()
+
+    def _came_into_view(self) -> None:
         if self.session.unpark():
             self._ensure_open()
         elif not self._choices_loaded:
@@ -217,6 +229,8 @@ class RecordPage(QWidget):
         self.session.shutdown()
 
     def _ensure_open(self) -> None:
+        if not self._on_screen:   # its first paint opens the source
+            return
         if not self._choices_loaded:
             self.load_choices()
         if self.session.state is State.CLOSED and self.isVisible():
@@ -267,6 +281,8 @@ class RecordPage(QWidget):
 
     def _source_chosen(self, _index: int) -> None:
         if self.source_box.currentData() == PICK_FILE:
+            from PySide6.QtWidgets import QFileDialog
+
             dlg = QFileDialog(self, "Play a video file as the camera", str(Path.home()), VIDEO_FILTER)
             dlg.setFileMode(QFileDialog.ExistingFile)
             dlg.setAttribute(Qt.WA_DeleteOnClose)
@@ -385,6 +401,8 @@ class RecordPage(QWidget):
         if not self.session.can_decide:
             return
         if self.store.value("record/confirm_discard", True, type=bool):
+            from PySide6.QtWidgets import QMessageBox
+
             box = QMessageBox(QMessageBox.Question, "Discard takes",
                               f"Delete {n} take(s)? This cannot be undone.",
                               QMessageBox.Discard | QMessageBox.Cancel, self)
@@ -453,6 +471,8 @@ class RecordPage(QWidget):
         self._recovered = []
 
     def _confirm_discard_recovered(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         box = QMessageBox(QMessageBox.Warning, "Discard unsaved takes?",
                           "These recordings will be deleted for good.", QMessageBox.Discard | QMessageBox.Cancel, self)
         box.setAttribute(Qt.WA_DeleteOnClose)
@@ -498,7 +518,7 @@ class RecordPage(QWidget):
                   self.play_button):
             b.setEnabled(idle_with_takes)
         self.rerecord_button.setEnabled(idle_with_takes and state is State.READY)
-        if self.save_button.property("accent") != idle_with_takes:
+        if bool(self.save_button.property("accent")) != idle_with_takes:   # (unset at first: not accented)
             # The accent gradient would make a disabled button look clickable.
             self.save_button.setProperty("accent", idle_with_takes)
             self.save_button.style().unpolish(self.save_button)
