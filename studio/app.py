@@ -12,10 +12,8 @@ import threading
 from pathlib import Path
 
 from studio import paths
-from studio.drafts import open_store
 from studio.errors import StudioError
 from studio.paths import DataLayout
-from studio.uploader.local_s3 import LocalS3
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +77,8 @@ class Studio:
         """The embedded SeaweedFS launcher ("This computer"); starts the server only when asked."""
         with self._lock:
             if getattr(self, "_local_s3", None) is None:
+                from studio.uploader.local_s3 import LocalS3  # noqa: PLC0415 - off the window's first paint
+
                 self._local_s3 = LocalS3(self.layout.local_s3)
             return self._local_s3
 
@@ -97,6 +97,8 @@ class Studio:
         ``studio.drafts.last_recovery``. Raises ReadOnlyError / DatabaseError with a message for the user."""
         with self._lock:
             if self._drafts is None:
+                from studio.drafts import open_store  # noqa: PLC0415 - off the window's first paint
+
                 self._drafts = open_store(self.layout, lambda: self.engine)
             return self._drafts
 

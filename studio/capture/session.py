@@ -165,8 +165,8 @@ class RecordingSession(QObject):
                           on_done=self._opened, on_error=self._open_failed)
 
     def _open_capture(self, old: CaptureSession | None, args: tuple):  # noqa: ANN205 - runs on the camera pool
-        from studio.capture.recorder import CaptureSession
-        from studio.capture.sources import make_source
+        from studio.capture.recorder import CaptureSession  # noqa: PLC0415 - off the window's first paint (NumPy, SQLAlchemy)
+        from studio.capture.sources import make_source  # noqa: PLC0415 - off the window's first paint (NumPy, SQLAlchemy)
 
         spec, size, fps, audio, microphone = args
         if old is not None:
@@ -283,7 +283,7 @@ class RecordingSession(QObject):
             return
         self.notice.emit("")
         self._set_state(State.RECORDING)
-        from studio.capture.recorder import TakeStats
+        from studio.capture.recorder import TakeStats  # noqa: PLC0415 - off the window's first paint (NumPy, SQLAlchemy)
 
         self.elapsed.emit(0.0)
         self.statsChanged.emit(TakeStats())
@@ -308,7 +308,7 @@ class RecordingSession(QObject):
                           on_done=self._add_take, on_error=self._take_failed)
 
     def _add_take(self, take: Take) -> None:
-        from studio.capture.recorder import STOP_MESSAGES
+        from studio.capture.recorder import STOP_MESSAGES  # noqa: PLC0415 - off the window's first paint (NumPy, SQLAlchemy)
 
         if self.state is State.STOPPING:
             self._set_state(State.READY if self.capture is not None else State.CLOSED)
@@ -377,7 +377,7 @@ class RecordingSession(QObject):
         doomed, self._deleted = [t for _i, t in self._deleted], []
         self._undo_timer.stop()
         if doomed:
-            from studio.capture import decision
+            from studio.capture import decision  # noqa: PLC0415 - off the window's first paint (NumPy, SQLAlchemy)
 
             run_in_background(decision.discard, doomed, owner=self, pool=self._work_pool,
                               on_error=lambda e: log.warning("deleting takes: %s", e))
@@ -392,7 +392,7 @@ class RecordingSession(QObject):
     def discard_all(self) -> None:
         if not self.takes or self.state not in IDLE:
             return
-        from studio.capture import decision
+        from studio.capture import decision  # noqa: PLC0415 - off the window's first paint (NumPy, SQLAlchemy)
 
         self.stop_review()
         doomed, self.takes = self.takes, []
@@ -410,7 +410,7 @@ class RecordingSession(QObject):
         self._set_state(State.SAVING)
         self.notice.emit("Saving…")
         saving = list(self.takes)
-        from studio.capture import decision
+        from studio.capture import decision  # noqa: PLC0415 - off the window's first paint (NumPy, SQLAlchemy)
 
         run_in_background(decision.save_as_draft, self.studio, saving, title=title, owner=self,
                           pool=self._work_pool, on_done=lambda draft: self._saved(draft, saving, then, idle),
@@ -447,7 +447,7 @@ class RecordingSession(QObject):
         """Play take ``index`` in the preview (only when not recording). False if it cannot be."""
         if not 0 <= index < len(self.takes) or self.state not in IDLE:
             return False
-        from studio.capture.review import TakePlayer
+        from studio.capture.review import TakePlayer  # noqa: PLC0415 - off the window's first paint (NumPy, SQLAlchemy)
 
         self.stop_review()
         take = self.takes[index]
@@ -462,7 +462,7 @@ class RecordingSession(QObject):
 
     def _play_sound(self, take: Take) -> None:
         """The take's own sound with its picture, where there is an output device to play it."""
-        from studio.media.sound import AudioFeed, pcm_argv
+        from studio.media.sound import AudioFeed, pcm_argv  # noqa: PLC0415 - off the window's first paint (NumPy, SQLAlchemy)
 
         if not take.has_audio:
             return
@@ -507,8 +507,8 @@ class RecordingSession(QObject):
         """Add recovered takes to the list (to review, save or delete like any other); ``notice`` says
         how many (their manifests are read in the background)."""
         def read() -> list[Take]:
-            from studio.capture.recorder import Take
-            from studio.media.probe import MediaError
+            from studio.capture.recorder import Take  # noqa: PLC0415 - off the window's first paint (NumPy, SQLAlchemy)
+            from studio.media.probe import MediaError  # noqa: PLC0415 - off the window's first paint (NumPy, SQLAlchemy)
 
             found = []
             for u in unsaved:
@@ -557,7 +557,7 @@ class RecordingSession(QObject):
                 orphan.close()
         capture, self.capture = self.capture, None
         if capture is not None:
-            from studio.capture.sources import CaptureError   # loaded with the capture it opened
+            from studio.capture.sources import CaptureError  # noqa: PLC0415 - off the first paint; loaded with the capture it opened
 
             try:
                 if capture.recording:
@@ -570,7 +570,7 @@ class RecordingSession(QObject):
         doomed, self._deleted = [t for _i, t in self._deleted], []
         try:
             if doomed:   # takes exist: the recorder and their files' module are loaded already
-                from studio.capture import decision
+                from studio.capture import decision  # noqa: PLC0415 - off the window's first paint (NumPy, SQLAlchemy)
 
                 decision.discard(doomed)
         except OSError as e:
