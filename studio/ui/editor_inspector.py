@@ -42,6 +42,21 @@ class WheelGuard(QObject):
         return False
 
 
+def scrolling(content: QWidget, owner: QObject) -> QScrollArea:
+    """``content`` in a vertical scroll area, so a short window scrolls it instead of squeezing its
+    rows on top of each other; the wheel over its value widgets scrolls too (WheelGuard)."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    area.setWidget(content)
+    guard = WheelGuard(area, owner)
+    for w in content.findChildren(QWidget):
+        if isinstance(w, (QAbstractSlider, QAbstractSpinBox, QComboBox)):
+            w.setFocusPolicy(Qt.FocusPolicy.StrongFocus)   # not WheelFocus: the wheel never takes focus
+            w.installEventFilter(guard)
+    return area
+
+
 def _seconds(maximum: float = 3600.0, step: float = 0.1) -> QDoubleSpinBox:
     box = QDoubleSpinBox()
     box.setRange(0.0, maximum)
@@ -82,15 +97,7 @@ class Inspector(QWidget):
             self.pages[kind] = page
             self.stack.addWidget(page)
         self.stack.currentChanged.connect(self._fit_page)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.setWidget(self.stack)
-        self._wheel_guard = WheelGuard(self.scroll, self)
-        for w in self.stack.findChildren(QWidget):
-            if isinstance(w, (QAbstractSlider, QAbstractSpinBox, QComboBox)):
-                w.setFocusPolicy(Qt.FocusPolicy.StrongFocus)   # not WheelFocus: the wheel never takes focus
-                w.installEventFilter(self._wheel_guard)
+        self.scroll = scrolling(self.stack, self)
         self.title = QLabel(TITLES["reel"])
         self.title.setObjectName("PageSubtitle")
         lay = QVBoxLayout(self)

@@ -25,7 +25,7 @@ from studio.editor.session import EditorSession
 from studio.tasks import user_message
 
 from studio.ui.common import page_header
-from studio.ui.editor_inspector import Inspector
+from studio.ui.editor_inspector import Inspector, scrolling
 from studio.ui.editor_speech import SpeechPanel
 from studio.ui.editor_timeline import Timeline
 from studio.ui.editor_viewport import PreviewViewport
@@ -202,8 +202,9 @@ class EditorPage(QWidget):
         self.split.addWidget(self.viewport)
         self.split.addWidget(self.inspector)
         self.speech_panel = SpeechPanel(self.editor, playhead=lambda: self.timeline.position_us)   # "Captions" button
-        self.speech_panel.hide()
-        self.split.addWidget(self.speech_panel)
+        self.speech_area = scrolling(self.speech_panel, self)
+        self.speech_area.hide()
+        self.split.addWidget(self.speech_area)
         self.split.setStretchFactor(0, 3)
         self.split.setStretchFactor(1, 1)
         lay.addWidget(self.split, 1)
@@ -448,7 +449,7 @@ class EditorPage(QWidget):
         self.captions_button = QPushButton("Captions")
         self.captions_button.setCheckable(True)
         self.captions_button.setToolTip("Auto captions, their style, and Remove silences (jump cuts)")
-        self.captions_button.toggled.connect(lambda on: self.speech_panel.setVisible(on))
+        self.captions_button.toggled.connect(lambda on: self.speech_area.setVisible(on))
         self.undo_button = QPushButton("Undo")
         self.undo_button.setToolTip("Undo (Ctrl+Z)")
         self.undo_button.clicked.connect(self.undo)
