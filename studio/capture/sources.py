@@ -48,7 +48,7 @@ NO_CAMERA_MESSAGE = ("No camera was found. Connect a webcam and press Refresh, o
 def source_choices() -> tuple[list[SourceChoice], str | None]:
     """What the creator can record from, and a notice when there is no camera."""
     cameras = [SourceChoice(d.id, d.name) for d in devices.list_cameras()]   # looked up per call: tests replace it
-    choices = cameras + [SourceChoice("synthetic", "Test pattern (synthetic)")]
+    choices = cameras + [SourceChoice("synthetic", "Test pattern")]
     return choices, None if cameras else NO_CAMERA_MESSAGE
 
 

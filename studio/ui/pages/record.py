@@ -83,8 +83,10 @@ class RecordPage(QWidget):
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
         self.source_box = QComboBox(objectName="RecordSource")
-        self.source_box.addItem("Test pattern (synthetic)", "synthetic")
+        self.source_box.addItem("Test pattern", "synthetic")
         self.source_box.activated.connect(self._source_chosen)
+        # a camera's name can be longer than the side panel is wide: the whole name in the tooltip
+        self.source_box.currentTextChanged.connect(self.source_box.setToolTip)
         self.mic_box = QComboBox(objectName="RecordMicrophone")
         self.mic_box.activated.connect(lambda _i: self.reopen())
         self.size_box = QComboBox(objectName="RecordSize")
