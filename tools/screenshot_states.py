@@ -4,6 +4,8 @@
 
 Drives the real main window on the seeded profile, the way a creator would click:
 - editor-exported.png: the editor after Export, with the "Play / Show in folder" bar;
+- editor-captions.png: the Captions panel open on word-timed captions, TikTok's safe-zone guide on;
+- uploads-post.png: a live post's row with its files shown;
 - uploads-link.png: the Uploads page after "Copy link" on a finished upload (the link's expiry shown);
 - destinations.png: Settings → Destinations with a cloud bucket next to "This computer".
 Each shot is grabbed from the X screen, so it is what the creator sees.
@@ -69,7 +71,22 @@ def main() -> int:
     settle(2)
     grab(window, out / "editor-exported.png")
 
+    editor.seek(2_450_000)                         # on "hello": the karaoke word is lit
+    editor.captions_button.click()
+    editor.set_safe_zone("tiktok")
+    settle(3)
+    grab(window, out / "editor-captions.png")
+    editor.captions_button.click()
+    editor.set_safe_zone("")
+
     uploads = window.show_page("uploads")
+    if not wait(lambda: any(r.post.state == "LIVE" for r in uploads.post_rows.values()), 60):
+        raise SystemExit("no live post on the Uploads page")
+    post = next(r for r in uploads.post_rows.values() if r.post.state == "LIVE")
+    post.buttons["files"].setChecked(True)
+    settle(2)
+    grab(window, out / "uploads-post.png")
+    post.buttons["files"].setChecked(False)
     if not wait(lambda: any(r.job.state == "COMPLETED" for r in uploads.rows.values()), 60):
         raise SystemExit("no finished upload on the Uploads page")
     done = next(r for r in uploads.rows.values() if r.job.state == "COMPLETED")

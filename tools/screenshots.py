@@ -6,7 +6,7 @@ Starts its own Xvfb (a real X server, so the PNGs are what a creator would see),
 throw-away profile with a few drafts made from ../shared/media when the draft store exists,
 then opens the app once per page and grabs the window from the screen. Then
 tools/screenshot_states.py drives the window into states a plain start cannot show (an export
-done, a copied link, Settings → Destinations).
+done, captions with the safe-zone guide, a live post, a copied link, Settings → Destinations).
 """
 
 from __future__ import annotations
@@ -66,6 +66,14 @@ def seed(profile: Path, env: dict) -> str | None:
     edit["stickers"] = [{"id": "shot-sticker", "source": "builtin:heart", "x": 0.78, "y": 0.8,
                          "scale": 0.25, "start_us": 0, "end_us": end}]
     edit["clips"][0]["look"] = {"name": "vivid"}
+    # word-timed captions, as Auto captions would leave them (the Captions shot shows them and their panel)
+    words = [("Good", 0.2), ("morning", 0.6), ("Coco!", 1.1), ("Say", 1.9), ("hello", 2.3), ("to", 2.8),
+             ("everyone", 3.2)]
+    edit.setdefault("captions", {})["segments"] = [
+        {"id": f"shot-line-{n}", "words": [{"text": w, "start_us": int(t * 1e6), "end_us": int((t + 0.35) * 1e6)}
+                                            for w, t in line]}
+        for n, line in enumerate((words[:3], words[3:]))]
+    edit["captions"]["engine"] = "builtin"
     edit_file = profile / "shot-edit.json"
     edit_file.write_text(json.dumps(edit))
     r = studio("--data-dir", str(profile), "drafts", "import-edit", draft, str(edit_file), env=env)
@@ -78,6 +86,10 @@ def seed(profile: Path, env: dict) -> str | None:
             print(f"enqueueing a demo upload failed: {r.stderr.strip()}", file=sys.stderr)
         if upload_id == ids[2]:
             studio("--data-dir", str(profile), "uploads", "run", "--until-idle", env=env, timeout=300)
+    # A post: the second draft published to "This computer" (the ladder, poster, share page; live)
+    r = studio("--data-dir", str(profile), "publish", ids[1], "--target", "local", env=env, timeout=600)
+    if r.returncode != 0:
+        print(f"publishing a demo post failed: {r.stderr.strip()}", file=sys.stderr)
     studio("--data-dir", str(profile), "local-s3", "stop", env=env)
     # Settings → Destinations: a cloud bucket next to "This computer" (AWS chain: no secret to type here)
     studio("--data-dir", str(profile), "targets", "add", "team-aws", "--bucket", "our-reels",
