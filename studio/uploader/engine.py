@@ -599,11 +599,11 @@ class JobEngine:
         if not same or part.size != len(buf):
             self._differs.append(part.number)
 
-    def _commit_part(self, part: Part) -> None:
+    def _commit_parts(self, parts: list[Part]) -> None:
         """In the committer thread: recorded, then counted (callbacks see one ordered, growing sequence)."""
-        self.ctx.store.add_part(self.job.id, part)
+        self.ctx.store.add_parts(self.job.id, parts)
         with self._progress_lock:
-            self._acked += part.size
+            self._acked += sum(p.size for p in parts)
             self._progress(self._acked)
             self._set_state(IN_PROGRESS)
 
@@ -951,16 +951,25 @@ class _Committer:
         self._q.put(part)
 
     def _loop(self) -> None:
+        import queue
+
         while True:
-            part = self._q.get()
-            if part is None:
+            batch, last = [self._q.get()], False
+            while batch[-1] is not None:   # parts acknowledged meanwhile go in the same transaction
+                try:
+                    batch.append(self._q.get_nowait())
+                except queue.Empty:
+                    break
+            if batch[-1] is None:
+                batch.pop()
+                last = True
+            if batch and self.error is None:
+                try:
+                    self.engine._commit_parts(batch)
+                except BaseException as e:  # noqa: BLE001 - the engine raises it
+                    self.error = e
+            if last:
                 return
-            if self.error is not None:
-                continue
-            try:
-                self.engine._commit_part(part)
-            except BaseException as e:  # noqa: BLE001 - the engine raises it
-                self.error = e
 
     def close(self, timeout: float | None) -> None:
         self._q.put(None)
