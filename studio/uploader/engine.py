@@ -600,11 +600,13 @@ class JobEngine:
             self._differs.append(part.number)
 
     def _commit_parts(self, parts: list[Part]) -> None:
-        """In the committer thread: recorded, then counted (callbacks see one ordered, growing sequence)."""
+        """In the committer thread: recorded (one transaction for the parts acknowledged together), then
+        counted part by part (callbacks see one ordered, growing sequence, one step per part)."""
         self.ctx.store.add_parts(self.job.id, parts)
         with self._progress_lock:
-            self._acked += sum(p.size for p in parts)
-            self._progress(self._acked)
+            for p in parts:
+                self._acked += p.size
+                self._progress(self._acked)
             self._set_state(IN_PROGRESS)
 
     def _send_part(self, n: int, buf: bytearray) -> Part:
