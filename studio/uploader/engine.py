@@ -534,6 +534,7 @@ class JobEngine:
                         # read as the part is taken, so the whole-file hash never waits behind a lane
                         self._read_part(buf, offset)
                     whole.put(n, buf)
+                    self._drop_cached(offset, length)
                     if n in done:
                         self._check_acknowledged(done[n], buf)
                     else:
@@ -589,6 +590,20 @@ class JobEngine:
             if n <= 0:
                 raise SourceChangedError("The staged file became shorter while uploading.")
             got += n
+
+    def _drop_cached(self, offset: int, length: int) -> None:
+        """A private frozen copy is read once (into the lane's buffer) and deleted once COMPLETED: its pages
+        leave the page cache as they are read, while parts are on the wire, rather than all at once when
+        the copy is deleted at the end. Its pages are clean (fsynced when frozen), so nothing is written."""
+        job = self.job
+        if not (job.owns_staging and job.source_size is not None and job.source_path != job.staging_path):
+            return   # an export's link: the export stays and may be uploaded again
+        advise = getattr(os, "posix_fadvise", None)
+        if advise is not None:
+            try:
+                advise(self._fd(), offset, length, os.POSIX_FADV_DONTNEED)
+            except OSError:
+                pass   # a hint only
 
     def _check_acknowledged(self, part: Part, buf: bytearray) -> None:
         """A part sent by an earlier run: do the bytes there now still have its digests?"""
