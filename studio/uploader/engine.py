@@ -527,6 +527,7 @@ class JobEngine:
                         # read as the part is taken, so the whole-file hash never waits behind a lane
                         self._read_part(buf, offset)
                     whole.put(n, buf)
+                    self._drop_cached(offset, length)
                     if n in done:
                         self._check_acknowledged(done[n], buf)
                     else:
@@ -583,6 +584,20 @@ class JobEngine:
                 raise SourceChangedError("The staged file became shorter while uploading.")
             got += n
 
+    def _drop_cached(self, offset: int, length: int) -> None:
+        """A private frozen copy is read once (into the lane's buffer) and deleted once COMPLETED: its pages
+        leave the page cache as they are read, while parts are on the wire, rather than all at once when
+        the copy is deleted at the end. Its pages are clean (fsynced when frozen), so nothing is written."""
+        job = self.job
+        if not (job.owns_staging and job.source_size is not None and job.source_path != job.staging_path):
+            return   # an export's link: the export stays and may be uploaded again
+        advise = getattr(os, "posix_fadvise", None)
+        if advise is not None:
+            try:
+                advise(self._fd(), offset, length, os.POSIX_FADV_DONTNEED)
+            except OSError:
+                pass   # a hint only
+
     def _check_acknowledged(self, part: Part, buf: bytearray) -> None:
         """A part sent by an earlier run: do the bytes there now still have its digests?"""
         h = PartHash(self.job.checksum_algorithm, md5=not part.checksum)
@@ -592,12 +607,14 @@ class JobEngine:
         if not same or part.size != len(buf):
             self._differs.append(part.number)
 
-    def _commit_part(self, part: Part) -> None:
-        """In the committer thread: recorded, then counted (callbacks see one ordered, growing sequence)."""
-        self.ctx.store.add_part(self.job.id, part)
+    def _commit_parts(self, parts: list[Part]) -> None:
+        """In the committer thread: recorded (one transaction for the parts acknowledged together), then
+        counted part by part (callbacks see one ordered, growing sequence, one step per part)."""
+        self.ctx.store.add_parts(self.job.id, parts)
         with self._progress_lock:
-            self._acked += part.size
-            self._progress(self._acked)
+            for p in parts:
+                self._acked += p.size
+                self._progress(self._acked)
             self._set_state(IN_PROGRESS)
 
     def _send_part(self, n: int, buf: bytearray) -> Part:
@@ -940,16 +957,25 @@ class _Committer:
         self._q.put(part)
 
     def _loop(self) -> None:
+        import queue
+
         while True:
-            part = self._q.get()
-            if part is None:
+            batch, last = [self._q.get()], False
+            while batch[-1] is not None:   # parts acknowledged meanwhile go in the same transaction
+                try:
+                    batch.append(self._q.get_nowait())
+                except queue.Empty:
+                    break
+            if batch[-1] is None:
+                batch.pop()
+                last = True
+            if batch and self.error is None:
+                try:
+                    self.engine._commit_parts(batch)
+                except BaseException as e:  # noqa: BLE001 - the engine raises it
+                    self.error = e
+            if last:
                 return
-            if self.error is not None:
-                continue
-            try:
-                self.engine._commit_part(part)
-            except BaseException as e:  # noqa: BLE001 - the engine raises it
-                self.error = e
 
     def close(self, timeout: float | None) -> None:
         self._q.put(None)

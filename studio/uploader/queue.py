@@ -68,6 +68,7 @@ class UploadQueue:
         self._sent_lock = threading.Lock()
         self.list_parts_page = 1000
         self.idle_webhook_horizon = 2.0   # until_idle also waits for webhook retries due this soon
+        self._hooks_wake = threading.Event()   # a job completed with a webhook, or the runner ends
         self.stop_grace = 0.8          # seconds a stop waits for lanes before leaving parts in flight
         self.last_sweep: dict = {}     # target name -> {"aborted": [...], "foreign": [...]} (reported only)
 
@@ -360,12 +361,23 @@ class UploadQueue:
         upload in the bucket (another device's, another profile's) is never aborted, only reported in
         ``last_sweep[target]["foreign"]`` and the log.
         """
+        return self._sweep_listed(self._sweep_plan(target_name))
+
+    def _sweep_plan(self, target_name: str) -> dict:
+        """What the sweeper knows from this profile's database, read before any lane starts: an upload a
+        lane creates afterwards is in neither list, so a sweep running beside the lanes never takes it."""
+        target = self.studio.targets.get(target_name)
+        return {"name": target_name, "target": target, "owned": self.store.owned_upload_ids(),
+                "created": self.store.created_uploads(target.bucket)}
+
+    def _sweep_listed(self, plan: dict, *, initiated_before: float | None = None) -> int:
+        """The sweep's requests, from ``plan``. ``initiated_before`` (a time.time()): uploads the server
+        says were initiated later are never claimed by an intent (a lane of this runner may have just
+        created one for a key an old crash left an intent for)."""
         from datetime import datetime, timezone
 
-        target = self.studio.targets.get(target_name)
+        target_name, target, owned, created = plan["name"], plan["target"], plan["owned"], plan["created"]
         client = self.studio.targets.client(target, read_timeout=self.read_timeout)   # the runner's, cached
-        owned = self.store.owned_upload_ids()
-        created = self.store.created_uploads(target.bucket)
         by_id = {r.upload_id: r for r in created if r.upload_id}
         intents = [r for r in created if not r.upload_id]
         keys = {r.key for r in created}
@@ -382,7 +394,10 @@ class UploadQueue:
                 listed.add(uid)
                 if uid in owned:
                     continue
-                row = by_id.get(uid) or self._claim_intent(intents, key, u.get("Initiated"))
+                initiated = u.get("Initiated")
+                fresh = initiated_before is not None and initiated is not None and \
+                    initiated.timestamp() >= initiated_before
+                row = by_id.get(uid) or (None if fresh else self._claim_intent(intents, key, initiated))
                 if row is None:
                     if key in keys or not prefix or key.startswith(prefix):
                         foreign.append({"key": key, "upload_id": uid})
@@ -457,8 +472,9 @@ class UploadQueue:
         hooks_done = threading.Event()
         hooks = threading.Thread(target=self._deliver_webhooks, args=(stop, hooks_done, emit),
                                  name="webhook-outbox", daemon=True)
+        sweeper = None
         try:
-            self._sweep_all()
+            sweeper = self._sweep_all()
             self.webhooks.make_all_due()   # a new runner tries every waiting webhook at once
             hooks.start()
             last_probe = 0.0
@@ -480,10 +496,11 @@ class UploadQueue:
                 self._wait_for_lanes(lanes, stop, poll)
         finally:
             hooks_done.set()
+            self._hooks_wake.set()
             # A stop (Ctrl+C, SIGTERM, the app closing) waits only a moment for parts on the wire: what is
             # acknowledged is committed, the rest is sent again next time.
             deadline = time.monotonic() + self.stop_grace if stop.is_set() else None
-            for th in [*lanes.values(), hooks]:
+            for th in [*lanes.values(), hooks, *([sweeper] if sweeper is not None else [])]:
                 if th.ident is not None:
                     th.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
             if any(th.is_alive() for th in lanes.values()):
@@ -508,13 +525,27 @@ class UploadQueue:
                 return
             stop.wait(min(left, 0.02))
 
+    WEBHOOK_POLL_S = 1.0   # the outbox is read this often at most while nothing is due (rows of other
+                           # processes); a job completing here wakes the thread at once
+
     def _deliver_webhooks(self, stop: threading.Event, done: threading.Event, emit: EventFn) -> None:
-        """The outbox, off the upload lanes: each due delivery gets one attempt, then a short wait."""
+        """The outbox, off the upload lanes: each due delivery gets one attempt; then the thread sleeps
+        until the next one is due, a job completes, or the runner ends (not a database read every
+        fraction of a second while parts are on the wire)."""
+        from studio.uploader.models import now_us
+
         while not stop.is_set() and not done.is_set():
+            self._hooks_wake.clear()
+            wait = self.WEBHOOK_POLL_S
             try:
-                for d in self.webhooks.due():
+                now = now_us()
+                for d in self.webhooks.pending():
+                    if d.next_attempt_us > now:
+                        wait = min(wait, (d.next_attempt_us - now) / 1e6)
+                        continue
                     if stop.is_set():
                         break
+                    wait = 0.0   # read the outbox again at once: this attempt may have scheduled a retry
                     self._delivering = True
                     state = self.webhooks.attempt(d.id)
                     self._delivering = False
@@ -526,9 +557,11 @@ class UploadQueue:
                             emit("notice", d.job_id, f"Uploaded, but the webhook {latest.status_line()}.")
             except Exception:  # noqa: BLE001 - the outbox keeps its rows; try again shortly
                 log.exception("webhook delivery loop")
+                wait = max(wait, 0.2)
             finally:
                 self._delivering = False
-            done.wait(0.2)   # set when the runner ends, by a stop too: it never waits out the 0.2 s
+            if wait > 0:
+                self._hooks_wake.wait(max(0.02, wait))   # set when the runner ends, by a stop too
 
     def sweep_staging(self, *, older_than: float = 600) -> int:
         """Remove frozen copies no job needs: a job finished or cancelled (a kill came before the clean-up)
@@ -556,17 +589,36 @@ class UploadQueue:
             log.info("removed %d frozen copies no upload needs any more", removed)
         return removed
 
-    def _sweep_all(self) -> None:
+    def _sweep_all(self) -> threading.Thread:
+        """The housekeeping of a new runner, beside the uploads rather than before them: what the
+        database knows is read now (see _sweep_plan); the requests and the staging clean-up run in a
+        thread (joined when the runner ends)."""
+        plans = []
         try:
-            self.sweep_staging()
+            for name in dict.fromkeys(j.target_name for j in self.store.list(states=UNFINISHED)):
+                try:
+                    plans.append(self._sweep_plan(name))
+                except Exception as e:  # noqa: BLE001 - e.g. a target removed meanwhile
+                    log.info("sweep of %s skipped: %s", name, type(e).__name__)
         except Exception as e:  # noqa: BLE001 - housekeeping never stops the uploads
-            log.info("staging clean-up skipped: %s", type(e).__name__)
-        names = {j.target_name for j in self.store.list(states=UNFINISHED)}
-        for name in names:
+            log.info("sweep skipped: %s", type(e).__name__)
+        # a few seconds of margin for the server's clock; an upload this runner creates is never older
+        started = time.time() - 5.0
+
+        def work() -> None:
             try:
-                self.sweep(name)
-            except Exception as e:  # noqa: BLE001 - an offline target is swept next time
-                log.info("sweep of %s skipped: %s", name, type(e).__name__)
+                self.sweep_staging()
+            except Exception as e:  # noqa: BLE001 - housekeeping never stops the uploads
+                log.info("staging clean-up skipped: %s", type(e).__name__)
+            for plan in plans:
+                try:
+                    self._sweep_listed(plan, initiated_before=started)
+                except Exception as e:  # noqa: BLE001 - an offline target is swept next time
+                    log.info("sweep of %s skipped: %s", plan["name"], type(e).__name__)
+
+        th = threading.Thread(target=work, name="upload-sweeper", daemon=True)
+        th.start()
+        return th
 
     def _wake_paused(self, emit: EventFn) -> None:
         """Offline/metered pauses end by themselves when the reason is gone."""
@@ -686,6 +738,8 @@ class UploadQueue:
 
     def _after_complete(self, job: UploadJob, target, emit: EventFn) -> None:  # noqa: ANN001
         # A webhook is already in the outbox (committed with COMPLETED): the webhook thread delivers it.
+        if target.webhook_url:
+            self._hooks_wake.set()
         self._drop_staging(job)
         self._draft_status(job.draft_id, "published")
         log.info("job %s completed: s3://%s/%s", job.id, job.bucket, job.key)

@@ -155,7 +155,12 @@ class JobStore:
             if target:
                 q = q.where(JobRow.target_name == target)
             rows = s.scalars(q).all()
-            done = dict(s.execute(select(PartRow.job_id, func.sum(PartRow.size)).group_by(PartRow.job_id)).all())
+            if not rows:
+                return []
+            sums = select(PartRow.job_id, func.sum(PartRow.size)).group_by(PartRow.job_id)
+            if len(rows) <= 500:   # the runner asks for the few runnable jobs often: not every part ever sent
+                sums = sums.where(PartRow.job_id.in_([r.id for r in rows]))
+            done = dict(s.execute(sums).all())
             return [_to_job(r, int(done.get(r.id) or 0)) for r in rows]
 
     @staticmethod
@@ -186,13 +191,21 @@ class JobStore:
 
     def add_part(self, job_id: str, part: Part) -> None:
         """Record an acknowledged part (called from several part threads at once: a single upsert)."""
-        row = {"job_id": job_id, "part_number": part.number, "size": part.size, "etag": part.etag,
-               "checksum": part.checksum, "md5": part.md5, "sha256": part.sha256, "acked_us": now_us()}
-        stmt = sqlite_insert(PartRow).values(**row)
+        self.add_parts(job_id, [part])
+
+    def add_parts(self, job_id: str, parts: list[Part]) -> None:
+        """Record acknowledged parts in one transaction (the parts that were acknowledged together)."""
+        if not parts:
+            return
+        now = now_us()
+        rows = [{"job_id": job_id, "part_number": p.number, "size": p.size, "etag": p.etag, "checksum": p.checksum,
+                 "md5": p.md5, "sha256": p.sha256, "acked_us": now} for p in parts]
+        stmt = sqlite_insert(PartRow)
         stmt = stmt.on_conflict_do_update(index_elements=["job_id", "part_number"],
-                                          set_={k: stmt.excluded[k] for k in row if k not in ("job_id", "part_number")})
+                                          set_={k: stmt.excluded[k] for k in rows[0]
+                                                if k not in ("job_id", "part_number")})
         with Session(self.writes) as s, s.begin():
-            s.execute(stmt)
+            s.execute(stmt, rows)
 
     def drop_parts(self, job_id: str, numbers: list[int] | None = None) -> None:
         with Session(self.writes) as s, s.begin():

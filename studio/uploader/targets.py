@@ -450,7 +450,9 @@ class TargetStore:
             return client
 
     def _new_client(self, target: Target, creds: dict, read_timeout: float, connect_timeout: float):
-        import boto3
+        # botocore's own session: boto3 adds nothing the engine uses (its transfer methods, resources),
+        # only its import and its handlers, to every `uploads run` before the first byte.
+        import botocore.session
         from botocore.config import Config
 
         when = "when_required" if target.checksum_when_required else "when_supported"
@@ -465,8 +467,9 @@ class TargetStore:
         kwargs = {"region_name": target.region or "us-east-1", "config": cfg}
         if target.endpoint_url:
             kwargs["endpoint_url"] = target.endpoint_url
-        session = boto3.session.Session(**creds)
-        return session.client("s3", **kwargs)
+        creds = dict(creds)
+        session = botocore.session.Session(profile=creds.pop("profile_name", None))
+        return session.create_client("s3", **kwargs, **creds)
 
     def _credentials(self, target: Target) -> dict:
         if target.is_backend:

@@ -23,8 +23,6 @@ import logging
 import os
 import random
 import time
-import urllib.error
-import urllib.request
 import uuid
 from dataclasses import dataclass
 
@@ -82,6 +80,9 @@ def verify_signature(secret: str, header: str | None, body: bytes, tolerance_s: 
 def post(url: str, body: bytes, headers: dict, timeout: float = 10.0) -> tuple[str | None, bool]:
     """One delivery attempt (also the team backend's): (None, _) when delivered; else (why, whether
     retrying is pointless: a 4xx other than 408/409/425/429, or a bad URL)."""
+    import urllib.error   # here, not at the top: `uploads enqueue` and most runs deliver nothing
+    import urllib.request
+
     try:
         validate_url(url)
         req = urllib.request.Request(url, data=body, headers=headers, method="POST")
