@@ -20,6 +20,7 @@ from studio.uploader import network
 from studio.uploader.errors import (JobNotFound, NoSuchUploadError, OfflineError, SourceChangedError,
                                     TargetNotFound, UploadError, classify)
 from studio.uploader.locks import lock
+from studio.uploader.models import now_us
 from studio.uploader.snapshot import freeze, sha256_file
 from studio.uploader.store import (CANCELLED, COMPLETED, FAILED, PAUSED, PENDING, RUNNABLE, UNFINISHED,
                                    JobStore, UploadJob)
@@ -532,8 +533,6 @@ class UploadQueue:
         """The outbox, off the upload lanes: each due delivery gets one attempt; then the thread sleeps
         until the next one is due, a job completes, or the runner ends (not a database read every
         fraction of a second while parts are on the wire)."""
-        from studio.uploader.models import now_us
-
         while not stop.is_set() and not done.is_set():
             self._hooks_wake.clear()
             wait = self.WEBHOOK_POLL_S
