@@ -56,15 +56,24 @@ def test_a_video_file_played_as_a_camera_keeps_its_timing(studio, shared_media, 
     assert not take.has_audio
     info = probe(take.media)
     assert info.video.fps == 20 and abs(info.duration_us - 4_000_000) <= 50_000
-    # Frame pacing: recorded frame i is source frame i (no repeats, no skips, no speed change).
-    # (Colour conversion makes no frame identical, so compare alignments: only shift 0 must fit.)
+    # Frame pacing. The file plays from the moment the source opens, as a live camera does, so the
+    # take begins at whichever source frame is current when Record is pressed (frame 0, or one or
+    # two later on a busy machine). From there recorded frame i is source frame i + start in both
+    # halves of the take: no repeats, no skips, no speed change. (Colour conversion makes no frame
+    # identical, so compare alignments: only one shift may fit.)
     recorded = decode_luma(take.media).astype(np.int16)[:80]
-    original = decode_luma(cockatoo).astype(np.int16)[:82]
+    original = decode_luma(cockatoo).astype(np.int16)[:90]
 
-    def mismatch(shift: int) -> float:
-        return float(np.abs(recorded[2:78] - original[2 + shift: 78 + shift]).mean())
+    def mismatch(shift: int, lo: int = 2, hi: int = 78) -> float:
+        return float(np.abs(recorded[lo:hi] - original[lo + shift: hi + shift]).mean())
 
-    assert mismatch(0) < 0.75 * min(mismatch(s) for s in (-2, -1, 1, 2))
+    start = min(range(6), key=mismatch)
+    for lo, hi in ((2, 40), (40, 78)):
+        fits = {s: mismatch(s, lo, hi) for s in range(max(0, start - 2), start + 3)}
+        best = min(fits, key=fits.get)
+        # a frame dropped behind a starved encoder (tolerated above) moves the later frames on by one
+        assert start <= best <= start + take.stats.dropped, (lo, hi, fits, take.stats)
+        assert fits[best] < 0.75 * min(v for s, v in fits.items() if s != best), (lo, hi, fits, take.stats)
 
 
 class _JitteryCamera(FrameSource):
