@@ -90,6 +90,7 @@ def seed(profile: Path, env: dict) -> str | None:
     r = studio("--data-dir", str(profile), "publish", ids[1], "--target", "local", env=env, timeout=600)
     if r.returncode != 0:
         print(f"publishing a demo post failed: {r.stderr.strip()}", file=sys.stderr)
+    studio("--data-dir", str(profile), "uploads", "run", "--until-idle", env=env, timeout=300)   # the post goes live
     studio("--data-dir", str(profile), "local-s3", "stop", env=env)
     # Settings → Destinations: a cloud bucket next to "This computer" (AWS chain: no secret to type here)
     studio("--data-dir", str(profile), "targets", "add", "team-aws", "--bucket", "our-reels",
