@@ -16,6 +16,7 @@ import base64
 import hashlib
 import logging
 import os
+import queue
 import random
 import re
 import threading
@@ -945,8 +946,6 @@ class _Committer:
     run adopts a part the server acknowledged from ListParts."""
 
     def __init__(self, engine: "JobEngine"):
-        import queue
-
         self.engine = engine
         self.error: BaseException | None = None
         self._q: queue.Queue = queue.Queue()
@@ -957,8 +956,6 @@ class _Committer:
         self._q.put(part)
 
     def _loop(self) -> None:
-        import queue
-
         while True:
             batch, last = [self._q.get()], False
             while batch[-1] is not None:   # parts acknowledged meanwhile go in the same transaction
