@@ -5,6 +5,7 @@ pixel column) drives its count to zero within minutes and the interpreter aborts
 "none_dealloc". This test makes the calls the app makes, 200,000 of them, and fails if
 None's reference count fell — the check to run before moving the PySide6 pin.
 """
+import os
 import subprocess
 import sys
 import textwrap
@@ -58,7 +59,7 @@ PROBE = textwrap.dedent("""
 
 def test_void_qpainter_calls_keep_none_alive():
     r = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=300,
-                       env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+                       env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert r.returncode == 0, r.stderr[-2000:]
     before, after, calls = map(int, r.stdout.split())
     assert after >= before, (

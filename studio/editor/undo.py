@@ -9,7 +9,8 @@ commands are plain Python objects, so no collector order can free anything twice
 
 Same rules as Qt's: ``push`` runs ``command.redo()``, drops the redo history, then merges the
 command into the top one when both have the same ``id() != -1`` and ``top.mergeWith(command)``
-accepts. Signals keep QUndoStack's names so buttons bind the same way.
+accepts. The signals the editor binds keep QUndoStack's names (indexChanged, canUndoChanged,
+canRedoChanged).
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ class UndoStack(QObject):
     indexChanged = Signal(int)
     canUndoChanged = Signal(bool)
     canRedoChanged = Signal(bool)
-    undoTextChanged = Signal(str)
-    redoTextChanged = Signal(str)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -45,9 +44,6 @@ class UndoStack(QObject):
 
     def index(self) -> int:
         return self._index
-
-    def command(self, index: int) -> Command | None:
-        return self._commands[index] if 0 <= index < len(self._commands) else None
 
     def canUndo(self) -> bool:  # noqa: N802 - QUndoStack's spelling
         return self._index > 0
@@ -95,18 +91,14 @@ class UndoStack(QObject):
         self._announce(before)
 
     # -- signals ------------------------------------------------------------------------------
-    def _state(self) -> tuple[int, bool, bool, str, str]:
-        return self._index, self.canUndo(), self.canRedo(), self.undoText(), self.redoText()
+    def _state(self) -> tuple[int, bool, bool]:
+        return self._index, self.canUndo(), self.canRedo()
 
-    def _announce(self, before: tuple[int, bool, bool, str, str], *, force_index: bool = False) -> None:
-        index, can_undo, can_redo, undo_text, redo_text = self._state()
+    def _announce(self, before: tuple[int, bool, bool], *, force_index: bool = False) -> None:
+        index, can_undo, can_redo = self._state()
         if force_index or index != before[0]:
             self.indexChanged.emit(index)   # a merge keeps the index but changes the top: Qt emits too
         if can_undo != before[1]:
             self.canUndoChanged.emit(can_undo)
         if can_redo != before[2]:
             self.canRedoChanged.emit(can_redo)
-        if undo_text != before[3]:
-            self.undoTextChanged.emit(undo_text)
-        if redo_text != before[4]:
-            self.redoTextChanged.emit(redo_text)

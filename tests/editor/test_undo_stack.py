@@ -8,6 +8,7 @@ failed test, not a dead test run.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -84,7 +85,7 @@ def test_commands_with_one_id_merge_into_the_top_step(qapp) -> None:  # noqa: AN
     assert stack.count() == 2 and first.parts[-1] == "drag4"
 
 
-def test_sessions_in_reference_cycles_are_collected_without_a_crash(tmp_path) -> None:  # noqa: ANN001
+def test_sessions_in_reference_cycles_are_collected_without_a_crash() -> None:
     script = textwrap.dedent("""
         import gc
         from PySide6.QtCore import QCoreApplication
@@ -114,5 +115,5 @@ def test_sessions_in_reference_cycles_are_collected_without_a_crash(tmp_path) ->
         print("collected")
     """)
     r = subprocess.run([sys.executable, "-X", "faulthandler", "-c", script], capture_output=True, text=True,
-                       timeout=120, env={**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"})
+                       timeout=120, env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
     assert r.returncode == 0 and "collected" in r.stdout, r.stderr[-2000:]
