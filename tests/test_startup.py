@@ -144,6 +144,62 @@ def test_the_probe_marks_the_first_paint_of_the_real_page(data_dir):
     assert "main window shown with its page" in log
 
 
+# Run as the app is (python -m studio), with one hook: at the paint that holds the real first page,
+# say whether PySide's Qt namespace (93 Python enums, studio/ui/firstframe.py) has been made yet.
+_QT_NAMESPACE_PROBE = """
+import sys
+from PySide6 import QtCore
+from studio.ui import main_window
+
+mark = main_window.MainWindow._mark_content_painted
+
+def probe(self):
+    if not self._content_painted:
+        print("qt namespace made" if "Qt" in QtCore.__dict__ else "qt namespace unmade", flush=True)
+    mark(self)
+
+main_window.MainWindow._mark_content_painted = probe
+from studio.cli import exit_process, main
+exit_process(main(sys.argv[1:]))
+"""
+
+
+@pytest.mark.parametrize("previous_page", [None, "record"])
+def test_the_first_frame_is_painted_before_the_qt_namespace_is_made(tmp_path, previous_page):
+    data_dir = tmp_path / "profile"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
+    args = [sys.executable, "-c", _QT_NAMESPACE_PROBE, "--data-dir", str(data_dir), "--quit-after", "1"]
+    if previous_page:   # a warm profile: the last run ended cleanly on that page (the bench's case)
+        first = subprocess.run([*args, "--page", previous_page], env=env, capture_output=True, text=True,
+                               timeout=120)
+        assert first.returncode == 0, first.stderr
+    r = subprocess.run(args, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines()[:1] == ["qt namespace unmade"], r.stdout + r.stderr
+
+
+def test_the_first_frames_qt_values_are_qts(qtbot):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QShortcut
+    from PySide6.QtWidgets import QListWidget
+
+    from studio.ui.firstframe import ALIGN_CENTER, USER_ROLE, set_enum
+
+    assert USER_ROLE == Qt.UserRole and ALIGN_CENTER == Qt.AlignCenter.value
+    w = QListWidget()
+    qtbot.addWidget(w)
+    set_enum(w, "focusPolicy", "ClickFocus")
+    set_enum(w, "horizontalScrollBarPolicy", "ScrollBarAlwaysOff")
+    assert w.focusPolicy() == Qt.ClickFocus and w.horizontalScrollBarPolicy() == Qt.ScrollBarAlwaysOff
+    sc = QShortcut(w)
+    set_enum(sc, "context", "WidgetWithChildrenShortcut")
+    assert sc.context() == Qt.WidgetWithChildrenShortcut
+    with pytest.raises(ValueError, match="focusPolicy"):
+        set_enum(w, "focusPolicy", "NoSuchFocus")
+    with pytest.raises(AttributeError, match="noSuchProperty"):
+        set_enum(w, "noSuchProperty", "ClickFocus")
+
+
 def test_the_log_file_starts_plain_and_rotates_once_shown(tmp_path):
     import logging
     from logging.handlers import RotatingFileHandler

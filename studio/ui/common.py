@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 
@@ -50,7 +50,9 @@ def after_first_paint(widget: QWidget, fn: Callable[[], None]) -> None:
 
 
 class Banner(QFrame):
-    """A strip with a sentence and up to two buttons (Undo, Save, Discard...)."""
+    """A strip with a sentence and up to two buttons (Undo, Save, Discard...); its × dismisses it."""
+
+    dismissed = Signal()
 
     def __init__(self, object_name: str, parent: QWidget | None = None):
         super().__init__(parent)
@@ -71,7 +73,7 @@ class Banner(QFrame):
         close.setFlat(True)
         close.setFixedWidth(28)
         close.setToolTip("Dismiss")
-        close.clicked.connect(self.hide)
+        close.clicked.connect(self._dismiss)
         lay.addWidget(close)
         self._handlers: list = [None, None]
         for i, b in enumerate(self.buttons):
@@ -89,6 +91,10 @@ class Banner(QFrame):
                 self._handlers[i] = None
                 b.hide()
         self.show()
+
+    def _dismiss(self) -> None:
+        self.hide()
+        self.dismissed.emit()
 
     def _clicked(self, i: int) -> None:
         handler = self._handlers[i]

@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import sys
 
-from PySide6.QtCore import QObject, Qt
+from PySide6 import QtCore
+from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QWidget
 
 from studio import APP_NAME
@@ -31,7 +32,7 @@ def install(window: QWidget) -> None:
         log.warning("%s", user_message(exc))
         parent = owner.window() if isinstance(owner, QWidget) else window
         box = QMessageBox(QMessageBox.Warning, APP_NAME, user_message(exc), QMessageBox.Ok, parent)
-        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.setAttribute(QtCore.Qt.WA_DeleteOnClose)
         box.open()
 
     set_error_presenter(present)

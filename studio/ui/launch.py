@@ -16,16 +16,27 @@ from studio import APP_ID, APP_NAME, __version__, logs
 from studio.app import build
 from studio.lastrun import LastRun, end_process
 
-from PySide6.QtCore import QObject, Qt, QTimer, Signal  # noqa: E402,I001 - after the modules above, on purpose
+from PySide6 import QtCore  # noqa: E402,I001 - after the modules above, on purpose
+from PySide6.QtCore import QObject, QTimer, Signal  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 log = logging.getLogger(__name__)
 
 
 class _ErrorBridge(QObject):
-    """Carries unhandled exceptions from any thread to the UI thread (queued signal)."""
+    """Carries unhandled exceptions from any thread to ``show`` on the UI thread, never inside the
+    call that failed: from a worker the signal is queued to this object's thread; raised on the UI
+    thread, it waits for the next turn of the event loop."""
 
     raised = Signal(str, str)
+
+    def __init__(self, show) -> None:  # noqa: ANN001 - Callable[[str, str], None]
+        super().__init__()
+        self._show = show
+        self.raised.connect(self._deliver)   # a method of a UI-thread object: queued from other threads
+
+    def _deliver(self, summary: str, details: str) -> None:
+        QTimer.singleShot(0, lambda: self._show(summary, details))
 
 
 def _grab(window, path: str) -> None:  # noqa: ANN001 - MainWindow
@@ -54,7 +65,7 @@ def _open_database(studio, window) -> None:  # noqa: ANN001 - Studio, MainWindow
                               QMessageBox.NoButton, window)
             fresh = box.addButton("Start with a fresh database", QMessageBox.AcceptRole)
             box.addButton("Not now", QMessageBox.RejectRole)
-            box.setWindowModality(Qt.WindowModal)
+            box.setWindowModality(QtCore.Qt.WindowModal)
 
             def answered(_result: int) -> None:
                 if box.clickedButton() is fresh:
@@ -95,7 +106,7 @@ def _offer_reopen(studio, window, previous) -> None:  # noqa: ANN001 - Studio, M
     from studio.ui.crash_notice import CrashNotice
 
     notice = CrashNotice(previous, None, str(studio.layout.logs), window)
-    notice.setAttribute(Qt.WA_DeleteOnClose)
+    notice.setAttribute(QtCore.Qt.WA_DeleteOnClose)
     notice.reopen.connect(lambda: _reopen(window, previous))
     window.crash_notice = notice
     notice.show()
@@ -122,7 +133,7 @@ def _import_when_ready(page, files: list) -> None:  # noqa: ANN001 - DraftsPage
     if page.store is not None:
         page.import_files(files)
     else:
-        page.store_ready.connect(lambda: page.import_files(files), Qt.SingleShotConnection)
+        page.store_ready.connect(lambda: page.import_files(files), QtCore.Qt.SingleShotConnection)
 
 
 def open_failure_text(given: str, exc: BaseException) -> str:
@@ -187,7 +198,6 @@ def run_gui(args: argparse.Namespace) -> int:
     from studio.ui import error_presenter
 
     error_presenter.install(window)   # background errors nobody handled: a sentence, or the error dialog
-    bridge = _ErrorBridge()
     open_dialogs: list = []
 
     def show_error(summary: str, details: str) -> None:
@@ -200,7 +210,7 @@ def run_gui(args: argparse.Namespace) -> int:
         dlg.destroyed.connect(lambda *_: open_dialogs.remove(dlg) if dlg in open_dialogs else None)
         dlg.show()
 
-    bridge.raised.connect(show_error, Qt.QueuedConnection)
+    bridge = _ErrorBridge(show_error)
     unsubscribe = logs.on_unhandled(lambda s, d: bridge.raised.emit(s, d))
     window.draftOpened.connect(lambda draft_id: lastrun.update(draft_id=draft_id))
     window.restore_geometry()

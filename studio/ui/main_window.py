@@ -6,13 +6,15 @@ import importlib
 import logging
 import sys
 
-from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
+from PySide6 import QtCore
+from PySide6.QtCore import QEvent, QSize, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QMainWindow, QStackedWidget,
                                QVBoxLayout, QWidget)
 
 from studio import APP_NAME
 from studio.ui import theme
+from studio.ui.firstframe import USER_ROLE
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +61,7 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         for i, (key, label, _mod, _cls) in enumerate(PAGES):
             item = QListWidgetItem(theme.icon(key), f"  {label}")
-            item.setData(Qt.UserRole, key)
+            item.setData(USER_ROLE, key)
             item.setToolTip(f"{label} (Ctrl+{i + 1})")
             self.sidebar.addItem(item)
             self.stack.addWidget(QWidget())  # replaced by the real page on first show
@@ -115,6 +117,7 @@ class MainWindow(QMainWindow):
         if with_page:
             self._mark_content_painted()
         self.firstPainted.emit()
+        self._load_pages()   # the pages asked for before the first paint (show_page_soon)
 
     def _mark_content_painted(self) -> None:
         if not self._content_painted:
@@ -192,9 +195,7 @@ class MainWindow(QMainWindow):
         self.pageChanged.emit(key)   # it is the page on screen (remembered for the next start) from now on
         if len(self._loading) > 1:
             return
-        if not self._painted:   # the import would take the GIL from the first paint: it starts after it
-            self.firstPainted.connect(self._load_pages, Qt.SingleShotConnection)
-        else:
+        if self._painted:   # else the import would take the GIL from the first paint: _emit_painted starts it
             self._load_pages()
 
     def _load_pages(self) -> None:
@@ -274,18 +275,24 @@ class MainWindow(QMainWindow):
 
     # -- menus -------------------------------------------------------------------------------
     def _build_menus(self) -> None:
+        # Shortcuts go through setShortcuts: setShortcut's overloads make PySide build the Qt namespace
+        # for Qt.Key, a cost of the first frame (studio/ui/firstframe.py).
+        def action(text: str, slot, keys) -> QAction:  # noqa: ANN001 - a slot; a StandardKey or a sequence
+            act = QAction(text, self, triggered=slot)
+            act.setShortcuts(keys if isinstance(keys, QKeySequence.StandardKey) else [QKeySequence(keys)])
+            return act
+
         file_menu = self.menuBar().addMenu("&File")
-        settings = QAction("&Settings…", self, shortcut=QKeySequence.Preferences, triggered=self.open_settings)
-        if settings.shortcut().isEmpty():
-            settings.setShortcut(QKeySequence("Ctrl+,"))
+        settings = action("&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        if not settings.shortcuts():
+            settings.setShortcuts([QKeySequence("Ctrl+,")])
         file_menu.addAction(settings)
         file_menu.addSeparator()
-        file_menu.addAction(QAction("&Quit", self, shortcut=QKeySequence.Quit, triggered=self.close))
+        file_menu.addAction(action("&Quit", self.close, QKeySequence.StandardKey.Quit))
 
         view = self.menuBar().addMenu("&View")
         for i, (key, label, _m, _c) in enumerate(PAGES):
-            act = QAction(label, self, shortcut=QKeySequence(f"Ctrl+{i + 1}"))
-            act.triggered.connect(lambda _=False, k=key: self.show_page(k))
+            act = action(label, lambda _=False, k=key: self.show_page(k), f"Ctrl+{i + 1}")
             view.addAction(act)
             self.addAction(act)  # the shortcut works even where the menu bar is native or hidden
 
@@ -297,14 +304,14 @@ class MainWindow(QMainWindow):
         from studio.ui.dialogs import AboutDialog
 
         dlg = AboutDialog(self)
-        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.setAttribute(QtCore.Qt.WA_DeleteOnClose)
         dlg.open()
 
     def open_settings(self) -> None:
         from studio.ui.dialogs import SettingsDialog
 
         dlg = SettingsDialog(self.studio.layout, self, studio=self.studio)
-        dlg.setAttribute(Qt.WA_DeleteOnClose)
+        dlg.setAttribute(QtCore.Qt.WA_DeleteOnClose)
         dlg.open()
 
     def _open_logs(self) -> None:

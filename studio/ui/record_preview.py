@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QRectF, Qt
+from PySide6 import QtCore
+from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QPainter
-from PySide6.QtWidgets import QSizePolicy, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from studio.ui.firstframe import ALIGN_CENTER, set_enum
 
 if TYPE_CHECKING:
     import numpy as np
@@ -26,8 +29,12 @@ def frame_to_image(frame: np.ndarray) -> QImage:
     return QImage(frame.data, w, h, frame.strides[0], QImage.Format_BGR888).copy()
 
 
-class PreviewView(QWidget):
-    """Paints only; the page decides what to show. Never waits on the camera."""
+class PreviewView(QFrame):
+    """Paints only; the page decides what to show. Never waits on the camera.
+
+    Until there is a picture, a countdown or a badge, the style sheet paints the background and a
+    label the message: the app's first frame is this state, and QPainter's colour and pen calls
+    would make PySide build the Qt namespace for it (studio/ui/firstframe.py)."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -36,6 +43,12 @@ class PreviewView(QWidget):
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.image: QImage | None = None
         self.message = ""
+        self._message_label = QLabel(objectName="RecordPreviewMessage", wordWrap=True)
+        set_enum(self._message_label, "alignment", "AlignCenter")
+        self._message_label.hide()
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(24, 24, 24, 24)
+        lay.addWidget(self._message_label)
         self.countdown: int | None = None
         self.recording_time: str | None = None
         self.playing: str | None = None     # "Take 2" while a take is played back for review
@@ -43,15 +56,21 @@ class PreviewView(QWidget):
 
     def set_image(self, image: QImage | None) -> None:
         self.image = image
+        self._show_message()
         self.update()
 
     def set_message(self, text: str) -> None:
         self.message = text
-        self.update()
+        self._message_label.setText(text)
+        self._show_message()
 
     def set_countdown(self, value: int | None) -> None:
         self.countdown = value
+        self._show_message()
         self.update()
+
+    def _show_message(self) -> None:
+        self._message_label.setVisible(bool(self.message) and (self.image is None or self.countdown is None))
 
     def set_recording_time(self, text: str | None) -> None:
         self.recording_time = text
@@ -76,18 +95,18 @@ class PreviewView(QWidget):
         h = w * 16 / 9
         return QRectF(r.center().x() - w / 2, r.center().y() - h / 2, w, h)
 
-    def paintEvent(self, _event) -> None:  # noqa: N802, ANN001 - Qt override
+    def paintEvent(self, event) -> None:  # noqa: N802, ANN001 - Qt override
+        super().paintEvent(event)   # the style sheet's background
+        has_image = self.image is not None and not self.image.isNull()
+        if not has_image and self.countdown is None and self.recording_time is None and self.playing is None:
+            return   # the background and the message label are the whole picture
         p = QPainter(self)
         p.setRenderHint(QPainter.SmoothPixmapTransform)
-        p.fillRect(self.rect(), QColor("#0b0b10"))
-        if self.image is not None and not self.image.isNull():
+        if has_image:
             target = self.image_rect()
             p.drawImage(target, self.image)
             if self.guide:
                 self._paint_guide(p, target)
-        if self.message and (self.image is None or self.countdown is None):
-            p.setPen(QColor("#e6e6ee"))
-            p.drawText(self.rect().adjusted(24, 24, -24, -24), Qt.AlignCenter | Qt.TextWordWrap, self.message)
         if self.countdown is not None:
             from PySide6.QtGui import QFont
 
@@ -96,7 +115,7 @@ class PreviewView(QWidget):
             font.setBold(True)
             p.setFont(font)
             p.setPen(QColor(255, 255, 255, 230))
-            p.drawText(self.rect(), Qt.AlignCenter, str(self.countdown))
+            p.drawText(self.rect(), ALIGN_CENTER, str(self.countdown))
         if self.recording_time is not None:
             self._paint_rec_badge(p)
         elif self.playing is not None:
@@ -110,7 +129,7 @@ class PreviewView(QWidget):
         shade = QColor(0, 0, 0, 110)
         p.fillRect(QRectF(picture.left(), picture.top(), guide.left() - picture.left(), picture.height()), shade)
         p.fillRect(QRectF(guide.right(), picture.top(), picture.right() - guide.right(), picture.height()), shade)
-        pen = QPen(QColor(255, 255, 255, 200), 1.5, Qt.DashLine)
+        pen = QPen(QColor(255, 255, 255, 200), 1.5, QtCore.Qt.DashLine)
         p.setPen(pen)
         p.drawRect(guide)
 
@@ -123,12 +142,12 @@ class PreviewView(QWidget):
         font.setBold(True)
         p.setFont(font)
         badge = QRectF(16, 16, 130, 30)
-        p.setPen(Qt.NoPen)
+        p.setPen(QtCore.Qt.NoPen)
         p.setBrush(QColor(0, 0, 0, 160))
         p.drawRoundedRect(badge, 8, 8)
         mark(p, badge)
         p.setPen(QColor("white"))
-        p.drawText(badge.adjusted(30, 0, -6, 0), Qt.AlignVCenter | Qt.AlignLeft, text)
+        p.drawText(badge.adjusted(30, 0, -6, 0), QtCore.Qt.AlignVCenter | QtCore.Qt.AlignLeft, text)
 
     def _paint_rec_badge(self, p: QPainter) -> None:
         def dot(p: QPainter, badge: QRectF) -> None:

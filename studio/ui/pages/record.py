@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6 import QtCore
+from PySide6.QtCore import QSize, QTimer, Signal
 from PySide6.QtGui import QIcon, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (QAbstractButton, QApplication, QComboBox, QFormLayout, QHBoxLayout,
                                QLabel, QListWidget, QListWidgetItem, QPushButton, QSizePolicy,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (QAbstractButton, QApplication, QComboBox, QFormLa
 from studio.capture.session import IDLE, RecordingSession, State, clock_text
 from studio.tasks import run_in_background
 from studio.ui.common import Banner, after_first_paint, page_header
+from studio.ui.firstframe import USER_ROLE, set_enum
 from studio.ui.prefs import MAX_TAKE_CHOICES, settings
 from studio.ui.record_preview import PreviewView, frame_to_image
 
@@ -46,7 +48,7 @@ class RecordPage(QWidget):
         self._last_frame = None
         self._choices_loaded = False
         self._recovered: list[dict] = []
-        self.setFocusPolicy(Qt.ClickFocus)
+        set_enum(self, "focusPolicy", "ClickFocus")   # built for the first frame: no Qt namespace (firstframe.py)
         self._build()
         self._wire()
         self._preview_timer = QTimer(self, interval=33, timeout=self._tick)
@@ -63,9 +65,7 @@ class RecordPage(QWidget):
         outer.addWidget(page_header("Record", "Record one or more takes; keep the action inside the 9:16 guide."))
         self.recovered_bar = Banner("RecoveredTakesBanner")
         self.undo_bar = Banner("UndoBanner")
-        for b in self.undo_bar.findChildren(QPushButton):
-            if b not in self.undo_bar.buttons:   # its ✕: closing the undo window lets the deleted takes go
-                b.clicked.connect(lambda: self.session.purge_deleted())
+        self.undo_bar.dismissed.connect(lambda: self.session.purge_deleted())   # closing the undo window
         outer.addWidget(self.recovered_bar)
         outer.addWidget(self.undo_bar)
 
@@ -140,7 +140,7 @@ class RecordPage(QWidget):
         self.strip.setWrapping(False)
         self.strip.setIconSize(QSize(80, 45))
         self.strip.setFixedHeight(84)
-        self.strip.setHorizontalScrollBarPolicy(Qt.ScrollBarAsNeeded)
+        set_enum(self.strip, "horizontalScrollBarPolicy", "ScrollBarAsNeeded")
         self.strip.setToolTip("Your takes, in order. Double-click (or P) to play one.")
         self.strip.itemDoubleClicked.connect(lambda _item: self.play_selected_take())
         self.strip.currentRowChanged.connect(lambda _r: self._refresh_controls())
@@ -170,16 +170,16 @@ class RecordPage(QWidget):
 
         # Clicking a button must not give it the keyboard: Space belongs to the record shortcut.
         for b in self.findChildren(QAbstractButton):
-            b.setFocusPolicy(Qt.TabFocus)
-        keys = [(Qt.Key_Space, self.toggle_record), (Qt.Key_R, self.toggle_record),
-                (Qt.Key_P, self.play_selected_take), (Qt.Key_Delete, self.delete_selected_take),
+            set_enum(b, "focusPolicy", "TabFocus")
+        keys = [("Space", self.toggle_record), ("R", self.toggle_record),
+                ("P", self.play_selected_take), ("Delete", self.delete_selected_take),
                 (QKeySequence.StandardKey.Undo, self.undo_delete), (QKeySequence.StandardKey.Save,
                                                                     lambda: self.save("draft")),
-                (Qt.Key_Escape, self._escape)]
+                ("Escape", self._escape)]
         self.shortcuts = []
         for key, slot in keys:
             sc = QShortcut(QKeySequence(key), self, activated=slot)
-            sc.setContext(Qt.WidgetWithChildrenShortcut)
+            set_enum(sc, "context", "WidgetWithChildrenShortcut")
             self.shortcuts.append(sc)
 
     def _wire(self) -> None:
@@ -287,7 +287,7 @@ class RecordPage(QWidget):
 
             dlg = QFileDialog(self, "Play a video file as the camera", str(Path.home()), VIDEO_FILTER)
             dlg.setFileMode(QFileDialog.ExistingFile)
-            dlg.setAttribute(Qt.WA_DeleteOnClose)
+            dlg.setAttribute(QtCore.Qt.WA_DeleteOnClose)
             dlg.fileSelected.connect(lambda f: self.use_file_as_camera(Path(f)))
             dlg.rejected.connect(lambda: self._select_source(self.session.source_spec or "synthetic"))
             dlg.open()
@@ -408,7 +408,7 @@ class RecordPage(QWidget):
             box = QMessageBox(QMessageBox.Question, "Discard takes",
                               f"Delete {n} take(s)? This cannot be undone.",
                               QMessageBox.Discard | QMessageBox.Cancel, self)
-            box.setAttribute(Qt.WA_DeleteOnClose)
+            box.setAttribute(QtCore.Qt.WA_DeleteOnClose)
             box.finished.connect(lambda code: self.session.discard_all() if code == QMessageBox.Discard else None)
             box.open()
             return
@@ -427,18 +427,18 @@ class RecordPage(QWidget):
 
     # -- takes ---------------------------------------------------------------------------------
     def _show_takes(self, takes: list) -> None:
-        icons = {self.strip.item(i).data(Qt.UserRole): self.strip.item(i).icon() for i in range(self.strip.count())}
+        icons = {self.strip.item(i).data(USER_ROLE): self.strip.item(i).icon() for i in range(self.strip.count())}
         row = self.strip.currentRow()
         self.strip.clear()
         for i, take in enumerate(takes):
             item = QListWidgetItem(f"{i + 1} · {take.duration_us / 1e6:.1f} s")
-            item.setData(Qt.UserRole, take.id)
+            item.setData(USER_ROLE, take.id)
             item.setToolTip(f"Take {i + 1}: {take.duration_us / 1e6:.1f} s"
                             f"{'' if take.has_audio else ', no sound'}. Double-click to play.")
             icon = icons.get(take.id)
             if icon is None and self._last_frame is not None and take.stop_reason != "recovered":
                 icon = QIcon(QPixmap.fromImage(frame_to_image(self._last_frame).scaled(
-                    80, 45, Qt.KeepAspectRatio, Qt.SmoothTransformation)))
+                    80, 45, QtCore.Qt.KeepAspectRatio, QtCore.Qt.SmoothTransformation)))
             if icon is not None:
                 item.setIcon(icon)
             self.strip.addItem(item)
@@ -477,7 +477,7 @@ class RecordPage(QWidget):
 
         box = QMessageBox(QMessageBox.Warning, "Discard unsaved takes?",
                           "These recordings will be deleted for good.", QMessageBox.Discard | QMessageBox.Cancel, self)
-        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.setAttribute(QtCore.Qt.WA_DeleteOnClose)
 
         def answered(code: int) -> None:
             if code == QMessageBox.Discard:
@@ -527,4 +527,4 @@ class RecordPage(QWidget):
             self.save_button.style().polish(self.save_button)
         focus = QApplication.focusWidget()
         if had_focus and self.isVisible() and not (focus is self or (focus is not None and self.isAncestorOf(focus))):
-            self.setFocus(Qt.OtherFocusReason)
+            self.setFocus(QtCore.Qt.OtherFocusReason)
