@@ -6,17 +6,15 @@ costs (callgrind on this machine; Python 3.11 builds each enum member in Python)
 on the first frame's path (the launcher, the main window, the Record page and its preview) import
 ``QtCore`` and write ``QtCore.Qt.…`` only in code that runs after the first paint; what runs before
 it names Qt's values here: enum properties by their keys' names through the meta-object system,
-and the few plain ints Qt's API takes as ``int``. ``tests/test_startup.py`` checks that the namespace
-is still unmade when the first frame has painted, and that these numbers are Qt's.
+and the item-data role, which Qt's API takes as an ``int``. ``tests/test_startup.py`` checks that
+the namespace is still unmade when the first frame has painted, and that these values are Qt's.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import QObject
 
-# Qt::ItemDataRole::UserRole, and Qt::AlignCenter for QPainter.drawText, which takes its flags as an int
-USER_ROLE = 0x0100
-ALIGN_CENTER = 0x0084
+USER_ROLE = 0x0100   # Qt::UserRole (QListWidgetItem.setData and data take the role as an int)
 
 
 def set_enum(obj: QObject, prop: str, keys: str) -> None:

@@ -9,7 +9,7 @@ from PySide6.QtCore import QRectF
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from studio.ui.firstframe import ALIGN_CENTER, set_enum
+from studio.ui.firstframe import set_enum
 
 if TYPE_CHECKING:
     import numpy as np
@@ -115,7 +115,7 @@ class PreviewView(QFrame):
             font.setBold(True)
             p.setFont(font)
             p.setPen(QColor(255, 255, 255, 230))
-            p.drawText(self.rect(), ALIGN_CENTER, str(self.countdown))
+            p.drawText(self.rect(), QtCore.Qt.AlignCenter, str(self.countdown))
         if self.recording_time is not None:
             self._paint_rec_badge(p)
         elif self.playing is not None:
