@@ -23,6 +23,11 @@ HEAVY = ("numpy", "cv2", "av", "sqlalchemy", "alembic", "boto3", "botocore", "ke
          "studio.media", "studio.capture.recorder", "studio.capture.sources")
 
 
+def app_env(**extra: str) -> dict:
+    """The environment of a child Python that runs this checkout's app offscreen."""
+    return {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen", **extra}
+
+
 def test_only_gui_options_skip_the_sub_commands(tmp_path):
     assert not names_a_command([])
     assert not names_a_command(["--data-dir", "x", "--quit-after", "1", "--page", "drafts", "-v"])
@@ -93,7 +98,7 @@ def test_the_window_and_its_first_frame_pages_import_nothing_heavy():
              + "".join(f"import {m}\n" for m in modules)
              + f"heavy = {HEAVY!r}\n"
              + "print(sorted(n for n in sys.modules if any(n == h or n.startswith(h + '.') for h in heavy)))")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
+    env = app_env()
     r = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]", f"loaded before the first paint: {r.stdout.strip()}"
@@ -135,7 +140,7 @@ def test_a_placeholder_frame_is_not_the_content(qtbot, studio):
 
 
 def test_the_probe_marks_the_first_paint_of_the_real_page(data_dir):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen", "STUDIO_STARTUP_PROBE": "1"}
+    env = app_env(STUDIO_STARTUP_PROBE="1")
     r = subprocess.run([sys.executable, "-m", "studio", "--data-dir", str(data_dir), "--quit-after", "2"],
                        env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
@@ -167,7 +172,7 @@ exit_process(main(sys.argv[1:]))
 @pytest.mark.parametrize("previous_page", [None, "record"])
 def test_the_first_frame_is_painted_before_the_qt_namespace_is_made(tmp_path, previous_page):
     data_dir = tmp_path / "profile"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "QT_QPA_PLATFORM": "offscreen"}
+    env = app_env()
     args = [sys.executable, "-c", _QT_NAMESPACE_PROBE, "--data-dir", str(data_dir), "--quit-after", "1"]
     if previous_page:   # a warm profile: the last run ended cleanly on that page (the bench's case)
         first = subprocess.run([*args, "--page", previous_page], env=env, capture_output=True, text=True,
