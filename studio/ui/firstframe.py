@@ -6,8 +6,9 @@ costs (callgrind on this machine; Python 3.11 builds each enum member in Python)
 on the first frame's path (the launcher, the error presenter, the main window, the Record page
 and its preview) import ``QtCore`` and write ``QtCore.Qt.…`` only in code that runs after the first
 paint; what runs before it names Qt's values here: enum properties by their keys' names through
-the meta-object system, and the item-data role, which Qt's API takes as an ``int``. ``tests/test_startup.py`` checks that
-the namespace is still unmade when the first frame has painted, and that these values are Qt's.
+the meta-object system, and the item-data role, which Qt's API takes as an ``int``.
+``tests/test_startup.py`` checks that the namespace is still unmade when the first frame has
+painted, and that these values are Qt's.
 """
 
 from __future__ import annotations
