@@ -8,6 +8,10 @@ what was open (page, draft) and is marked clean on a normal exit; a marker left 
 process that is gone means the app closed unexpectedly, and the next start says so, copies the
 trace into ``studio.log`` and offers to reopen what was open.
 
+The marker is written (atomically, fsynced) by a thread of its own: ``begin()`` and ``update()`` are
+called on the UI thread (at start, on every page change), which never waits on the disk. They hand
+the latest state over and return; ``end()`` waits for the last, clean marker to be on disk.
+
 No Qt here: the window asks ``previous()`` and renders the answer.
 """
 
@@ -18,6 +22,7 @@ import json
 import logging
 import os
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +73,7 @@ class LastRun:
         self.fatal_log = self.logs_dir / FATAL_LOG
         self._fatal_file = None
         self._state: dict = {}
+        self._writer: _MarkerWriter | None = None
 
     # -- the previous run --------------------------------------------------------------------
     def previous(self) -> PreviousRun | None:
@@ -125,6 +131,7 @@ class LastRun:
             log.warning("fatal-error log unavailable: %s", e)
         self._state = {"pid": os.getpid(), "version": __version__, "clean": False,
                        "started_us": time.time_ns() // 1000, "page": None, "draft_id": None}
+        self._writer = _MarkerWriter(self.marker)
         self._save()
         return previous
 
@@ -147,6 +154,9 @@ class LastRun:
         if self._state:
             self._state["clean"] = True
             self._save()
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
         if self._fatal_file is not None:
             faulthandler.disable()
             self._fatal_file.close()
@@ -154,10 +164,8 @@ class LastRun:
 
     def _save(self) -> None:
         self._state["updated_us"] = time.time_ns() // 1000
-        try:
-            _write_atomic(self.marker, self._state)
-        except OSError as e:  # a full disk must not take the window down
-            log.warning("could not write %s: %s", self.marker, e)
+        if self._writer is not None:
+            self._writer.put(dict(self._state))
 
     def _trim_fatal_log(self) -> None:
         try:
@@ -172,6 +180,45 @@ class LastRun:
             pass
         except OSError as e:
             log.warning("could not trim %s: %s", self.fatal_log, e)
+
+
+class _MarkerWriter:
+    """Writes the newest marker state it was given, off the calling thread; older ones not yet
+    written are skipped (only the last matters). ``close()`` writes what is pending, then stops."""
+
+    CLOSE_WAIT_S = 10.0   # a disk that slow loses only the "clean" flag (the next start then asks)
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._pending: dict | None = None
+        self._closing = False
+        self._cv = threading.Condition()
+        self._thread = threading.Thread(target=self._loop, name="last-run-marker", daemon=True)
+        self._thread.start()
+
+    def put(self, state: dict) -> None:
+        with self._cv:
+            self._pending = state
+            self._cv.notify()
+
+    def close(self) -> None:
+        with self._cv:
+            self._closing = True
+            self._cv.notify()
+        self._thread.join(self.CLOSE_WAIT_S)
+
+    def _loop(self) -> None:
+        while True:
+            with self._cv:
+                while self._pending is None and not self._closing:
+                    self._cv.wait()
+                state, self._pending = self._pending, None
+                if state is None:
+                    return   # closing, nothing left to write
+            try:
+                _write_atomic(self.path, state)
+            except OSError as e:  # a full disk must not take the window down
+                log.warning("could not write %s: %s", self.path, e)
 
 
 def _atomic_bytes(path: Path, data: bytes) -> None:

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -48,6 +49,29 @@ def test_a_clean_run_is_remembered_with_its_page(tmp_path):
     assert previous is not None and previous.clean and not previous.crashed
     assert (previous.page, previous.draft_id) == ("editor", "d" * 32)
     again.end()
+
+
+def test_the_ui_thread_hands_the_marker_over_and_never_fsyncs_it(tmp_path, monkeypatch):
+    """begin() and update() run on the UI thread (start, every page change): the marker's fsync is
+    made by the writer thread; end() returns once the last, clean state is on disk."""
+    import studio.lastrun as lastrun
+
+    fsynced_on = []
+    real_fsync = os.fsync
+
+    def fsync(fd):
+        fsynced_on.append(threading.current_thread() is threading.main_thread())
+        real_fsync(fd)
+
+    monkeypatch.setattr(lastrun.os, "fsync", fsync)
+    runs = LastRun(tmp_path)
+    runs.begin()
+    for page in ("record", "editor", "drafts", "uploads"):
+        runs.update(page=page)
+    runs.end()
+    assert fsynced_on and not any(fsynced_on), "the UI thread waited on the disk for the marker"
+    marker = json.loads((tmp_path / "last-run.json").read_text())
+    assert marker["clean"] is True and marker["page"] == "uploads"
 
 
 def test_a_run_that_never_ended_is_reported_once_its_process_is_gone(tmp_path):
