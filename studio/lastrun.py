@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from studio import __version__
-from studio.durable import pid_alive
+from studio.durable import atomic_write_bytes, atomic_write_json, pid_alive
 
 log = logging.getLogger(__name__)
 
@@ -53,15 +53,6 @@ class PreviousRun:
     @property
     def crashed(self) -> bool:
         return not self.clean
-
-
-def _write_atomic(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as f:
-        json.dump(data, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 class LastRun:
@@ -175,7 +166,7 @@ class LastRun:
                 f.seek(-_FATAL_LOG_KEEP, os.SEEK_END)
                 tail = f.read()
             cut = tail.find(RUN_HEADER.encode())
-            _atomic_bytes(self.fatal_log, tail[cut:] if cut >= 0 else tail)
+            atomic_write_bytes(self.fatal_log, tail[cut:] if cut >= 0 else tail)
         except FileNotFoundError:
             pass
         except OSError as e:
@@ -216,18 +207,9 @@ class _MarkerWriter:
                 if state is None:
                     return   # closing, nothing left to write
             try:
-                _write_atomic(self.path, state)
+                atomic_write_json(self.path, state)
             except OSError as e:  # a full disk must not take the window down
                 log.warning("could not write %s: %s", self.path, e)
-
-
-def _atomic_bytes(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
 
 
 def end_process(code: int, *, run_atexit: bool = False) -> None:
