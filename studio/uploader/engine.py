@@ -29,7 +29,7 @@ from studio.errors import StudioError
 from studio.uploader.errors import (NoSuchUploadError, OfflineError, PermanentUploadError, SourceChangedError,
                                     TransientUploadError, UploadError, classify)
 from studio.uploader.models import now_us
-from studio.uploader.snapshot import refreeze, sha256_file
+from studio.uploader.snapshot import is_link_to, refreeze, sha256_file
 from studio.uploader.store import (CANCELLED, COMPLETED, IN_PROGRESS, PAUSED, PENDING, RETRYING, JobStore,
                                    Part, UploadJob)
 from studio.uploader.targets import plan_part_size
@@ -299,7 +299,7 @@ class JobEngine:
                 done = {}
         self._progress(sum(p.size for p in done.values()))
         before = self._fingerprint()
-        digest = self._send_missing(done)
+        digest = self._send_missing(done, before)
         self._prove_local(before, digest)
         self._complete()
         if not self._remote_proof(read_back_ok=True, strict=True):
@@ -318,9 +318,17 @@ class JobEngine:
                                        "retry the upload to freeze it again.") from None
         src = self._source_stat()
         if src is not None and (src.st_size, src.st_mtime_ns) != (self.job.source_size, self.job.source_mtime_ns):
-            if src.st_size == self.job.size and self._holds_queued_bytes(self.job.source_path):
+            linked = is_link_to(self.job, src)
+            if linked and src.st_size == self.job.size and self.job.sha256 is None:
+                # The staged file is the original itself: its bytes are whatever it holds now. The parts
+                # already sent are read again and checked against their digests (a change restarts).
+                log.info("job %s: the original was touched or written to after it was queued; uploading what "
+                         "it holds now", self.job.id)
+                self.ctx.store.update(self.job.id, source_mtime_ns=src.st_mtime_ns, mtime_ns=src.st_mtime_ns)
+            elif src.st_size == self.job.size and self._holds_queued_bytes(self.job.source_path):
                 log.info("job %s: the original was touched but holds the same bytes; resuming", self.job.id)
-                self.ctx.store.update(self.job.id, source_mtime_ns=src.st_mtime_ns, source_size=src.st_size)
+                self.ctx.store.update(self.job.id, source_mtime_ns=src.st_mtime_ns, source_size=src.st_size,
+                                      **({"mtime_ns": src.st_mtime_ns} if linked else {}))
             else:
                 snap = refreeze(self.job)
                 self._replan(snap.size, snap.sha256, snap.mtime_ns, source_size=snap.source_size,
@@ -356,12 +364,22 @@ class JobEngine:
         return True
 
     def _fingerprint(self) -> tuple | None:
-        """What any write to the staged file changes (ctime cannot be set back by a program)."""
+        """What any write to the staged file changes (ctime cannot be set back by a program), and its
+        number of names (see _untouched)."""
         try:
             st = os.fstat(self._fd())
         except OSError:
             return None
-        return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino
+        return st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_nlink
+
+    def _untouched(self, before: tuple | None) -> bool:
+        """Nothing wrote to the staged file since ``before``. A name added or removed (the user's original,
+        linked, deleted or replaced by a new file) changes its ctime and number of links, not its bytes."""
+        now = self._fingerprint()
+        if before is None or now is None:
+            return False
+        bytes_kept = (now[0], now[1], now[3]) == (before[0], before[1], before[3])   # size, mtime, inode
+        return now == before or (bytes_kept and now[4] != before[4])
 
     def _source_stat(self) -> os.stat_result | None:
         """The user's original, when the job uploads a private copy of it (None otherwise)."""
@@ -500,11 +518,13 @@ class JobEngine:
                 self._fd_value = None
 
     # -- parts
-    def _send_missing(self, done: dict[int, Part]) -> str:
+    def _send_missing(self, done: dict[int, Part], before: tuple | None) -> str:
         """Every part in order, by ``concurrency`` lanes: a missing part is read into the lane's buffer,
         hashed and sent; an acknowledged one (a resumed upload) is read and checked against its recorded
         digests. The whole file's sha256 is fed the same buffers in part order, so it is the sha256 of the
-        bytes sent. Returns it (hex). This thread watches for pause/cancel and the first error."""
+        bytes sent. Returns it (hex). This thread watches for pause/cancel, the first error, and a write
+        to the staged file (its fingerprint is no longer ``before``: a user's original, linked, written
+        to in place), which stops the upload at once and starts it again with the new content."""
         numbers = iter(range(1, self.job.part_count + 1))
         self._acked = sum(p.size for p in done.values())
         self._differs = []   # acknowledged parts whose bytes are no longer those sent
@@ -545,7 +565,7 @@ class JobEngine:
                    for i in range(max(1, min(self.ctx.concurrency, self.job.part_count)))]
         for t in threads:
             t.start()
-        running = len(threads)
+        running, written = len(threads), False
         try:
             while running:
                 if finished.acquire(timeout=self.ctx.control_poll):
@@ -553,6 +573,10 @@ class JobEngine:
                 if committer.error is not None:
                     self._abandon.set()
                 self._check()
+                if before is not None and not self._untouched(before):
+                    written = True
+                    self._abandon.set()
+                    break
         except BaseException:
             self._abandon.set()   # parts already on the wire finish, and are kept if acknowledged
             raise
@@ -569,6 +593,8 @@ class JobEngine:
             # run adopts those parts from ListParts)
             committer.close(None if not stopping else max(STOP_JOIN_S, deadline - time.monotonic()))
             whole.close()
+        if written:
+            self._changed_while_uploading(None)
         for e in (*errors, committer.error):
             if e is not None:
                 raise e
@@ -725,7 +751,7 @@ class JobEngine:
         parts = self.ctx.store.parts(self.job.id)
         if len(parts) != self.job.part_count:
             raise TransientUploadError("Some parts are still missing; the upload will continue.")
-        unchanged = before is not None and self._fingerprint() == before and not self._differs
+        unchanged = self._untouched(before) and not self._differs
         if unchanged and self.job.sha256 in (None, digest):
             if self.job.sha256 is None:
                 self.ctx.store.update(self.job.id, sha256=digest)
@@ -763,9 +789,16 @@ class JobEngine:
             return True
         if not raise_on_change:
             return False
+        self._changed_while_uploading(differs)
+
+    def _changed_while_uploading(self, differs: list[int] | None) -> None:
+        """The staged bytes changed during the upload (``differs``: the parts found changed, None when not
+        known). Raises SourceChangedError after the job was set to start again cleanly."""
         if self._adopt_new_content():
             # the original still holds the queued bytes: parts that differ are sent again, the rest kept
-            self.ctx.store.drop_parts(self.job.id, differs)
+            # (all of them checked against their digests on the next run when which ones is not known)
+            if differs:
+                self.ctx.store.drop_parts(self.job.id, differs)
             raise SourceChangedError("The staged copy was damaged; its changed parts are sent again.")
         self._restart("The file changed while it was uploading; the upload started again from zero with its "
                       "new content.")

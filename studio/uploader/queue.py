@@ -578,7 +578,9 @@ class UploadQueue:
             job = jobs.get(m.group(1))
             try:
                 finished = job is not None and job.state in (COMPLETED, CANCELLED) and str(f) == job.staging_path
-                stray = (job is None or str(f) != job.staging_path) and now - f.stat().st_mtime >= older_than
+                st = f.stat()   # a link's mtime is its original's (any age): its ctime says when it was made
+                age = now - (max(st.st_mtime, st.st_ctime) if st.st_nlink > 1 else st.st_mtime)
+                stray = (job is None or str(f) != job.staging_path) and age >= older_than
                 if finished or stray:
                     f.unlink()
                     removed += 1

@@ -40,25 +40,112 @@ def _object_sha(raw_s3, job) -> str:
 
 
 # -- 1. honest verification, frozen files -------------------------------------------------------
-def test_editing_the_original_mid_upload_cannot_change_what_is_sent(studio, s3_server, raw_s3, tmp_path):
+def test_writing_into_the_original_mid_upload_restarts_it_at_once_never_a_mix(studio, s3_server, raw_s3,
+                                                                              tmp_path):
+    """The job's link shares the original's bytes, so a program writing into the file changes them: the
+    engine sees the fingerprint change within a control poll, stops sending, starts again from zero
+    with a sentence, and the object is the file as it is now, with the sha256 the job reports."""
+    add_target(studio, s3_server, concurrency=1, bandwidth_limit=10 * MiB)
+    src = make_file(tmp_path / "mine.mp4", 6 * 5 * MiB + 11)
+    original = src.read_bytes()
+    job = studio.uploads.enqueue_file(src, "seaweed")
+    edited, events = [], []
+
+    def on_event(kind, job_id, payload):
+        events.append((kind, payload))
+        if kind == "progress" and payload[0] > 0 and not edited:
+            with open(src, "r+b") as f:      # the user's program writes into the original while it uploads
+                f.seek(7 * MiB)
+                f.write(b"X" * MiB)
+            edited.append(studio.uploads.store.parts(job_id))
+
+    run_until_idle(studio, on_event=on_event)
+    job = studio.uploads.get(job.id)
+    assert edited and job.state == "COMPLETED", job.error
+    assert "changed while it was uploading" in job.notice
+    assert _object_sha(raw_s3, job) == job.sha256 == sha256_of(src.read_bytes()) != sha256_of(original)
+    kinds = [k for k, _ in events]
+    restart = kinds.index("restart")
+    sent_before_restart = max(p[0] for k, p in events[:restart] if k == "progress")
+    assert sent_before_restart <= len(edited[0]) * 5 * MiB + 2 * 5 * MiB   # stopped within a part or two
+
+
+def test_saving_the_original_anew_mid_upload_cannot_change_what_is_sent(studio, s3_server, raw_s3, tmp_path):
+    """Saved the usual way (a new file renamed over the old one), the original no longer shares the
+    job's bytes: the upload in flight goes on with the bytes queued, as from a copy."""
     add_target(studio, s3_server, concurrency=1, bandwidth_limit=20 * MiB)
     src = make_file(tmp_path / "mine.mp4", 3 * 5 * MiB + 11)
     original = src.read_bytes()
     job = studio.uploads.enqueue_file(src, "seaweed")
-    assert os.stat(job.staging_path).st_ino != os.stat(src).st_ino   # a private copy, not a hard link
     edited = []
 
     def on_event(kind, job_id, payload):
         if kind == "progress" and payload[0] > 0 and not edited:
-            with open(src, "r+b") as f:      # the user edits the original while it uploads
-                f.seek(7 * MiB)
-                f.write(b"X" * MiB)
+            new = tmp_path / "mine.mp4.tmp"
+            new.write_bytes(b"the re-export" + original[13:])
+            os.replace(new, src)
             edited.append(True)
 
     run_until_idle(studio, on_event=on_event)
     job = studio.uploads.get(job.id)
     assert edited and job.state == "COMPLETED", job.error
+    assert not job.notice
     assert _object_sha(raw_s3, job) == job.sha256 == sha256_of(original)
+
+
+def test_a_queued_file_is_linked_at_once_and_survives_the_original_being_deleted(studio, s3_server, raw_s3,
+                                                                                  tmp_path):
+    """Queueing costs no copy (the job's hard link keeps the bytes); the upload freezes its own private
+    copy as it starts, and the original can be deleted in between without losing the upload."""
+    add_target(studio, s3_server)
+    src = make_file(tmp_path / "gone.mp4", 2 * 5 * MiB + 7)
+    original = src.read_bytes()
+    job = studio.uploads.enqueue_file(src, "seaweed")
+    staged = os.stat(job.staging_path)
+    assert (staged.st_ino, staged.st_nlink) == (os.stat(src).st_ino, 2)
+    src.unlink()
+    run_until_idle(studio)
+    job = studio.uploads.get(job.id)
+    assert job.state == "COMPLETED", job.error
+    assert _object_sha(raw_s3, job) == job.sha256 == sha256_of(original)
+    assert not os.path.exists(job.staging_path) and not list(studio.layout.staging.glob("upload-*"))
+
+
+def test_a_file_on_another_filesystem_is_copied_when_queued(studio, s3_server, raw_s3):
+    """No hard link across filesystems (here /dev/shm, a tmpfs): the private copy is made at once, so the
+    queued bytes are kept as before."""
+    import tempfile
+    from pathlib import Path
+
+    if os.stat("/dev/shm").st_dev == os.stat(studio.layout.staging.parent).st_dev:
+        pytest.skip("/dev/shm is on the profile's filesystem here")
+    add_target(studio, s3_server)
+    with tempfile.TemporaryDirectory(dir="/dev/shm") as shm:
+        src = make_file(Path(shm) / "elsewhere.mp4", 5 * MiB + 3)
+        original = src.read_bytes()
+        job = studio.uploads.enqueue_file(src, "seaweed")
+        staged = os.stat(job.staging_path)
+        assert staged.st_dev != os.stat(src).st_dev and staged.st_nlink == 1
+        with open(src, "r+b") as f:   # after queueing: the copy holds the queued bytes
+            f.write(b"later")
+        src.unlink()
+    run_until_idle(studio)
+    job = studio.uploads.get(job.id)
+    assert job.state == "COMPLETED", job.error
+    assert _object_sha(raw_s3, job) == job.sha256 == sha256_of(original)
+
+
+def test_an_edit_between_queueing_and_uploading_is_what_gets_uploaded(studio, s3_server, raw_s3, tmp_path):
+    add_target(studio, s3_server)
+    src = make_file(tmp_path / "fixed.mp4", 2 * 5 * MiB + 9)
+    job = studio.uploads.enqueue_file(src, "seaweed")
+    time.sleep(0.01)
+    with open(src, "r+b") as f:   # same size, new bytes, in place
+        f.write(b"a better first second")
+    run_until_idle(studio)
+    done = studio.uploads.get(job.id)
+    assert done.state == "COMPLETED", done.error
+    assert _object_sha(raw_s3, done) == done.sha256 == sha256_of(src.read_bytes())
 
 
 def test_staged_bytes_changing_mid_upload_never_complete_as_other_bytes(studio, s3_server, raw_s3, tmp_path):
