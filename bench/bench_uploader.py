@@ -15,7 +15,12 @@ temporary folder, on 127.0.0.1.
       timed inside its process around the call only (client built before the clock starts);
     * obstore 0.12 (`obstore.put`, chunk_size 8 MiB, max_concurrency 4), timed the same way;
     * (informational) the same TransferManager call with SHA-256 part checksums, the integrity ours
-      has on: it tells what of the gap is the algorithm (the client's and the server's hashing).
+      has on: it tells what of the gap is the algorithm (the client's and the server's hashing);
+    * (informational) ours in one command, `studio uploads enqueue FILE --run` (one Python start-up
+      and one set of imports instead of two), timed from outside;
+    * (informational) ours as the window runs it: `enqueue_file` + `run(until_idle=True)` in a
+      process that has already started (the app and boto3 imported, the profile open, as in the
+      running app; the S3 client is still built on the clock), timed around the calls like theirs.
   Per round, ours MiB/s / theirs MiB/s; the figure is the median of the rounds (target >= 1.0), with
   the 1-minute load average beside it (the machine is shared: compare ratios, not MiB/s).
 - peak RSS of every `studio` process of an upload, measured by /usr/bin/time -v (the app's own
@@ -81,6 +86,25 @@ print(json.dumps({"seconds": time.perf_counter() - t0}))
 """
 
 
+# ours as the window runs it: the calls only, in a process that has already started
+_IN_APP = r"""
+import json, sys, time
+c = json.loads(sys.argv[1])
+sys.path.insert(0, c["root"])
+import boto3  # noqa: F401 - loaded by a running app that has uploaded before
+from studio.app import build
+s = build(c["data"])
+s.uploads.list()
+t0 = time.perf_counter()
+job = s.uploads.enqueue_file(c["file"], "bench")
+s.uploads.run(until_idle=True)
+took = time.perf_counter() - t0
+job = s.uploads.get(job.id)
+s.close()
+print(json.dumps({"seconds": took, "state": job.state, "sha256": job.sha256}))
+"""
+
+
 # the TransferManager reference with the integrity ours has on: SHA-256 part checksums
 _TM_SHA256 = _TM.replace("Config=tc)", 'Config=tc, ExtraArgs={"ChecksumAlgorithm": "SHA256"})')
 assert _TM_SHA256 != _TM
@@ -123,14 +147,33 @@ def _profile(data: Path, base: dict) -> None:
         s.close()
 
 
+def _ours_one_command(data: Path, src: Path, sha: str, base: dict, env: dict) -> float:
+    _profile(data, base)
+    took, _rss, out = _timed(_studio(data, "uploads", "enqueue", str(src), "--target", "bench", "--run", "--json"), env)
+    _check_completed(json.loads(out.stdout)["jobs"], sha)
+    return took
+
+
+def _ours_in_app(data: Path, src: Path, sha: str, base: dict, env: dict) -> float:
+    _profile(data, base)
+    _took, _rss, out = _timed([sys.executable, "-c", _IN_APP, json.dumps({"root": str(ROOT), "data": str(data),
+                                                                         "file": str(src)})], env)
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    _check_completed([{"state": got["state"], "verified": True, "sha256": got["sha256"]}], sha)
+    return got["seconds"]
+
+
+def _check_completed(jobs: list[dict], sha: str) -> None:
+    if len(jobs) != 1 or jobs[0]["state"] != "COMPLETED" or not jobs[0]["verified"] or jobs[0]["sha256"] != sha:
+        raise RuntimeError(f"our upload did not complete verified with the file's sha256: {jobs}")
+
+
 def _ours(data: Path, src: Path, sha: str, base: dict, env: dict) -> dict:
     """enqueue + run --until-idle, as a user types them. Returns seconds and each process's peak RSS."""
     _profile(data, base)
     t_enq, rss_enq, _ = _timed(_studio(data, "uploads", "enqueue", str(src), "--target", "bench"), env)
     t_run, rss_run, out = _timed(_studio(data, "uploads", "run", "--until-idle", "--json"), env)
-    jobs = json.loads(out.stdout)["jobs"]
-    if len(jobs) != 1 or jobs[0]["state"] != "COMPLETED" or not jobs[0]["verified"] or jobs[0]["sha256"] != sha:
-        raise RuntimeError(f"our upload did not complete verified with the file's sha256: {jobs}")
+    _check_completed(json.loads(out.stdout)["jobs"], sha)
     return {"seconds": t_enq + t_run, "enqueue_s": t_enq, "run_s": t_run, "rss": max(rss_enq, rss_run),
             "rss_enqueue": rss_enq, "rss_run": rss_run}
 
@@ -186,12 +229,13 @@ def _throughput(tmp: Path, base: dict, env: dict, full: bool) -> list[dict]:
     size = (512 if full else 64) * MiB
     src, sha = _file(tmp, size)
     rounds = 3
-    who = ["ours", "tm", "obstore", "tm_sha256"]
+    who = ["ours", "tm", "obstore", "tm_sha256", "one_command", "in_app"]
     code = {"tm": _TM, "obstore": _OBSTORE, "tm_sha256": _TM_SHA256}
     secs: dict[str, list[float]] = {w: [] for w in who}
     whole: dict[str, list[float]] = {w: [] for w in who}   # the references' whole processes
     ratios: dict[str, list[float]] = {"tm": [], "obstore": [], "tm_sha256": []}
     ratios_whole: dict[str, list[float]] = {"tm": [], "obstore": [], "tm_sha256": []}
+    ratios_ours: dict[str, list[float]] = {"one_command": [], "in_app": []}   # other ways of ours / TM call
     loads, detail = [], []
     for i in range(rounds):
         order = who[i:] + who[:i]
@@ -203,6 +247,10 @@ def _throughput(tmp: Path, base: dict, env: dict, full: bool) -> list[dict]:
                 r = _ours(tmp / f"thr{i}", src, sha, base, env)
                 got[w] = got_whole[w] = r["seconds"]
                 detail.append(r)
+            elif w == "one_command":
+                got[w] = got_whole[w] = _ours_one_command(tmp / f"one{i}", src, sha, base, env)
+            elif w == "in_app":
+                got[w] = got_whole[w] = _ours_in_app(tmp / f"app{i}", src, sha, base, env)
             else:
                 got[w], got_whole[w] = _reference(code[w], cfg, env)
             secs[w].append(got[w])
@@ -211,6 +259,8 @@ def _throughput(tmp: Path, base: dict, env: dict, full: bool) -> list[dict]:
         for ref in ratios:
             ratios[ref].append(got[ref] / got["ours"])   # = ours MiB/s / theirs MiB/s
             ratios_whole[ref].append(got_whole[ref] / got["ours"])
+        for way in ("one_command", "in_app"):
+            ratios_ours[way].append(got["tm"] / got[way])
     src.unlink()
     mibs = {w: statistics.median(size / MiB / t for t in secs[w]) for w in who}
     load = f"load average {min(loads):.1f}-{max(loads):.1f} (1 min, {os.cpu_count()} cores)"
@@ -239,6 +289,17 @@ def _throughput(tmp: Path, base: dict, env: dict, full: bool) -> list[dict]:
                  "note": f"the integrity ours has on, in the reference too; theirs {mibs['tm_sha256']:.0f} MiB/s (the "
                          f"call only) vs {mibs['tm']:.0f} MiB/s with CRC32; median of {rounds} rounds (range "
                          f"{min(ratios['tm_sha256']):.2f}-{max(ratios['tm_sha256']):.2f}); {load}"})
+    for way, label, how in (
+            ("one_command", "ours in one command", "`studio uploads enqueue FILE --run`, timed from outside: one "
+                                                  "Python start-up and one set of imports"),
+            ("in_app", "ours as the window runs it", "enqueue_file + run(until_idle=True) timed around the calls in "
+                                                     "a started process (app and boto3 imported, profile open; the "
+                                                     "S3 client built on the clock)")):
+        ratio = statistics.median(ratios_ours[way])
+        rows.append({"name": f"upload {size // MiB} MiB, {label} / TransferManager (classic, CRC32) call",
+                     "value": ratio, "unit": "x", "target": "(informational)", "ok": None,
+                     "note": f"{how}; {mibs[way]:.0f} MiB/s vs {mibs['tm']:.0f}; median of {rounds} rounds (range "
+                             f"{min(ratios_ours[way]):.2f}-{max(ratios_ours[way]):.2f}); {load}"})
     rows.append({"name": f"upload {size // MiB} MiB end to end, ours (MiB/s)", "value": mibs["ours"], "unit": "MiB/s",
                  "target": "ratios above", "ok": None,
                  "note": f"TransferManager {mibs['tm']:.0f} MiB/s, obstore {mibs['obstore']:.0f} MiB/s; {load}"})

@@ -14,6 +14,9 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
     e.add_argument("item", metavar="PATH_OR_DRAFT_ID")
     e.add_argument("--target", default="local", help="target name (default: local, this computer)")
     e.add_argument("--title", default="")
+    e.add_argument("--run", action="store_true",
+                   help="then upload it now, in this terminal, and exit when nothing is left to upload "
+                        "(as `uploads run --until-idle`; the job id goes to stderr)")
     add_json_flag(e)
     ls = cmds.add_parser("list", help="the jobs with their state, dates and, once finished, a link (url)")
     add_json_flag(ls)
@@ -70,6 +73,10 @@ def _enqueue(ctx: Context) -> int:
             print(file=sys.stderr)   # end the "exporting" progress line
     else:
         raise UserError(f"{item} is neither a file nor a draft id.", 2)
+    if ctx.args.run:
+        print(f"{job.id[:8]} queued ({job.id})", file=sys.stderr, flush=True)
+        ctx.args.until_idle = True
+        return _run(ctx)
     ctx.emit({"ok": True, "id": job.id, "job": _job_dict(job)}, job.id)
     return 0
 

@@ -88,6 +88,21 @@ def test_uploads_commands(cli, s3_server, raw_s3, tmp_path, data_dir):
     assert "Traceback" not in missing.stderr
 
 
+def test_enqueue_and_run_in_one_command(cli, s3_server, raw_s3, tmp_path):
+    """`uploads enqueue FILE --run`: queued, then uploaded in the same process to the end; stdout is the
+    run's result (one JSON document), the job id and progress go to stderr."""
+    _add(cli, s3_server)
+    src = make_file(tmp_path / "now.mp4", 6 * MiB + 1)
+    out = _json(cli("uploads", "enqueue", str(src), "--target", "box", "--run", "--json"))
+    assert out["ok"] and out["completed"] == 1 and len(out["jobs"]) == 1
+    job = out["jobs"][0]
+    assert job["state"] == "COMPLETED" and job["verified"] and job["sha256"] == sha256_of(src.read_bytes())
+    assert sha256_of(raw_s3.get_object(Bucket=job["bucket"], Key=job["key"])["Body"].read()) == job["sha256"]
+    again = cli("uploads", "enqueue", str(src), "--target", "box", "--run")
+    assert again.returncode == 0 and "queued" in again.stderr and "COMPLETED" in again.stderr
+    assert "completed 1" in again.stdout
+
+
 def test_local_s3_start_status_stop(cli, data_dir, tmp_path):
     started = _json(cli("local-s3", "start", "--json"))
     try:
