@@ -34,7 +34,15 @@ def _value(r: dict) -> str:
 
 def table(results: dict) -> str:
     rows = results.get("results", [])
-    lines = [f"Recorded {results.get('when', '?')} on {results.get('machine', {}).get('cpus', '?')} cores"
+    dates: dict[str, list[str]] = {}   # date -> benchmarks recorded then (several after partial runs)
+    for r in rows:
+        names = dates.setdefault(r.get("when", results.get("when", "?")), [])
+        if r.get("bench") not in names:
+            names.append(r.get("bench"))
+    cores = f"{results.get('machine', {}).get('cpus', '?')} cores"
+    recorded = f"Recorded {results.get('when', '?')} on {cores}" if len(dates) <= 1 else \
+        f"Recorded on {cores}: " + "; ".join(f"{', '.join(map(str, names))} {d}" for d, names in sorted(dates.items()))
+    lines = [recorded
              + (" (a quick run, not for the figures)" if results.get("quick") else "")
              + (f"; benchmarks that failed to run: {', '.join(results['failed'])}" if results.get("failed") else "")
              + ".", "",

@@ -45,12 +45,14 @@ def main() -> int:
     if args.only:
         files = [f for f in files if f.stem.removeprefix("bench_") in args.only]
     rows, failures = [], []
+    started = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     for f in files:
         t0 = time.perf_counter()
         print(f"== {f.stem} ...", flush=True)
         try:
             for row in load(f).run(full=not args.quick):
                 row.setdefault("bench", f.stem.removeprefix("bench_"))
+                row.setdefault("when", started)   # a partial run (--only) keeps the other rows' own dates
                 rows.append(row)
                 print(f"   {row['name']}: {row['value']:.4g} {row['unit']}  (target {row['target']})", flush=True)
         except Exception:  # noqa: BLE001 - one broken benchmark must not hide the others
@@ -69,7 +71,8 @@ def main() -> int:
     ran = {f.stem.removeprefix("bench_") for f in files}
     if args.only and out.exists():  # a partial run replaces only its own benchmarks' rows
         old = json.loads(out.read_text())
-        rows = [r for r in old.get("results", []) if r.get("bench") not in ran] + rows
+        rows = [{**r, "when": r.get("when", old.get("when"))} for r in old.get("results", [])
+                if r.get("bench") not in ran] + rows
         failures = [f for f in old.get("failed", []) if f.removeprefix("bench_") not in ran] + failures
     out.write_text(json.dumps({
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
