@@ -24,3 +24,12 @@ def test_the_readme_table_is_the_recorded_results():
     for row in results["results"]:
         assert row["name"].replace("|", "/") in readme
     assert readme.count("**missed**") == len(report.missed(results["results"]))
+
+
+def test_a_partial_run_keeps_each_rows_own_date():
+    row = {"name": "x", "value": 1.0, "unit": "s", "target": "<= 2", "ok": True}
+    one = report.table({"when": "T1", "machine": {"cpus": 2}, "results": [{**row, "bench": "a"}]})
+    assert one.startswith("Recorded T1 on 2 cores.")
+    two = report.table({"when": "T2", "machine": {"cpus": 2},
+                        "results": [{**row, "bench": "a", "when": "T1"}, {**row, "bench": "b", "when": "T2"}]})
+    assert two.startswith("Recorded on 2 cores: a T1; b T2.")
