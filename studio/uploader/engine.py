@@ -240,9 +240,11 @@ class JobEngine:
     matched the server's answers (the server refuses a part whose bytes do not hash to the checksum
     sent with it); the whole-file sha256 is that of the same buffers in order (parts of an earlier
     run are read again and must still match their digests); nothing wrote to the staged file while it
-    was read (size, mtime, ctime, inode), else one full re-read decides, and a change restarts the job
-    with a sentence; the sha256 equals the one recorded, when one was; after completion the object's size and composite checksum (or multipart ETag) equal what the
-    local part digests give, or, where the server offers neither, the object read back hashes to it.
+    was read (size, mtime, ctime, inode: a write seen while parts go stops the upload at once; one
+    seen only at the end makes one full re-read decide), and a change restarts the job with a
+    sentence; the sha256 equals the one recorded, when one was; after completion the object's size
+    and composite checksum (or multipart ETag) equal what the local part digests give, or, where the
+    server offers neither, the object read back hashes to it.
     """
 
     def __init__(self, job: UploadJob, ctx: RunContext):
@@ -382,7 +384,8 @@ class JobEngine:
         return now == before or (bytes_kept and now[4] != before[4])
 
     def _source_stat(self) -> os.stat_result | None:
-        """The user's original, when the job uploads a private copy of it (None otherwise)."""
+        """The user's original, when the job uploads its own link to it or a private copy of it (None
+        otherwise: an export's link, a post's file)."""
         job = self.job
         if not job.owns_staging or job.source_size is None or job.source_path == job.staging_path:
             return None
@@ -612,9 +615,10 @@ class JobEngine:
             got += n
 
     def _drop_cached(self, offset: int, length: int) -> None:
-        """A private frozen copy is read once (into the lane's buffer) and deleted once COMPLETED: its pages
-        leave the page cache as they are read, while parts are on the wire, rather than all at once when
-        the copy is deleted at the end. Its pages are clean (fsynced when frozen), so nothing is written."""
+        """A user's file (the job's link to it, or a private copy) is read once, into the lane's buffer: its
+        pages leave the page cache as they are read, while parts are on the wire, rather than filling it
+        with a file read once (or, for a copy, all at once when it is deleted at the end). Its pages are
+        clean (a copy was fsynced when frozen), so nothing is written."""
         job = self.job
         if not (job.owns_staging and job.source_size is not None and job.source_path != job.staging_path):
             return   # an export's link: the export stays and may be uploaded again
