@@ -1,9 +1,11 @@
 """Frozen sources: what is uploaded is a snapshot in cache/staging, owned by one job.
 
 - A user's file gets the job's own hard link in staging when it is queued: instant whatever its
-  size, no second copy on the disk, and the queued bytes stay when the original is deleted, moved,
-  or saved again the usual way (a new file renamed over it: the link keeps the old one). What the
-  link cannot stop is a program writing into the same file: the engine watches the file's
+  size, no second copy on the disk. The queued bytes stay when the original is deleted or moved; a
+  new version saved the usual way while it uploads (a new file renamed over it) changes nothing
+  that is sent, the link keeps the old one (saved before the upload starts, it is what gets
+  uploaded, as with a copy: a changed original is frozen again). What the link cannot stop is a
+  program writing into the same file: the engine watches the file's
   fingerprint (size, mtime, ctime, inode) while it uploads and, when it changes, starts again from
   zero with the new content and says so; the object is never a mix. (A copy made when queueing
   would keep the old bytes even then, but costs writing the whole file again, and on a busy
