@@ -5,14 +5,13 @@
   new version saved the usual way while it uploads (a new file renamed over it) changes nothing
   that is sent, the link keeps the old one (saved before the upload starts, it is what gets
   uploaded, as with a copy: a changed original is frozen again). What the link cannot stop is a
-  program writing into the same file: the engine watches the file's
-  fingerprint (size, mtime, ctime, inode) while it uploads and, when it changes, starts again from
-  zero with the new content and says so; the object is never a mix. (A copy made when queueing
-  would keep the old bytes even then, but costs writing the whole file again, and on a busy
-  2-core machine about a second per 512 MiB before the upload can finish, for every upload.)
-  Where no link can be made (another filesystem, a file of another owner), the file is copied (a
-  reflink where the filesystem can, else the kernel's copy_file_range) and fsynced, so the queued
-  bytes are kept as they were.
+  program writing into the same file: the engine watches the file's fingerprint (size, mtime,
+  ctime, inode) while it uploads and, when it changes, starts again from zero with the new content
+  and says so; the object is never a mix. (A copy made when queueing would keep the old bytes even
+  then, but costs writing the whole file again, and on a busy 2-core machine about a second per 512
+  MiB before the upload can finish, for every upload.) Where no link can be made (another
+  filesystem, a file of another owner), the file is copied (a reflink where the filesystem can,
+  else the kernel's copy_file_range) and fsynced, so the queued bytes are kept as they were.
 - An export the app wrote itself (a file in staging, written once and renamed into place, never
   rewritten) is linked the same way: one job finishing (and deleting its link) never takes the file
   from another, and the export itself stays for reuse.
