@@ -29,7 +29,7 @@ from studio.errors import StudioError
 from studio.uploader.errors import (NoSuchUploadError, OfflineError, PermanentUploadError, SourceChangedError,
                                     TransientUploadError, UploadError, classify)
 from studio.uploader.models import now_us
-from studio.uploader.snapshot import is_link_to, refreeze, sha256_file
+from studio.uploader.snapshot import refreeze, sha256_file
 from studio.uploader.store import (CANCELLED, COMPLETED, IN_PROGRESS, PAUSED, PENDING, RETRYING, JobStore,
                                    Part, UploadJob)
 from studio.uploader.targets import plan_part_size
@@ -320,7 +320,7 @@ class JobEngine:
                                        "retry the upload to freeze it again.") from None
         src = self._source_stat()
         if src is not None and (src.st_size, src.st_mtime_ns) != (self.job.source_size, self.job.source_mtime_ns):
-            linked = is_link_to(self.job, src)
+            linked = (src.st_ino, src.st_dev) == (st.st_ino, st.st_dev)   # the job's link is the original
             if linked and src.st_size == self.job.size and self.job.sha256 is None:
                 # The staged file is the original itself: its bytes are whatever it holds now. The parts
                 # already sent are read again and checked against their digests (a change restarts).

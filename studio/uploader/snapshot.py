@@ -100,17 +100,6 @@ def _link(source: Path, target: Path, *, original: bool) -> Snapshot:
     return Snapshot(target, st.st_size, st.st_mtime_ns, None, owned=True, method="link", **fingerprint)
 
 
-def is_link_to(job, src: os.stat_result | None) -> bool:  # noqa: ANN001 - store.UploadJob
-    """Is the job's staged file the user's original itself (its link, ``src`` being the original's stat)?"""
-    if src is None:
-        return False
-    try:
-        st = os.stat(job.staging_path)
-    except OSError:
-        return False
-    return (st.st_ino, st.st_dev) == (src.st_ino, src.st_dev)
-
-
 def _private_copy(source: Path, target: Path) -> Snapshot:
     """Clone or copy, fsync. The original must not change while it is copied."""
     for _attempt in range(3):
