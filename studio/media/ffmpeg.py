@@ -95,13 +95,17 @@ class FFmpegProcess:
             self._stderr.append(line)
 
     def _watch(self, cancel: CancelCheck) -> None:
+        # Checked before the first wait: a cancel already set when ffmpeg starts kills it before it can
+        # write anything (a short job, one preview frame, may finish within a single poll interval).
         is_set = cancel.is_set if isinstance(cancel, threading.Event) else cancel
-        while not self._done.wait(0.02):
+        while True:
             if self.proc.poll() is not None:
                 return
             if is_set():
                 self.cancelled = True
                 self.proc.kill()
+                return
+            if self._done.wait(0.02):
                 return
 
     def follow_progress(self) -> None:
