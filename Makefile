@@ -10,10 +10,11 @@ STAMP  := $(VENV)/.installed
 # binutils (readelf, strip) and desktop-file-utils: `make package` slims the bundle, `make deb` validates its desktop entry.
 # chromium + chromium-driver: the share page and the Uppy client are tested in a real browser (no browser download).
 # festival + festvox-us-slt-hts: the speech tests speak known sentences to the caption engine.
+# pulseaudio: a real sound server (null speakers and microphone) for the playback and device tests.
 APT_PACKAGES := libegl1 libgl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libdbus-1-3 \
 	libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 \
 	libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libpulse0 fonts-dejavu-core xvfb xauth \
-	binutils desktop-file-utils chromium chromium-driver festival festvox-us-slt-hts
+	binutils desktop-file-utils chromium chromium-driver festival festvox-us-slt-hts pulseaudio
 
 .PHONY: setup system-deps run test soak bench package package-test deb deb-test screenshots clean
 

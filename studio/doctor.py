@@ -7,7 +7,7 @@ import shutil
 import sys
 
 from studio import __version__
-from studio.capture.devices import list_cameras, list_microphones
+from studio.capture.devices import list_cameras, list_microphones, list_speakers
 from studio.db import database_status
 from studio.media import ffmpeg
 from studio.paths import DataLayout
@@ -72,6 +72,7 @@ def _qt() -> dict:
 def run_checks(layout: DataLayout) -> dict:
     cams = list_cameras()
     mics, mic_note = list_microphones()
+    speakers, speaker_note = list_speakers()
     report = {
         "app": {"name": "Reel Studio", "version": __version__},
         "python": {"version": platform.python_version(), "executable": sys.executable},
@@ -81,6 +82,8 @@ def run_checks(layout: DataLayout) -> dict:
         "cameras_note": None if cams else "No camera found: the synthetic test source is offered instead.",
         "microphones": [m.to_dict() for m in mics],
         "microphones_note": mic_note or (None if mics else "No microphone found: takes are recorded without sound."),
+        "speakers": [s.to_dict() for s in speakers],
+        "speakers_note": speaker_note or (None if speakers else "No sound output found: playback is silent."),
         "data_dir": _data_dir(layout),
         "database": database_status(layout.database),
         "keyring": _keyring(),
@@ -110,6 +113,7 @@ def format_report(r: dict) -> str:
         f"[info] keyring: {kr['backend']}{'' if kr['usable'] else ' — ' + str(kr['note'])}",
         f"[info] cameras: {', '.join(c['name'] for c in r['cameras']) or r['cameras_note']}",
         f"[info] microphones: {', '.join(m['name'] for m in r['microphones']) or r['microphones_note']}",
+        f"[info] sound output: {', '.join(s['name'] for s in r['speakers']) or r['speakers_note']}",
     ]
     for k in ("ffmpeg", "data_dir"):
         if r[k].get("fix"):

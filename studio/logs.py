@@ -78,7 +78,34 @@ def setup_logging(logs_dir: Path, *, verbose: bool = False, rotating: bool = Tru
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for noisy in ("botocore", "boto3", "urllib3", "s3transfer", "alembic", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    if "PySide6.QtCore" in sys.modules:   # never imported for it: the upload commands do without Qt
+        route_qt_messages()
     return logfile
+
+
+def route_qt_messages() -> None:
+    """Qt's own messages (optional libraries it could not load, a missing sound server, no media
+    backend) go to the log file instead of the terminal: they are for whoever reads the log, not for a
+    creator. Qt's critical and fatal messages are errors, and still reach stderr too. Call it once
+    PySide6 is loaded (the window's start; the commands that query devices); a second call is a no-op."""
+    global _qt_routed
+    if _qt_routed:
+        return
+    from PySide6.QtCore import QtMsgType, qInstallMessageHandler
+
+    qt = logging.getLogger("qt")
+    serious = (QtMsgType.QtCriticalMsg, QtMsgType.QtFatalMsg)
+
+    def handler(kind, context, message: str) -> None:  # noqa: ANN001 - QtMsgType, QMessageLogContext
+        category = context.category if context.category not in (None, "default") else None
+        qt.log(logging.ERROR if kind in serious else logging.INFO, "%s%s",
+               f"[{category}] " if category else "", message)
+
+    qInstallMessageHandler(handler)
+    _qt_routed = True
+
+
+_qt_routed = False
 
 
 def rotate_from_now() -> None:

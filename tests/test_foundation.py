@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cli_runner import run_cli
+from sound_server import SINK, SOURCE, pulse_server
 
 
 def test_version_prints_app_name_and_version():
@@ -34,6 +35,23 @@ def test_doctor_json_reports_what_a_user_needs(data_dir: Path, tmp_path: Path):
     assert isinstance(report["cameras"], list) and isinstance(report["microphones"], list)
     # Nothing written outside the profile: the fake HOME stays empty.
     assert list(home.iterdir()) == []
+
+
+def test_doctor_finds_the_microphone_and_speakers_of_a_real_sound_server(data_dir: Path, tmp_path: Path):
+    with pulse_server(tmp_path / "pulse") as server:
+        r = run_cli("doctor", "--json", data_dir=data_dir, env={"PULSE_SERVER": server})
+        human = run_cli("doctor", data_dir=data_dir, env={"PULSE_SERVER": server})
+    report = json.loads(r.stdout)
+    assert SOURCE in [m["name"] for m in report["microphones"]]
+    assert SINK in [s["name"] for s in report["speakers"]] and report["speakers_note"] is None
+    assert f"sound output: {SINK}" in human.stdout
+
+
+def test_doctor_says_playback_is_silent_without_a_sound_server(data_dir: Path, tmp_path: Path):
+    r = run_cli("doctor", "--json", data_dir=data_dir, env={"PULSE_SERVER": f"unix:{tmp_path / 'none'}"})
+    report = json.loads(r.stdout)
+    assert report["speakers"] == [] and report["speakers_note"] == "No sound output found: playback is silent."
+    assert report["ok"] is True   # sound is optional
 
 
 def test_doctor_human_output_and_failure_exit_code(data_dir: Path, tmp_path: Path):

@@ -1,4 +1,4 @@
-"""Find cameras and microphones without opening them (fast enough for `studio doctor`)."""
+"""Find cameras, microphones and speakers without opening them (fast enough for `studio doctor`)."""
 
 from __future__ import annotations
 
@@ -50,10 +50,7 @@ def list_cameras() -> list[Device]:
     return found
 
 
-def list_microphones() -> tuple[list[Device], str | None]:
-    """Audio inputs through Qt Multimedia, and a reason when Qt Multimedia cannot be used."""
-    # Qt Multimedia logs every optional library it could not load (pipewire, VA-API) at start.
-    os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false")
+def _audio_devices(outputs: bool) -> tuple[list[Device], str | None]:
     try:
         from PySide6.QtCore import QCoreApplication
         from PySide6.QtMultimedia import QMediaDevices
@@ -61,6 +58,16 @@ def list_microphones() -> tuple[list[Device], str | None]:
         return [], f"Qt Multimedia is unavailable ({e}); install the system audio library (libpulse0)."
     if QCoreApplication.instance() is None:
         _app = QCoreApplication([])  # noqa: F841 - QMediaDevices needs an application object
-    devices = [Device(id=f"mic:{bytes(d.id()).decode(errors='replace')}", name=d.description())
-               for d in QMediaDevices.audioInputs()]
-    return devices, None
+    found = QMediaDevices.audioOutputs() if outputs else QMediaDevices.audioInputs()
+    prefix = "speaker" if outputs else "mic"
+    return [Device(id=f"{prefix}:{bytes(d.id()).decode(errors='replace')}", name=d.description()) for d in found], None
+
+
+def list_microphones() -> tuple[list[Device], str | None]:
+    """Audio inputs through Qt Multimedia, and a reason when Qt Multimedia cannot be used."""
+    return _audio_devices(outputs=False)
+
+
+def list_speakers() -> tuple[list[Device], str | None]:
+    """Sound outputs (what playback plays to) through Qt Multimedia, and a reason when it cannot be used."""
+    return _audio_devices(outputs=True)

@@ -181,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     """Run the command; returns the exit status and never lets a traceback reach the user:
     0 done, 1 it could not be done (the sentence says why), 2 bad input (an argument or a file),
     130 interrupted."""
+    # Qt Multimedia says at start which optional libraries it could not load (PipeWire, VA-API) and that
+    # it has no media backend (the bundle ships none: packaging/slim.py); none of it concerns a user.
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false")
     words, files = given_files(sys.argv[1:] if argv is None else list(argv))
     parser = build_parser(commands=names_a_command(words))
     try:

@@ -144,5 +144,9 @@ def _ensure_qt_core() -> None:
     """Qt Multimedia (the microphone) and the capture QThread want an application object; no window needed."""
     from PySide6.QtCore import QCoreApplication
 
+    from studio import logs
+
+    logs.route_qt_messages()
+
     if QCoreApplication.instance() is None:
         _ensure_qt_core.app = QCoreApplication([])

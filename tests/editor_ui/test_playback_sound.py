@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 
 import numpy as np
 import pytest
 from editor_ui_helpers import make_video
+from sound_server import SINK, pulse_server
 
 from studio.editor.document import Edit, add_music, update_clip
 from studio.media.sound import AudioFeed, PcmSource, audio_output_available
@@ -77,3 +80,39 @@ def test_pcm_source_hands_out_whole_frames_and_silence_on_underrun(qapp):
     assert src.readData(400) == b"\0" * 400      # underrun: silence, the clock keeps running
     src.finished = True
     assert src.readData(400) == b""
+
+
+_PLAY = r"""
+import sys
+from PySide6.QtCore import QCoreApplication, QTimer
+from studio.media.sound import AudioFeed, pcm_argv
+app = QCoreApplication([])
+feed = AudioFeed()
+assert feed.available, "no sound output found"
+assert feed.start(pcm_argv(sys.argv[1]))
+QTimer.singleShot(int(float(sys.argv[2]) * 1000), app.quit)
+app.exec()
+feed.stop()
+"""
+
+
+def test_playback_reaches_the_speakers_of_a_real_sound_server(media, tmp_path):
+    """AudioFeed through Qt Multimedia's own PulseAudio code (the bundle ships no Qt media backend):
+    what a recorder on the speakers' monitor hears is the song."""
+    with pulse_server(tmp_path / "pulse") as server:
+        env = {**os.environ, "PULSE_SERVER": server}
+        heard = tmp_path / "heard.wav"
+        listen = subprocess.Popen([ffmpeg.ffmpeg_exe(), "-v", "error", "-nostdin", "-f", "pulse", "-i", f"{SINK}.monitor",
+                                   "-t", "4", "-ac", "1", "-ar", "48000", "-y", str(heard)], env=env,
+                                  stdin=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        play = subprocess.run([sys.executable, "-c", _PLAY, str(media["m"].path), "3"], env=env, capture_output=True,
+                              text=True, timeout=60)
+        assert play.returncode == 0, play.stderr
+        _, err = listen.communicate(timeout=30)
+        assert listen.returncode == 0, err
+    pcm = _pcm(["-v", "error", "-i", str(heard), "-f", "s16le", "-ac", "2", "-ar", "48000", "pipe:1"])[:, 0]
+    assert len(pcm) >= 3 * 48000
+    spectrum = np.abs(np.fft.rfft(pcm))
+    peak_hz = float(np.argmax(spectrum[1:]) + 1) * 48000 / len(pcm)
+    assert peak_hz == pytest.approx(330, abs=2)   # the song's sine, not noise or silence
+    assert np.abs(pcm).mean() > 1000
