@@ -4,8 +4,12 @@
 
 1. Drops what the app never loads: Qt plugins for platforms and features it does not use (the
    virtual keyboard; the PDF image format, which pulls Qt PDF; the GTK 3 platform
-   theme, which pulls GTK, GDK, Pango, Cairo and ATK; eglfs/linuxfb/vnc/Vulkan-display platforms)
-   and Qt's translations (the app installs no QTranslator).
+   theme, which pulls GTK, GDK, Pango, Cairo and ATK; eglfs/linuxfb/vnc/Vulkan-display platforms;
+   Qt Multimedia's FFmpeg backend, which pulls Qt's own FFmpeg 7, Qt Quick and QML) and Qt's
+   translations (the app installs no QTranslator). The media backend serves QMediaPlayer, QCamera and
+   QMediaRecorder, none of which the app uses: its sound goes through QMediaDevices, QAudioSink and
+   QAudioSource, which libQt6Multimedia runs on PulseAudio by itself (tests/test_packaged.py checks the
+   packaged app finds a real sound server's microphone and speakers).
 2. One FFmpeg for OpenCV and PyAV: opencv-python-headless and av ship the same FFmpeg major
    versions (libavcodec 62, libavformat 62, libavutil 60, libswscale 9); OpenCV's copies become
    links to PyAV's, and what only OpenCV's copies needed (its libvpx, OpenSSL 1.1) goes with them.
@@ -37,14 +41,22 @@ DROP = [
     "PySide6/Qt/plugins/platforms/libqvnc.so",
     "PySide6/Qt/plugins/platforms/libqvkkhrdisplay.so",
     "PySide6/Qt/plugins/egldeviceintegrations",
+    "PySide6/Qt/plugins/multimedia",
     "PySide6/Qt/translations",
 ]
-# What only the plugins above load (Qt Quick and QML stay: Qt Multimedia's FFmpeg plugin links them).
-# Each goes only once nothing left in the bundle needs it.
+# What only the plugins above load. Each goes only once nothing left in the bundle needs it.
 DROP_IF_UNNEEDED = [
     "PySide6/Qt/lib/libQt6VirtualKeyboard.so.6", "PySide6/Qt/lib/libQt6VirtualKeyboardQml.so.6",
     "PySide6/Qt/lib/libQt6Pdf.so.6", "PySide6/Qt/lib/libQt6EglFSDeviceIntegration.so.6",
     "PySide6/Qt/lib/libQt6EglFsKmsSupport.so.6",
+    "PySide6/Qt/lib/libavcodec.so.61", "PySide6/Qt/lib/libavformat.so.61", "PySide6/Qt/lib/libavutil.so.59",
+    "PySide6/Qt/lib/libswresample.so.5", "PySide6/Qt/lib/libswscale.so.8",
+    "PySide6/Qt/lib/libQt6FFmpegStub-va.so.2", "PySide6/Qt/lib/libQt6FFmpegStub-va-drm.so.2",
+    "PySide6/Qt/lib/libQt6FFmpegStub-va-x11.so.2", "PySide6/Qt/lib/libQt6FFmpegStub-ssl.so.3",
+    "PySide6/Qt/lib/libQt6FFmpegStub-crypto.so.3",
+    "PySide6/Qt/lib/libQt6Quick.so.6", "PySide6/Qt/lib/libQt6Qml.so.6", "PySide6/Qt/lib/libQt6QmlModels.so.6",
+    "PySide6/Qt/lib/libQt6QmlMeta.so.6", "PySide6/Qt/lib/libQt6QmlWorkerScript.so.6",
+    "PySide6/Qt/lib/libQt6OpenGL.so.6",
     "libgtk-3.so.0", "libgdk-3.so.0", "libatk-1.0.so.0", "libatk-bridge-2.0.so.0", "libatspi.so.0",
     "libcairo-gobject.so.2", "libcairo.so.2", "libpango-1.0.so.0", "libpangocairo-1.0.so.0",
     "libpangoft2-1.0.so.0", "libgdk_pixbuf-2.0.so.0", "libepoxy.so.0", "libpixman-1.so.0", "libthai.so.0",

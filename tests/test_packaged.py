@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from sound_server import SINK, SOURCE, pulse_server
 
 pytestmark = pytest.mark.packaged
 BINARY = os.environ.get("STUDIO_PACKAGED")
@@ -25,8 +26,9 @@ def binary() -> Path:
     return path
 
 
-def _run(binary: Path, *args: str, tmp: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "STUDIO_FFMPEG", "STUDIO_WEED")}
+def _run(binary: Path, *args: str, tmp: Path, timeout: float = 120, env: dict | None = None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in {**os.environ, **(env or {})}.items()
+           if k not in ("PYTHONPATH", "VIRTUAL_ENV", "STUDIO_FFMPEG", "STUDIO_WEED")}
     env["PATH"] = "/usr/bin:/bin"  # the bundle must not lean on the venv
     env["HOME"] = str(tmp / "home")
     (tmp / "home").mkdir(exist_ok=True)
@@ -50,9 +52,22 @@ def test_packaged_doctor_uses_bundled_ffmpeg_and_weed(binary: Path, tmp_path: Pa
     assert report["database"]["ok"] is True
 
 
+def test_packaged_sound_without_a_qt_media_backend(binary: Path, tmp_path: Path):
+    """The bundle ships no Qt Multimedia backend (packaging/slim.py): the microphone and the speakers
+    of a real sound server are still found, through libQt6Multimedia's own PulseAudio code."""
+    assert not (binary.parent / "_internal/PySide6/Qt/plugins/multimedia").exists()
+    with pulse_server(tmp_path / "pulse") as server:
+        r = _run(binary, "--data-dir", str(tmp_path / "d"), "doctor", "--json", tmp=tmp_path,
+                 env={"PULSE_SERVER": server})
+    report = json.loads(r.stdout)
+    assert SOURCE in [m["name"] for m in report["microphones"]], r.stdout + r.stderr
+    assert SINK in [s["name"] for s in report["speakers"]], r.stdout + r.stderr
+
+
 def test_packaged_window_opens_and_exits_by_itself(binary: Path, tmp_path: Path):
     r = _run(binary, "--data-dir", str(tmp_path / "d"), "--quit-after", "3", tmp=tmp_path)
     assert r.returncode == 0, r.stderr
+    assert "multimedia" not in r.stderr.lower(), r.stderr   # Qt Multimedia's start-up notes are not the user's
     assert "main window shown" in (tmp_path / "d" / "logs" / "studio.log").read_text()
 
 
