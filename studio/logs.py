@@ -87,7 +87,8 @@ def route_qt_messages() -> None:
     """Qt's own messages (optional libraries it could not load, a missing sound server, no media
     backend) go to the log file instead of the terminal: they are for whoever reads the log, not for a
     creator. Qt's critical and fatal messages are errors, and still reach stderr too. Call it once
-    PySide6 is loaded (the window's start; the commands that query devices); a second call is a no-op."""
+    PySide6 is loaded (setup_logging does when it is; commands, through
+    studio.capture.devices.ensure_qt_core); a second call is a no-op."""
     global _qt_routed
     if _qt_routed:
         return

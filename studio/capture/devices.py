@@ -8,6 +8,8 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from studio import logs
+
 # ``microphone=`` default of a capture (studio.capture.recorder, .session): look the system's default
 # input up when the source is opened. Here, where the session can name it without loading the recorder.
 DEFAULT_MICROPHONE = object()
@@ -50,14 +52,26 @@ def list_cameras() -> list[Device]:
     return found
 
 
+_headless_app = None
+
+
+def ensure_qt_core() -> None:
+    """Outside the window (a command), the application object Qt Multimedia and the capture QThread
+    want, made once; Qt's own messages go to the log from then on. The window has its QApplication."""
+    global _headless_app
+    from PySide6.QtCore import QCoreApplication
+
+    logs.route_qt_messages()
+    if QCoreApplication.instance() is None:
+        _headless_app = QCoreApplication([])
+
+
 def _audio_devices(outputs: bool) -> tuple[list[Device], str | None]:
     try:
-        from PySide6.QtCore import QCoreApplication
         from PySide6.QtMultimedia import QMediaDevices
     except ImportError as e:
         return [], f"Qt Multimedia is unavailable ({e}); install the system audio library (libpulse0)."
-    if QCoreApplication.instance() is None:
-        _app = QCoreApplication([])  # noqa: F841 - QMediaDevices needs an application object
+    ensure_qt_core()
     found = QMediaDevices.audioOutputs() if outputs else QMediaDevices.audioInputs()
     prefix = "speaker" if outputs else "mic"
     return [Device(id=f"{prefix}:{bytes(d.id()).decode(errors='replace')}", name=d.description()) for d in found], None

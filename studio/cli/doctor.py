@@ -12,10 +12,8 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
 
 
 def run(ctx: Context) -> int:
-    from studio import logs
     from studio.doctor import format_report, run_checks
 
-    logs.route_qt_messages()   # the device checks talk to Qt Multimedia: its notes go to the log
     report = run_checks(ctx.studio.layout)
     ctx.emit(report, format_report(report))
     return 0 if report["ok"] else 1

@@ -33,6 +33,7 @@ def register(sub) -> None:  # noqa: ANN001 - argparse's private subparsers type
 
 
 def run(ctx: Context) -> int:
+    from studio.capture.devices import ensure_qt_core
     from studio.capture.recorder import MAX_TAKE_SECONDS
     from studio.capture.sources import CaptureError, parse_size
 
@@ -45,7 +46,7 @@ def run(ctx: Context) -> int:
         size = parse_size(args.size)
     except CaptureError as e:
         raise UserError(str(e)) from None
-    _ensure_qt_core()
+    ensure_qt_core()   # Qt Multimedia (the microphone) and the capture QThread want an application object
     return _record(ctx, size, args.seconds or MAX_TAKE_SECONDS)
 
 
@@ -138,15 +139,3 @@ def _open_store(studio) -> None:  # noqa: ANN001
         studio.drafts
     except Exception as e:  # noqa: BLE001 - saving will say it again, in a sentence
         log.info("draft store not ready: %s", e)
-
-
-def _ensure_qt_core() -> None:
-    """Qt Multimedia (the microphone) and the capture QThread want an application object; no window needed."""
-    from PySide6.QtCore import QCoreApplication
-
-    from studio import logs
-
-    logs.route_qt_messages()
-
-    if QCoreApplication.instance() is None:
-        _ensure_qt_core.app = QCoreApplication([])
